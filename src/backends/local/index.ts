@@ -1,0 +1,29 @@
+import {join} from 'node:path';
+
+import type {Backend, BackendOptions, Capability} from '../backend.js';
+import {openLocalStore} from './store.js';
+import {LocalTickets} from './tickets.js';
+
+const CAPABILITIES: ReadonlySet<Capability> = new Set<Capability>([
+  'tickets',
+  'comments',
+  'internal-comments',
+  'attachments',
+  'events',
+  'idempotent-create',
+  'custom-fields',
+]);
+
+/** The directory of the embedded store inside the CLI's data directory. */
+export const localStoreRoot = (dataDir: string) => join(dataDir, 'local');
+
+export async function createLocalBackend(options: BackendOptions): Promise<Backend> {
+  const store = await openLocalStore(localStoreRoot(options.dataDir));
+  return {
+    kind: 'local',
+    capabilities: CAPABILITIES,
+    tickets: new LocalTickets(store, options.identity),
+    whoami: async () => options.identity,
+    close: async () => store.close(),
+  };
+}

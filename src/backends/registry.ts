@@ -1,0 +1,37 @@
+import {UsageError} from '../domain/errors.js';
+import type {Backend, BackendFactory, BackendOptions} from './backend.js';
+
+/**
+ * Backend kinds and how to load each. The only file that names adapters: an adapter is
+ * imported when a profile asks for it, so `support --version` loads none of them.
+ */
+const ADAPTERS: Record<string, {description: string; needsUrl: boolean; load: () => Promise<BackendFactory>}> = {
+  local: {
+    description: 'embedded SQLite store on this machine (the default)',
+    needsUrl: false,
+    load: async () => (await import('./local/index.js')).createLocalBackend,
+  },
+};
+
+export const BACKEND_KINDS = Object.keys(ADAPTERS);
+
+export function describeBackendKinds(): {kind: string; description: string; needsUrl: boolean}[] {
+  return Object.entries(ADAPTERS).map(([kind, a]) => ({kind, description: a.description, needsUrl: a.needsUrl}));
+}
+
+export function assertBackendKind(kind: string): void {
+  if (!ADAPTERS[kind]) {
+    throw new UsageError(`"${kind}" is not a known backend.`, {hint: `Use one of: ${BACKEND_KINDS.join(', ')}.`});
+  }
+}
+
+export function backendNeedsUrl(kind: string): boolean {
+  assertBackendKind(kind);
+  return ADAPTERS[kind]!.needsUrl;
+}
+
+export async function openBackend(kind: string, options: BackendOptions): Promise<Backend> {
+  assertBackendKind(kind);
+  const factory = await ADAPTERS[kind]!.load();
+  return factory(options);
+}

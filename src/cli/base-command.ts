@@ -1,0 +1,94 @@
+import {Command, Errors, Flags, type Interfaces} from '@oclif/core';
+
+import {Context} from './context.js';
+import {describeFailure} from './errors.js';
+
+export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof BaseCommand)['baseFlags'] & T['flags']>;
+export type BaseArgs<T extends typeof Command> = Interfaces.InferredArgs<T['args']>;
+
+/**
+ * Every `support` command: global flags, the lazily built context, and the one error path
+ * (a sentence, a hint, the documented exit code; the stack only with --debug).
+ */
+export abstract class BaseCommand<T extends typeof Command> extends Command {
+  static override enableJsonFlag = true;
+
+  static override baseFlags = {
+    profile: Flags.string({
+      description: 'Profile to use (default: SUPPORT_PROFILE, then the one set with `support profile use`).',
+      helpGroup: 'GLOBAL',
+    }),
+    'no-input': Flags.boolean({description: 'Never prompt; fail when input is missing.', helpGroup: 'GLOBAL'}),
+    'no-color': Flags.boolean({description: 'Print without colour (NO_COLOR is honoured too).', helpGroup: 'GLOBAL'}),
+    debug: Flags.boolean({description: 'Show debug output and stack traces.', helpGroup: 'GLOBAL'}),
+  };
+
+  protected flags!: BaseFlags<T>;
+  protected args!: BaseArgs<T>;
+  private contextInstance?: Context;
+
+  protected get ctx(): Context {
+    this.contextInstance ??= new Context({
+      paths: {configDir: this.config.configDir, dataDir: this.config.dataDir, cacheDir: this.config.cacheDir},
+      env: process.env,
+      profile: this.flags?.profile,
+      noInput: Boolean(this.flags?.['no-input']),
+      noColor: Boolean(this.flags?.['no-color']),
+      debug: Boolean(this.flags?.debug),
+      stdin: process.stdin,
+      stdout: process.stdout,
+      stderr: process.stderr,
+      warn: (message) => this.warnUser(message),
+    });
+    return this.contextInstance;
+  }
+
+  public override async init(): Promise<void> {
+    await super.init();
+    const {args, flags} = await this.parse({
+      flags: this.ctor.flags,
+      baseFlags: (super.ctor as typeof BaseCommand).baseFlags,
+      enableJsonFlag: this.ctor.enableJsonFlag,
+      args: this.ctor.args,
+      strict: this.ctor.strict,
+    });
+    this.flags = flags as BaseFlags<T>;
+    this.args = args as BaseArgs<T>;
+  }
+
+  /** A message for the person at the terminal, on stderr, kept out of --json output. */
+  protected note(message: string): void {
+    if (!this.jsonEnabled()) process.stderr.write(`${message}\n`);
+  }
+
+  protected warnUser(message: string): void {
+    process.stderr.write(`Warning: ${message}\n`);
+  }
+
+  /** Writes rendered output to stdout unless --json is on (then oclif prints the result). */
+  protected print(text: string): void {
+    if (text) this.log(text);
+  }
+
+  protected override async catch(error: Error & {exitCode?: number}): Promise<never> {
+    const failure = describeFailure(error);
+    const debug = Boolean(this.flags?.debug) || /^(1|true|yes)$/i.test(process.env.SUPPORT_DEBUG ?? '');
+    if (failure.message) {
+      if (this.jsonEnabled()) {
+        this.logJson({error: {code: failure.code, message: failure.message, hint: failure.hint ?? null, exitCode: failure.exitCode}});
+      } else {
+        const mode = this.contextInstance?.mode ?? {tty: Boolean(process.stderr.isTTY), color: false};
+        const red = mode.color && process.stderr.isTTY ? (s: string) => `\u001B[31m${s}\u001B[39m` : (s: string) => s;
+        process.stderr.write(`${red('Error:')} ${failure.message}\n`);
+        if (failure.hint) process.stderr.write(`Hint: ${failure.hint}\n`);
+      }
+      if (debug && failure.stack) process.stderr.write(`${failure.stack}\n`);
+    }
+    throw new Errors.ExitError(failure.exitCode);
+  }
+
+  protected override async finally(error: Error | undefined): Promise<void> {
+    await this.contextInstance?.close();
+    await super.finally(error);
+  }
+}

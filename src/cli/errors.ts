@@ -1,0 +1,42 @@
+import {CancelledError, ExitCode, SupportError, UsageError} from '../domain/errors.js';
+
+export interface Failure {
+  exitCode: number;
+  code: string;
+  message: string;
+  hint?: string;
+  stack?: string;
+}
+
+interface OclifLikeError extends Error {
+  oclif?: {exit?: number};
+  code?: string;
+}
+
+/** The one place where an error becomes an exit code, a sentence and a hint. */
+export function describeFailure(error: unknown): Failure {
+  const err = (error instanceof Error ? error : new Error(String(error))) as OclifLikeError;
+  if (err instanceof SupportError) {
+    return {exitCode: err.exitCode, code: err.code, message: err.message, hint: err.hint, stack: err.stack};
+  }
+  // @inquirer/prompts: Ctrl-C or Ctrl-D at a prompt.
+  if (err.name === 'ExitPromptError' || err.name === 'AbortPromptError') {
+    return describeFailure(new CancelledError('Cancelled.'));
+  }
+  // oclif's parser: unknown flag, bad option, missing argument. It exits 2 for these.
+  if (err.oclif?.exit === ExitCode.usage || /^(CLIParseError|FailedFlagValidationError|RequiredArgsError|UnexpectedArgsError|NonExistentFlagsError)$/.test(err.name)) {
+    const [first, ...rest] = err.message.split('\n');
+    const usage = new UsageError(first!.replace(/^Error:\s*/, ''), {
+      hint: rest.find((l) => l.trim().startsWith('See more help')) ? rest.join(' ').trim() : 'Run the command with --help to see its flags.',
+    });
+    return {exitCode: usage.exitCode, code: usage.code, message: usage.message, hint: usage.hint, stack: err.stack};
+  }
+  if (err.code === 'EPIPE') return {exitCode: ExitCode.ok, code: 'ok', message: ''};
+  return {
+    exitCode: ExitCode.error,
+    code: 'internal',
+    message: `Unexpected error: ${err.message}`,
+    hint: 'Run again with --debug to see where it happened, and report it with that output.',
+    stack: err.stack,
+  };
+}

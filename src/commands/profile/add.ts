@@ -1,0 +1,31 @@
+import {Args, Flags} from '@oclif/core';
+
+import {BACKEND_KINDS} from '../../backends/registry.js';
+import {BaseCommand} from '../../cli/base-command.js';
+import {ROLES} from '../../domain/ticket.js';
+import {addProfile, type ProfileSummary} from '../../services/profiles.js';
+
+export type ProfileAddResult = ProfileSummary;
+
+export default class ProfileAdd extends BaseCommand<typeof ProfileAdd> {
+  static override summary = 'Add a profile: a backend and where to find it.';
+  static override examples = [
+    '<%= config.bin %> <%= command.id %> work --backend rest --url https://support.example.com',
+    '<%= config.bin %> <%= command.id %> triage --backend local --as agent',
+  ];
+
+  static override args = {name: Args.string({description: 'Profile name.', required: true})};
+  static override flags = {
+    backend: Flags.string({description: `Backend kind: ${BACKEND_KINDS.join(', ')}.`, required: true}),
+    url: Flags.string({description: 'Base URL of a remote backend.'}),
+    as: Flags.option({options: ROLES, description: 'Role to act as on the local backend (default customer).'})(),
+    user: Flags.string({description: 'User name to act as on the local backend (default: your login name).'}),
+  };
+
+  async run(): Promise<ProfileAddResult> {
+    const {flags} = this;
+    const profile = await addProfile(this.ctx.profiles, {name: this.args.name, backend: flags.backend, url: flags.url, as: flags.as, user: flags.user});
+    this.note(`Added profile "${profile.name}" (${profile.backend}). Use it with --profile ${profile.name}, or make it the default: support profile use ${profile.name}`);
+    return profile;
+  }
+}

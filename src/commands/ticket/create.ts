@@ -1,0 +1,58 @@
+import {Flags} from '@oclif/core';
+
+import {BaseCommand} from '../../cli/base-command.js';
+import {ticketFlags} from '../../cli/flags.js';
+import {textFromFlags} from '../../cli/input.js';
+import {renderTicketChange} from '../../cli/render/tickets.js';
+import {MAX_BODY_BYTES, parseFieldAssignments, type Ticket} from '../../domain/ticket.js';
+import {createTicket} from '../../services/tickets.js';
+
+export type TicketCreateResult = Ticket;
+
+export default class TicketCreate extends BaseCommand<typeof TicketCreate> {
+  static override summary = 'Create a ticket.';
+  static override description =
+    'On a terminal, asks for the title and opens your editor for the body when they are not given. ' +
+    'Without a terminal, or with --no-input, the missing flags are a usage error.';
+
+  static override examples = [
+    '<%= config.bin %> <%= command.id %> --title "Login fails with 502" --body "Since 9:00 every login returns 502."',
+    'journalctl -u app --since today | <%= config.bin %> <%= command.id %> --title "App crashed" --body-file - --priority high',
+    '<%= config.bin %> <%= command.id %> --title "Export broken" --body "See the log." --attach ./export.log --tag export --field region=eu',
+  ];
+
+  static override flags = {
+    title: Flags.string({char: 't', description: 'One-line summary.'}),
+    body: ticketFlags.body,
+    'body-file': ticketFlags['body-file'],
+    priority: ticketFlags.priority,
+    type: ticketFlags.type,
+    tag: Flags.string({description: 'Tag (repeatable).', multiple: true}),
+    attach: Flags.string({description: 'File to attach (repeatable).', multiple: true}),
+    field: ticketFlags.field,
+  };
+
+  async run(): Promise<TicketCreateResult> {
+    const {flags, ctx} = this;
+    let title = flags.title;
+    let body = await textFromFlags(flags.body, flags['body-file'], process.stdin, MAX_BODY_BYTES);
+    const missing = [title === undefined && '--title', body === undefined && '--body'].filter(Boolean) as string[];
+    if (missing.length > 0) {
+      ctx.requireInteractive(missing);
+      const nonEmpty = (v: string) => (v.trim() ? true : 'Please enter some text.');
+      title ??= await ctx.prompter.input('Title', {validate: nonEmpty});
+      body ??= await ctx.prompter.editor('Body (opens your editor)', {validate: nonEmpty});
+    }
+    const ticket = await createTicket(await ctx.backend(), {
+      title: title!,
+      body: body!,
+      priority: flags.priority,
+      type: flags.type,
+      tags: flags.tag,
+      fields: flags.field ? parseFieldAssignments(flags.field) : undefined,
+      attachments: flags.attach,
+    });
+    this.print(renderTicketChange(ticket, 'Created', ctx.mode));
+    return ticket;
+  }
+}

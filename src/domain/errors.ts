@@ -1,0 +1,92 @@
+/**
+ * The error classes every layer throws. Each carries the exit code users' scripts rely on
+ * (README, "Exit codes") and an optional hint: the next thing the user can do.
+ */
+export const ExitCode = {
+  ok: 0,
+  error: 1,
+  usage: 2,
+  notFound: 3,
+  auth: 4,
+  rejected: 5,
+  rateLimited: 6,
+  unavailable: 7,
+  slaBreached: 8,
+  cancelled: 130,
+} as const;
+
+export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
+
+export interface SupportErrorOptions {
+  hint?: string;
+  cause?: unknown;
+}
+
+export class SupportError extends Error {
+  /** Stable machine-readable code, printed under `--json`. */
+  readonly code: string = 'error';
+  readonly exitCode: ExitCodeValue = ExitCode.error;
+  readonly hint?: string;
+
+  constructor(message: string, options: SupportErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : {cause: options.cause});
+    this.name = new.target.name;
+    if (options.hint) this.hint = options.hint;
+  }
+}
+
+/** Bad flag, missing or malformed input: the user can fix the command line. */
+export class UsageError extends SupportError {
+  override readonly code = 'usage';
+  override readonly exitCode = ExitCode.usage;
+}
+
+export class NotFoundError extends SupportError {
+  override readonly code = 'not_found';
+  override readonly exitCode = ExitCode.notFound;
+}
+
+export class AuthError extends SupportError {
+  override readonly code = 'auth';
+  override readonly exitCode = ExitCode.auth;
+}
+
+/** The backend refused the input: validation failure or conflict. */
+export class RejectedError extends SupportError {
+  override readonly code = 'rejected';
+  override readonly exitCode = ExitCode.rejected;
+}
+
+export class RateLimitError extends SupportError {
+  override readonly code = 'rate_limited';
+  override readonly exitCode = ExitCode.rateLimited;
+}
+
+/** The network or the backend (a server, a database file) cannot be reached or used. */
+export class UnavailableError extends SupportError {
+  override readonly code = 'unavailable';
+  override readonly exitCode = ExitCode.unavailable;
+}
+
+export class CancelledError extends SupportError {
+  override readonly code = 'cancelled';
+  override readonly exitCode = ExitCode.cancelled;
+}
+
+/** Local configuration that cannot be read: a broken settings or credentials file. */
+export class ConfigError extends SupportError {
+  override readonly code = 'config';
+}
+
+/** The backend has no such capability: say so instead of returning an empty result. */
+export class UnsupportedError extends SupportError {
+  override readonly code = 'unsupported';
+  readonly backend: string;
+  readonly capability: string;
+
+  constructor(backend: string, capability: string, options: SupportErrorOptions = {}) {
+    super(`The ${backend} backend does not support ${capability}.`, options);
+    this.backend = backend;
+    this.capability = capability;
+  }
+}
