@@ -36,8 +36,10 @@ export async function createTicket(backend: Backend, input: CreateTicketInput): 
   if (files.length > 0 && !backend.capabilities.has('attachments')) throw new UnsupportedError(backend.kind, 'attachments');
   // One key per logical create: a retried request after a lost response makes one ticket.
   const idempotencyKey = backend.capabilities.has('idempotent-create') ? randomUUID() : undefined;
+  // `key=` means "remove" on update; on a new ticket there is nothing to remove.
+  const fields = input.fields ? Object.fromEntries(Object.entries(input.fields).filter(([, v]) => v !== null)) : undefined;
   const ticket = await backend.tickets.create(
-    {title, body, priority: input.priority, type: input.type, tags, fields: input.fields},
+    {title, body, priority: input.priority, type: input.type, tags, fields},
     {idempotencyKey},
   );
   for (const file of files) {

@@ -1,8 +1,9 @@
+import type * as Sqlite from 'node:sqlite';
 import type {DatabaseSync} from 'node:sqlite';
 
 import {UnavailableError} from '../../domain/errors.js';
 
-type SqliteModule = typeof import('node:sqlite');
+type SqliteModule = typeof Sqlite;
 let sqlite: SqliteModule | undefined;
 
 /** node:sqlite, loaded on first use, without its "experimental" warning on every run. */

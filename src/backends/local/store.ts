@@ -19,7 +19,7 @@ export interface LocalStore {
 /** Milliseconds another writer may hold the lock before we give up with a clear error. */
 const BUSY_TIMEOUT_MS = 10_000;
 
-export async function openLocalStore(root: string): Promise<LocalStore> {
+export async function openLocalStore(root: string, options: {busyTimeoutMs?: number} = {}): Promise<LocalStore> {
   const {DatabaseSync} = await loadSqlite();
   const file = join(root, 'support.db');
   const guard = <T>(fn: () => T): T => {
@@ -32,7 +32,7 @@ export async function openLocalStore(root: string): Promise<LocalStore> {
   mkdirSync(root, {recursive: true, mode: 0o700});
   const db = guard(() => new DatabaseSync(file));
   guard(() => {
-    db.exec(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}`);
+    db.exec(`PRAGMA busy_timeout = ${options.busyTimeoutMs ?? BUSY_TIMEOUT_MS}`);
     db.exec('PRAGMA journal_mode = WAL');
     db.exec('PRAGMA synchronous = NORMAL');
     db.exec('PRAGMA foreign_keys = ON');

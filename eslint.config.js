@@ -1,0 +1,57 @@
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+/** The layer rules of ARCHITECTURE.md, checked on every import. */
+const NO_COMMANDS = {group: ['**/commands/**'], message: 'nothing imports commands.'};
+const layer = (files, patterns) => ({
+  files,
+  rules: {'no-restricted-imports': ['error', {patterns: [...patterns, NO_COMMANDS]}]},
+});
+const OURS = ['cli', 'commands', 'services', 'backends', 'http', 'store', 'diag', 'server'];
+const ADAPTERS = ['local', 'rest', 'zendesk', 'jira', 'freshdesk', 'github'];
+const adapterImports = ADAPTERS.map((a) => `**/backends/${a}/**`);
+const UI = ['@oclif/core', 'chalk', 'cli-table3', '@inquirer/prompts', 'inquirer'];
+
+export default tseslint.config(
+  {ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'bench/.out/**']},
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    languageOptions: {globals: {process: 'readonly', console: 'readonly', Buffer: 'readonly', URL: 'readonly'}},
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', {argsIgnorePattern: '^_', varsIgnorePattern: '^_'}],
+      '@typescript-eslint/consistent-type-imports': 'error',
+      'no-console': 'error',
+    },
+  },
+  layer(['src/domain/**'], [
+    {group: OURS.map((d) => `**/${d}/**`), message: 'domain imports nothing of ours outside src/domain.'},
+    {group: ['node:fs', 'node:fs/*', 'node:net', 'node:http', 'node:https', 'node:child_process'], message: 'domain does no I/O.'},
+    {group: UI, message: 'domain knows no CLI libraries.'},
+  ]),
+  layer(['src/services/**'], [
+    {group: ['**/cli/**'], message: 'services know no CLI shell.'},
+    {group: UI, message: 'services know no oclif, chalk, tables or prompts.'},
+    {group: adapterImports, message: 'services use the Backend interface, not an adapter.'},
+  ]),
+  layer(['src/commands/**'], [
+    {group: adapterImports, message: 'commands ask the registry through the context, never an adapter.'},
+  ]),
+  layer(['src/backends/**'], [
+    {group: ['**/cli/**', '**/services/**', '**/server/**'], message: 'adapters import domain and http only.'},
+    {group: UI, message: 'adapters know no CLI libraries.'},
+  ]),
+  layer(['src/store/**', 'src/http/**', 'src/diag/**'], [
+    {group: ['**/cli/**', '**/services/**'], message: 'lower layers do not call up into the CLI shell or services.'},
+    {group: UI, message: 'no CLI libraries below the CLI shell.'},
+  ]),
+  layer(['src/cli/**'], []),
+  layer(['src/server/**'], [
+    {group: ['**/cli/**', ...adapterImports.filter((p) => !p.includes('/local/'))], message: 'the server runs on the local store only.'},
+    {group: UI, message: 'the server knows no CLI libraries.'},
+  ]),
+  {
+    files: ['test/**', 'bench/**', 'bin/**'],
+    rules: {'no-console': 'off', '@typescript-eslint/no-explicit-any': 'off', '@typescript-eslint/no-non-null-assertion': 'off'},
+  },
+);
