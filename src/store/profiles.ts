@@ -1,3 +1,6 @@
+import {readFileSync} from 'node:fs';
+import {join} from 'node:path';
+
 import {ConfigError, UsageError} from '../domain/errors.js';
 import {ROLES, type Role} from '../domain/ticket.js';
 
@@ -46,11 +49,15 @@ export class ProfileStore {
   constructor(private readonly configDir: string) {}
 
   get file(): string {
-    return `${this.configDir}/config.json`;
+    return join(this.configDir, 'config.json');
   }
 
+  /**
+   * Reads the file directly: every command reads settings, few change them, and conf (with
+   * its schema validator) costs more start-up than the whole read.
+   */
   async read(): Promise<Settings> {
-    const store = (await this.open()).store;
+    const store = this.conf ? this.conf.store : this.readFile();
     const profiles = (store.profiles ?? {}) as Record<string, Profile>;
     return {currentProfile: (store.currentProfile as string | undefined) ?? DEFAULT_PROFILE, profiles};
   }
@@ -72,6 +79,30 @@ export class ProfileStore {
     conf.store = {...conf.store, currentProfile: settings.currentProfile, profiles: settings.profiles};
   }
 
+  private readFile(): Record<string, unknown> {
+    let text: string;
+    try {
+      text = readFileSync(this.file, 'utf8');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return {};
+      throw error;
+    }
+    try {
+      const parsed: unknown = JSON.parse(text);
+      if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) return parsed as Record<string, unknown>;
+    } catch {
+      // reported below, with the same words conf's failure gets
+    }
+    throw this.invalid();
+  }
+
+  private invalid(cause?: unknown): ConfigError {
+    return new ConfigError(`The settings file ${this.file} is not valid JSON, so it was left as it is.`, {
+      hint: `Fix it in an editor (or move it aside: mv "${this.file}" "${this.file}.bak") and run the command again.`,
+      cause,
+    });
+  }
+
   private async open(): Promise<ConfStore> {
     if (this.conf) return this.conf;
     const {default: Conf} = await import('conf');
@@ -84,10 +115,7 @@ export class ProfileStore {
         clearInvalidConfig: false,
       }) as unknown as ConfStore;
     } catch (error) {
-      throw new ConfigError(`The settings file ${this.file} is not valid JSON, so it was left as it is.`, {
-        hint: `Fix it in an editor (or move it aside: mv "${this.file}" "${this.file}.bak") and run the command again.`,
-        cause: error,
-      });
+      throw this.invalid(error);
     }
     return this.conf;
   }

@@ -1,0 +1,79 @@
+import {chmodSync, writeFileSync} from 'node:fs';
+import {join} from 'node:path';
+
+import type * as NodePty from '@lydell/node-pty';
+import {describe, expect, it} from 'vitest';
+
+import {BIN, parseJson, runBin, sandbox} from '../helpers.js';
+
+type Pty = typeof NodePty;
+
+/** Drives the built binary through a real pseudo-terminal, as a person would type. */
+async function typeInto(argv: string[], env: Record<string, string>, steps: [RegExp, string][]): Promise<{screen: string; exitCode: number}> {
+  const pty: Pty = await import('@lydell/node-pty');
+  const child = pty.spawn(process.execPath, [BIN, ...argv], {cols: 120, rows: 40, env: {...process.env, ...env, TERM: 'xterm'}});
+  let screen = '';
+  let step = 0;
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill();
+      reject(new Error(`timed out waiting for ${steps[step]?.[0]}; screen so far:\n${screen}`));
+    }, 20_000);
+    child.onData((data) => {
+      screen += data;
+      while (step < steps.length && steps[step]![0].test(screen)) {
+        child.write(steps[step]![1]);
+        step++;
+      }
+    });
+    child.onExit(({exitCode}) => {
+      clearTimeout(timer);
+      resolve({screen, exitCode});
+    });
+  });
+}
+
+describe('prompts on a terminal', () => {
+  it('asks for the title and opens $EDITOR for the body when they are missing', async () => {
+    const box = sandbox();
+    try {
+      const editor = join(box.dir, 'fake-editor.sh');
+      writeFileSync(editor, '#!/bin/sh\nprintf "Written in the editor\\n" > "$1"\n');
+      chmodSync(editor, 0o755);
+      const env = {...box.env, EDITOR: editor, VISUAL: editor};
+      const {exitCode, screen} = await typeInto(['ticket', 'create', '--priority', 'high'], env, [
+        [/Title/, 'Typed at the prompt\r'],
+        [/Body/, '\r'],
+      ]);
+      expect(exitCode, screen).toBe(0);
+      expect(screen).toMatch(/Created ticket #1/);
+      const view = await runBin(['ticket', 'view', '1', '--json'], {env: box.env});
+      expect(parseJson(view.stdout)).toMatchObject({title: 'Typed at the prompt', body: 'Written in the editor\n', priority: 'high'});
+    } finally {
+      box.cleanup();
+    }
+  });
+
+  it('exits 130 and creates nothing when the user presses Ctrl-C at a prompt', async () => {
+    const box = sandbox();
+    try {
+      const {exitCode} = await typeInto(['ticket', 'create'], box.env, [[/Title/, '\u0003']]);
+      expect(exitCode).toBe(130);
+      const list = await runBin(['ticket', 'list', '--json'], {env: box.env});
+      expect(parseJson(list.stdout).tickets).toEqual([]);
+    } finally {
+      box.cleanup();
+    }
+  });
+
+  it('does not prompt with --no-input even on a terminal', async () => {
+    const box = sandbox();
+    try {
+      const {exitCode, screen} = await typeInto(['ticket', 'create', '--no-input'], box.env, []);
+      expect(exitCode).toBe(2);
+      expect(screen).toContain('Missing --title, --body.');
+    } finally {
+      box.cleanup();
+    }
+  });
+});
