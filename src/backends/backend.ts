@@ -61,10 +61,22 @@ export interface Identity {
   role: Role;
 }
 
+/** The rate-limit state a backend last reported (RateLimit-* headers), for pacing bulk work. */
+export interface RateLimitInfo {
+  limit?: number;
+  remaining?: number;
+  /** Seconds until the window resets. */
+  resetSeconds?: number;
+  /** When these figures were read (epoch ms). */
+  observedAt: number;
+}
+
 export interface Backend {
   readonly kind: string;
   readonly capabilities: ReadonlySet<Capability>;
   readonly tickets: TicketApi;
+  /** The latest rate-limit figures, for backends whose API reports them. */
+  rateLimit?(): RateLimitInfo | undefined;
   /** Who the backend acts as, when it can tell. */
   whoami(): Promise<Identity>;
   close(): Promise<void>;

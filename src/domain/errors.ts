@@ -60,6 +60,13 @@ export class RejectedError extends SupportError {
 export class RateLimitError extends SupportError {
   override readonly code = 'rate_limited';
   override readonly exitCode = ExitCode.rateLimited;
+  /** What the backend asked us to wait, when it said. */
+  readonly retryAfterSeconds?: number;
+
+  constructor(message: string, options: SupportErrorOptions & {retryAfterSeconds?: number} = {}) {
+    super(message, options);
+    if (options.retryAfterSeconds !== undefined) this.retryAfterSeconds = options.retryAfterSeconds;
+  }
 }
 
 /** The network or the backend (a server, a database file) cannot be reached or used. */
