@@ -143,8 +143,9 @@ export function validateSlaPolicyFile(input: unknown): PolicyFileResult {
   }
 
   const calendars: BusinessCalendar[] = [];
+  const calendarSeen = new Set<string>();
   (c.list(root['calendars'], 'calendars') ?? []).forEach((raw, i) => {
-    const calendar = checkCalendar(c, raw, `calendars[${i}]`, calendars);
+    const calendar = checkCalendar(c, raw, `calendars[${i}]`, calendarSeen);
     if (calendar) calendars.push(calendar);
   });
   // Names of calendars that failed validation still count as defined, so that one broken
@@ -160,18 +161,17 @@ export function validateSlaPolicyFile(input: unknown): PolicyFileResult {
   if (!rawPolicies || rawPolicies.length === 0) {
     if (!c.problems.some((p) => p.path === 'policies')) c.fail('policies', 'is missing or empty: list at least one policy');
   }
+  const policySeen = new Set<string>();
   (rawPolicies ?? []).forEach((raw, i) => {
-    const policy = checkPolicy(c, raw, `policies[${i}]`, calendarNames);
-    if (!policy) return;
-    if (policies.some((p) => p.name === policy.name)) c.fail(`policies[${i}].name`, 'is used by an earlier policy', policy.name);
-    policies.push(policy);
+    const policy = checkPolicy(c, raw, `policies[${i}]`, calendarNames, policySeen);
+    if (policy) policies.push(policy);
   });
 
   if (c.problems.length > 0) return {ok: false, problems: c.problems};
   return {ok: true, policySet: {calendars, policies}};
 }
 
-function checkCalendar(c: Checker, raw: unknown, path: string, earlier: BusinessCalendar[]): BusinessCalendar | undefined {
+function checkCalendar(c: Checker, raw: unknown, path: string, seen: Set<string>): BusinessCalendar | undefined {
   const before = c.problems.length;
   const record = c.object(raw, path, ['name', 'timezone', 'hours', 'holidays']);
   if (!record) {
@@ -180,7 +180,8 @@ function checkCalendar(c: Checker, raw: unknown, path: string, earlier: Business
   }
   const name = c.string(record['name'], `${path}.name`, 'name');
   if (name === CALENDAR_24X7_NAME) c.fail(`${path}.name`, 'is the built-in round-the-clock calendar and cannot be redefined', name);
-  else if (name && earlier.some((cal) => cal.name === name)) c.fail(`${path}.name`, 'is used by an earlier calendar', name);
+  else if (name && seen.has(name)) c.fail(`${path}.name`, 'is used by an earlier calendar', name);
+  if (name) seen.add(name);
 
   const timeZone = c.string(record['timezone'], `${path}.timezone`, 'IANA time zone like "Europe/Berlin"');
   if (timeZone && !isValidTimeZone(timeZone)) c.fail(`${path}.timezone`, 'is not a known IANA time zone (like "Europe/Berlin" or "America/New_York")', timeZone);
@@ -265,7 +266,7 @@ function checkHours(c: Checker, raw: unknown, path: string): Partial<Record<Week
   return hours;
 }
 
-function checkPolicy(c: Checker, raw: unknown, path: string, calendarNames: Set<string>): SlaPolicy | undefined {
+function checkPolicy(c: Checker, raw: unknown, path: string, calendarNames: Set<string>, seen: Set<string>): SlaPolicy | undefined {
   const before = c.problems.length;
   const record = c.object(raw, path, ['name', 'match', 'calendar', 'targets', 'pauseOn']);
   if (!record) {
@@ -273,6 +274,8 @@ function checkPolicy(c: Checker, raw: unknown, path: string, calendarNames: Set<
     return undefined;
   }
   const name = c.string(record['name'], `${path}.name`, 'name');
+  if (name && seen.has(name)) c.fail(`${path}.name`, 'is used by an earlier policy', name);
+  if (name) seen.add(name);
 
   const match: SlaPolicyMatch = {};
   const rawMatch = c.object(record['match'], `${path}.match`, ['priority', 'type', 'tags']);
