@@ -176,7 +176,8 @@ function replay(ticket: SlaTicket, events: readonly TicketEvent[], policy: SlaPo
 
   for (const {event, at} of history) {
     if (at > now) break;
-    if (event.type === 'comment' && event.data['public'] === true) {
+    // Public unless marked otherwise: helpdesks make comments public by default.
+    if (event.type === 'comment' && event.data['public'] !== false) {
       if (event.actorRole === 'agent') {
         if (firstOwed) stop(first, at);
         firstOwed = false;

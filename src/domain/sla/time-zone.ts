@@ -176,11 +176,6 @@ export function instantsShowingWallRange(timeZone: string, wallFrom: number, wal
   return out;
 }
 
-/** Day number (days since 1970-01-01) of the local date at `instant`. */
-export function localDayAt(timeZone: string, instant: number): number {
-  return Math.floor(wallClockAt(timeZone, instant) / MS_PER_DAY);
-}
-
 /** 0 = Sunday ... 6 = Saturday, for a day number. */
 export function weekdayOfDay(day: number): number {
   return (((day + 4) % 7) + 7) % 7;
@@ -198,8 +193,4 @@ export function parseIsoDate(text: string): number | undefined {
   // Date rolls 2026-02-30 over to March: a round trip tells a real date from a rolled one.
   if (date.getUTCFullYear() !== year || date.getUTCMonth() !== month - 1 || date.getUTCDate() !== day) return undefined;
   return Math.floor(date.getTime() / MS_PER_DAY);
-}
-
-export function formatIsoDate(day: number): string {
-  return new Date(day * MS_PER_DAY).toISOString().slice(0, 10);
 }
