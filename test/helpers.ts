@@ -122,6 +122,8 @@ export function runBin(
   return new Promise((resolve, reject) => {
     const env: NodeJS.ProcessEnv = {...process.env, ...options.env};
     for (const key of ENV_KEYS) if (!(options.env && key in options.env)) delete env[key];
+    // vitest sets NODE_ENV=test, which sends oclif looking for TypeScript sources; users have no such thing.
+    delete env.NODE_ENV;
     const child = spawn(process.execPath, [BIN, ...argv], {env, stdio: ['pipe', 'pipe', 'pipe']});
     let stdout = '';
     let stderr = '';

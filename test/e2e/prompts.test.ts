@@ -11,7 +11,7 @@ type Pty = typeof NodePty;
 /** Drives the built binary through a real pseudo-terminal, as a person would type. */
 async function typeInto(argv: string[], env: Record<string, string>, steps: [RegExp, string][]): Promise<{screen: string; exitCode: number}> {
   const pty: Pty = await import('@lydell/node-pty');
-  const child = pty.spawn(process.execPath, [BIN, ...argv], {cols: 120, rows: 40, env: {...process.env, ...env, TERM: 'xterm'}});
+  const child = pty.spawn(process.execPath, [BIN, ...argv], {cols: 120, rows: 40, env: {...process.env, NODE_ENV: 'production', ...env, TERM: 'xterm'}});
   let screen = '';
   let step = 0;
   return new Promise((resolve, reject) => {
