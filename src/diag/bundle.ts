@@ -40,6 +40,8 @@ export interface ManifestFile {
   /** Only part of the source was taken (a log tail, a size cap). */
   truncated: boolean;
   redactions: RedactionCounts;
+  /** Added as it is, unscrubbed, because binaries were asked for. */
+  binary?: boolean;
   /** Where it came from, encoded like archive paths; absent for generated content. */
   source?: string;
   /** The source's size when it was opened. */
@@ -90,7 +92,10 @@ export interface NewBundleFile {
   /** A stream is spooled to a private temp file first: a tar header needs the size up front. */
   content: Readable | NodeJS.ReadableStream | Buffer | string;
   collector: string;
-  truncated?: boolean;
+  /** A function is called once the content has been read (a --since filter knows only then). */
+  truncated?: boolean | (() => boolean);
+  /** Binary content added as it is, without scrubbing (--include-binary). */
+  binary?: boolean;
   /** A function is called once the content has been read, when a scrub stream knows its counts. */
   redactions?: RedactionCounts | (() => RedactionCounts);
   source?: string;
@@ -235,7 +240,9 @@ export class BundleWriter {
     }
     await this.put(tarPadding(size));
     const redactions = typeof file.redactions === 'function' ? file.redactions() : (file.redactions ?? {});
-    const entry: ManifestFile = {path: file.path, size, sha256, collector: file.collector, truncated: file.truncated ?? false, redactions};
+    const truncated = typeof file.truncated === 'function' ? file.truncated() : (file.truncated ?? false);
+    const entry: ManifestFile = {path: file.path, size, sha256, collector: file.collector, truncated, redactions};
+    if (file.binary) entry.binary = true;
     if (file.source !== undefined) entry.source = file.source;
     if (file.sourceSize !== undefined) entry.sourceSize = file.sourceSize;
     this.files.push(entry);

@@ -70,6 +70,8 @@ const QUERY_PARAM = /([?&;])([\w.\-[\]%]{1,100})=([^&#\s"'<>;]*)/g;
 const CURL_USER = /(?<![\w-])(-u|--user|--proxy-user)([ \t]+|=)(['"]?)([^\s:'"]+):([^\s'"]+)\3/g;
 const MYSQL_PASSWORD = /\b((?:mysql|mariadb)[\w-]*\b[^\r\n]*?[ \t]-p)(?![ \t])(['"]?)([^\s'"]+)\2/g;
 const DASH_P_PASSWORD = /\b((?:sshpass|login)\b[^\r\n]*?[ \t]-p[ \t]+)(['"]?)([^\s'"]+)\2/g;
+/** `aws configure set aws_secret_access_key VALUE`, `git config http.token VALUE`: a name then a value. */
+const SET_COMMAND = /\b((?:set|config)[ \t]+(?:--?[\w-]+[ \t]+)*)([\w.-]+)([ \t]+)(['"]?)([^\s'"]+)\4/g;
 const FLAG = /(?<![\w-])(--?)([A-Za-z][\w-]{1,60})(=|[ \t]+)/g;
 const XML_ELEMENT = /<([A-Za-z_][\w.:-]{0,99})(?:[ \t][^<>]*)?>([^<]+)<\/\1>/g;
 const XML_KEY_VALUE = /\b((?:key|name)[ \t]*=[ \t]*)(["'])([^"'\r\n]{1,100})\2([ \t]+value[ \t]*=[ \t]*)(["'])([^"'\r\n]*)\5/gi;
@@ -346,6 +348,14 @@ export class ScrubSession {
         return `${head}${quote}${REDACTED}${quote}`;
       };
       line = line.replace(MYSQL_PASSWORD, replace).replace(DASH_P_PASSWORD, replace);
+    }
+    if (line.includes('set') || line.includes('config')) {
+      line = line.replace(SET_COMMAND, (match, head: string, key: string, space: string, quote: string, value: string) => {
+        const name = classifySecretName(key);
+        if (!name || !this.shouldRedact(name, value)) return match;
+        this.count(name.ruleId);
+        return `${head}${key}${space}${quote}${REDACTED}${quote}`;
+      });
     }
     if (!line.includes('-')) return line;
     FLAG.lastIndex = 0;
