@@ -1,5 +1,5 @@
 import {createHash, randomBytes} from 'node:crypto';
-import {createReadStream, createWriteStream} from 'node:fs';
+import {createReadStream} from 'node:fs';
 import {chmod, mkdtemp, open, rename, rm} from 'node:fs/promises';
 import {tmpdir} from 'node:os';
 import {basename, dirname, join} from 'node:path';
@@ -136,7 +136,7 @@ export class BundleWriter {
     // O_EXCL with 0600 from the first byte: no window in which another user can open it.
     const handle = await open(tempPath, 'wx', 0o600);
     const gzip = createGzip({level: options.level ?? 6});
-    const out = createWriteStream('', {fd: handle.fd, autoClose: true});
+    const out = handle.createWriteStream();
     const done = pipeline(gzip, out);
     done.catch(() => undefined); // reported by finish() or abort()
     return new BundleWriter(options, tempPath, gzip, done);
@@ -255,7 +255,7 @@ export class BundleWriter {
     const hash = createHash('sha256');
     let size = 0;
     const handle = await open(path, 'wx', 0o600);
-    const sink = createWriteStream('', {fd: handle.fd, autoClose: true});
+    const sink = handle.createWriteStream();
     await pipeline(
       content as Readable,
       async function* (source: AsyncIterable<Buffer | string>) {

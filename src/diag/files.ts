@@ -1,7 +1,7 @@
-import {constants, createReadStream, type Dirent, type Stats} from 'node:fs';
+import {constants, type Dirent, type Stats} from 'node:fs';
 import {lstat, open, readdir, realpath, type FileHandle} from 'node:fs/promises';
 import {isAbsolute, relative as relativePath, resolve, sep} from 'node:path';
-import {Transform, type Readable, type TransformCallback} from 'node:stream';
+import {Readable, Transform, type TransformCallback} from 'node:stream';
 
 import {encodeArchivePath} from './archive-path.js';
 import {BINARY_SAMPLE_SIZE, detectBinary} from './binary.js';
@@ -261,10 +261,9 @@ export async function openCapped(file: FileCandidate, limits: ReadLimits): Promi
       if (binary && !limits.includeBinary) return skipped('binary', verdict.reason ?? 'binary content');
     }
     let truncated = start > 0;
-    const raw =
-      size === 0
-        ? createReadStream('', {fd: handle.fd, start: 0, end: -1, autoClose: true, emitClose: true})
-        : createReadStream('', {fd: handle.fd, start, end: size - 1, autoClose: true});
+    // end is inclusive; a file that grows while it is read is read up to the size seen at open.
+    const raw = size === 0 ? Readable.from([]) : handle.createReadStream({start, end: size - 1, autoClose: true});
+    if (size === 0) await handle.close();
     handed = true;
     let stream: Readable = raw;
     if (start > 0 && !binary) stream = stream.pipe(new DropFirstLine());
@@ -275,7 +274,7 @@ export async function openCapped(file: FileCandidate, limits: ReadLimits): Promi
         if (filter.dropped) truncated = true;
       });
     }
-    if (stream !== raw) raw.on('error', (error) => stream.destroy(error));
+    if (stream !== raw) raw.on('error', (error: Error) => stream.destroy(error));
     return {
       stream,
       size,

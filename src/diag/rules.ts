@@ -16,6 +16,8 @@ export interface TokenShape {
   source: string;
   /** Prefix-plus-body shapes whose body can be a placeholder (`ghp_xxxx...`). */
   prefix?: RegExp;
+  /** Part of the match that is kept, so a redacted URL is still a URL. */
+  keep?: RegExp;
 }
 
 /** Known credential formats, found anywhere in a line whatever the syntax around them. */
@@ -27,7 +29,11 @@ export const TOKEN_SHAPES: readonly TokenShape[] = [
     prefix: /^(?:gh[pousr]_|github_pat_)/,
   },
   {id: 'gitlab-token', source: String.raw`\bgl(?:pat|dt|rt|ptt|cbt|imt|ft|soat|oas|agent)-[A-Za-z0-9_-]{20,}(?![A-Za-z0-9_-])`, prefix: /^gl[a-z]+-/},
-  {id: 'slack-webhook', source: String.raw`https://hooks\.slack\.com/(?:services|workflows|triggers)/[A-Za-z0-9/_+-]{8,}`},
+  {
+    id: 'slack-webhook',
+    source: String.raw`https://hooks\.slack\.com/(?:services|workflows|triggers)/[A-Za-z0-9/_+-]{8,}`,
+    keep: /^https:\/\/hooks\.slack\.com\/[a-z]+\//,
+  },
   {id: 'slack-token', source: String.raw`\b(?:xox[abposre]|xapp)-[A-Za-z0-9-]{10,}(?![A-Za-z0-9-])`, prefix: /^x[a-z]+-/},
   {id: 'stripe-key', source: String.raw`\b(?:sk|rk)_(?:live|test)_[A-Za-z0-9]{10,}\b|\bwhsec_[A-Za-z0-9]{20,}\b`, prefix: /^[a-z]+_(?:live_|test_)?/},
   {id: 'google-api-key', source: String.raw`\bAIza[0-9A-Za-z_-]{35}(?![0-9A-Za-z_-])`},

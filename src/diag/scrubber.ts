@@ -54,7 +54,7 @@ interface CompiledPattern {
 
 const DEFAULT_MAX_LINE = 1024 * 1024;
 /** Cheap test that a line may hold a named secret; most log lines fail it and skip the key layers. */
-const SECRETISH = /pass|pwd|secret|token|key|auth|cookie|cred|sig|session|sid|salt|priv|dsn|license|seed|bearer|connection|otp|jwt|mfa|hmac|sas|-u|-p/i;
+const SECRETISH = /pass|pwd|secret|token|key|auth|cookie|cred|sig|session|sid|salt|priv|dsn|license|seed|bearer|connection|otp|jwt|mfa|pin|hmac|sas|-u|-p/i;
 const SHAPES = new RegExp(TOKEN_SHAPES.map((shape, i) => `(?<r${i}>${shape.source})`).join('|'), 'g');
 const SHAPE_HINT = /AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AROA|AIPA|ANPA|ANVA|A3T|gh[pousr]_|github_pat_|gl[a-z]+-|hooks\.slack|xox|xapp|_live_|_test_|whsec_|AIza|ya29\.|GOCSPX|1\/\/0|npm_|eyJ|ATATT|ATCTT|sk-|SG\.|shp|hf_|gsk_|lin_api|ntn_|tskey|dapi|glsa_|hv[sbr]\.|figd_|dckr_|ops_/;
 
@@ -294,7 +294,7 @@ export class ScrubSession {
       if (shape.prefix && isFillerBody(match)) return match;
       if (shape.id === 'aws-access-key-id') sawAwsKeyId = true;
       this.count(shape.id);
-      return REDACTED;
+      return (shape.keep?.exec(match)?.[0] ?? '') + REDACTED;
     });
     // A bare 40-character secret key is only trusted when its key id is on the same line (CSV exports, logs).
     if (sawAwsKeyId) {
