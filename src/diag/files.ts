@@ -90,7 +90,9 @@ export async function findFiles(options: FindFilesOptions): Promise<FoundFiles> 
     while (stack.length > 0) {
       const rel = stack.pop()!;
       const abs = rel.length === 0 ? Buffer.from(root) : Buffer.concat([Buffer.from(root === sep ? '' : root), Buffer.from(sep), rel]);
-      const relText = rel.toString('utf8');
+      // Globs see the encoded name: picomatch's `*` does not cross a newline, and bytes that
+      // are not UTF-8 would otherwise all decode to the same replacement character.
+      const relText = encodeArchivePath(rel);
       const selected = matches ? matches(relText) : plainMatch(relText);
       let info: Stats;
       try {
