@@ -150,7 +150,11 @@ export class BundleWriter {
   /** Adds one file. Calls are queued, so entries never interleave. */
   addFile(file: NewBundleFile): Promise<ManifestFile> {
     if (this.closed) return Promise.reject(new SupportError('The bundle is already finished.'));
-    assertSafeArchivePath(file.path);
+    try {
+      assertSafeArchivePath(file.path);
+    } catch (error) {
+      return Promise.reject(error as Error);
+    }
     if (this.names.has(file.path)) return Promise.reject(new UsageError(`The bundle already has a file named ${file.path}.`));
     this.names.add(file.path);
     const next = this.queue.then(() => this.writeFile(file));
