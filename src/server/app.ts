@@ -141,7 +141,7 @@ export async function buildServer(options: ServerOptions): Promise<{app: Fastify
     const problem = toProblem(error);
     if (problem.type === 'internal') options.log?.(`error ${request.id}: ${(error as Error).stack ?? String(error)}`);
     // A client that hung up mid-upload has no one to answer.
-    if (request.raw.destroyed || reply.raw.destroyed) return;
+    if (reply.raw.destroyed || request.raw.socket?.destroyed) return;
     sendProblem(reply, request, problem);
   });
 
