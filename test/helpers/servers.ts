@@ -77,6 +77,8 @@ export type Fault =
   | {kind: 'respond'; status: number; headers?: Record<string, string>; body?: unknown}
   /** Forward to the server (so it commits), then cut the connection instead of answering. */
   | {kind: 'commit-then-drop'}
+  /** Forward to the server (so it commits), then never answer: the client's timeout must fire. */
+  | {kind: 'commit-then-stall'}
   /** Accept the request and never answer. */
   | {kind: 'stall'}
   /** Read this many bytes of the request body, then reset the connection. */
@@ -115,6 +117,9 @@ export async function startFaultProxy(target: string | undefined, plan: (req: In
           () => res.socket?.destroy(),
           () => res.socket?.destroy(),
         );
+        return;
+      case 'commit-then-stall':
+        forward(target!, req).catch(() => undefined);
         return;
       case 'reset-after': {
         let got = 0;
