@@ -1,7 +1,7 @@
 import {createHash, randomUUID} from 'node:crypto';
 import {createReadStream} from 'node:fs';
 import {join} from 'node:path';
-import type {Readable} from 'node:stream';
+import {Transform, type Readable} from 'node:stream';
 
 import type {FastifyInstance, FastifyReply, FastifyRequest} from 'fastify';
 
@@ -142,6 +142,12 @@ export async function buildServer(options: ServerOptions): Promise<{app: Fastify
     if (problem.type === 'internal') options.log?.(`error ${request.id}: ${(error as Error).stack ?? String(error)}`);
     // A client that hung up mid-upload has no one to answer.
     if (reply.raw.destroyed || request.raw.socket?.destroyed) return;
+    if (problem.status === 413) {
+      // Read (and drop) what the client is still sending, so that it gets to read the 413
+      // instead of a connection reset; then close the connection.
+      reply.header('connection', 'close');
+      if (!request.raw.readableEnded) request.raw.resume();
+    }
     sendProblem(reply, request, problem);
   });
 
@@ -339,12 +345,22 @@ export async function buildServer(options: ServerOptions): Promise<{app: Fastify
       if (Number.isFinite(declared) && declared > maxUpload) {
         throw new Problem('payload-too-large', `The file is ${declared} bytes; this server accepts at most ${maxUpload}.`);
       }
-      const payload = req.body as Readable;
+      const raw = req.body as Readable;
+      // Past the limit the store's pipeline fails, while the error handler drains the rest of
+      // the request, so that the client reads a 413 rather than a reset connection.
       let received = 0;
-      payload.on('data', (chunk: Buffer) => {
-        received += chunk.length;
-        if (received > maxUpload) payload.destroy(new Problem('payload-too-large', `The file is larger than the ${maxUpload} bytes this server accepts.`));
+      const payload = new Transform({
+        transform(chunk: Buffer, _encoding, done) {
+          received += chunk.length;
+          if (received > maxUpload) done(new Problem('payload-too-large', `The file is larger than the ${maxUpload} bytes this server accepts.`));
+          else done(null, chunk);
+        },
       });
+      raw.on('error', (error) => payload.destroy(error));
+      raw.on('close', () => {
+        if (!raw.readableEnded) payload.destroy(new Error('The client hung up in the middle of the upload.'));
+      });
+      raw.pipe(payload);
       const contentType = (req.headers['content-type'] ?? 'application/octet-stream').split(';')[0]!.trim();
       const key = idempotencyKey(req);
       const scope = `${caller.name}\nuploadAttachment ${id}`;
