@@ -41,6 +41,8 @@ export interface AttachmentSource {
   size: number;
   contentType?: string;
   open(): NodeJS.ReadableStream;
+  /** Told as bytes go out, for a progress bar; remote adapters call it, the local one need not. */
+  onProgress?(sent: number, total: number): void;
 }
 
 export interface TicketApi {

@@ -11,6 +11,11 @@ const ADAPTERS: Record<string, {description: string; needsUrl: boolean; load: ()
     needsUrl: false,
     load: async () => (await import('./local/index.js')).createLocalBackend,
   },
+  rest: {
+    description: 'a server speaking the supportkit REST protocol, such as `support serve`',
+    needsUrl: true,
+    load: async () => (await import('./rest/index.js')).createRestBackend,
+  },
 };
 
 export const BACKEND_KINDS = Object.keys(ADAPTERS);

@@ -1,0 +1,52 @@
+import {AuthError, UsageError} from '../../domain/errors.js';
+import {createHttpClient, type HttpClientOptions} from '../../http/client.js';
+import type {Backend, BackendOptions, Capability, Identity} from '../backend.js';
+import {RestTickets} from './tickets.js';
+
+const CAPABILITIES: ReadonlySet<Capability> = new Set<Capability>([
+  'tickets',
+  'comments',
+  'internal-comments',
+  'attachments',
+  'events',
+  'idempotent-create',
+  'custom-fields',
+]);
+
+/** Tests tune timeouts and retries; the CLI uses the defaults of src/http. */
+export type RestBackendOptions = BackendOptions & {http?: Pick<HttpClientOptions, 'timeouts' | 'retry' | 'sleep'>};
+
+export async function createRestBackend(options: RestBackendOptions): Promise<Backend> {
+  if (!options.url) {
+    throw new UsageError(`The profile "${options.profile}" has no URL.`, {
+      hint: `Add one: support profile remove ${options.profile}, then support profile add ${options.profile} --backend rest --url https://...`,
+    });
+  }
+  const http = createHttpClient({
+    baseUrl: options.url,
+    token: async () => {
+      const token = await options.token?.();
+      if (!token) {
+        throw new AuthError(`No token is stored for the profile "${options.profile}".`, {
+          hint: `Run \`support auth login --profile ${options.profile}\`.`,
+        });
+      }
+      return token;
+    },
+    userAgent: 'supportkit (rest backend)',
+    debug: options.debug,
+    ...options.http,
+  });
+  const tickets = new RestTickets(http, options.profile);
+  return {
+    kind: 'rest',
+    capabilities: CAPABILITIES,
+    tickets,
+    whoami: async (): Promise<Identity> => {
+      const me = await tickets.call<{name: string; role: string}>({method: 'GET', path: 'v1/me'});
+      // An admin is an agent who may also manage tokens and SLA policies.
+      return {name: me.name, role: me.role === 'customer' ? 'customer' : 'agent'};
+    },
+    close: () => http.close(),
+  };
+}

@@ -1,0 +1,325 @@
+import type {Agent as HttpAgent} from 'node:http';
+import type {Readable} from 'node:stream';
+
+import type {Got} from 'got';
+
+import {RateLimitError, UnavailableError, UsageError} from '../domain/errors.js';
+import {redactUrl} from '../domain/redact.js';
+
+/** Milliseconds; every request has all of them. */
+export interface HttpTimeouts {
+  /** To open the TCP (and TLS) connection. */
+  connect: number;
+  /** From the end of the request to the first byte of the response. */
+  response: number;
+  /** Longest silence on the socket, in either direction (a stalled upload or download). */
+  idle: number;
+}
+
+export interface RetryPolicy {
+  /** Retries after the first attempt. */
+  limit: number;
+  baseDelayMs: number;
+  /** Cap of the exponential backoff. */
+  maxDelayMs: number;
+  /** The longest Retry-After we wait for; a server asking for more gets a clear error instead of a hung terminal. */
+  maxRetryAfterMs: number;
+}
+
+export interface HttpClientOptions {
+  baseUrl: string;
+  /** Resolved on first request, so that opening a client never touches the keyring. */
+  token?: () => Promise<string | undefined>;
+  userAgent?: string;
+  timeouts?: Partial<HttpTimeouts>;
+  retry?: Partial<RetryPolicy>;
+  /** One line per attempt: method, URL (secrets masked), status, time. Never headers' secrets. */
+  debug?: (line: string) => void;
+  /** Waiting between attempts; tests may speed it up. */
+  sleep?: (ms: number) => Promise<void>;
+}
+
+export interface HttpRequest {
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+  /** Relative to the base URL, e.g. v1/tickets/12 */
+  path: string;
+  query?: Record<string, string | number | readonly string[] | undefined>;
+  json?: unknown;
+  /** A body streamed from its source; called once per attempt so that a retry never reuses a consumed stream. */
+  stream?: {open: () => NodeJS.ReadableStream; size: number; contentType: string};
+  /** Makes a POST or PATCH safe to retry: the server replays the first result. */
+  idempotencyKey?: string;
+  onUploadProgress?: (sent: number, total: number) => void;
+}
+
+export interface HttpResponse {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  /** Parsed JSON (or problem+json) body; undefined when empty. */
+  body: unknown;
+}
+
+/** An answer the caller must interpret: a 4xx (other than 408/429) or a 3xx. Adapters map it to domain errors. */
+export class HttpStatusError extends Error {
+  constructor(
+    readonly method: string,
+    readonly url: string,
+    readonly status: number,
+    readonly body: unknown,
+    readonly headers: HttpResponse['headers'],
+  ) {
+    super(`${method} ${redactUrl(url)} answered ${status}`);
+    this.name = 'HttpStatusError';
+  }
+}
+
+export const DEFAULT_TIMEOUTS: HttpTimeouts = {connect: 10_000, response: 30_000, idle: 60_000};
+export const DEFAULT_RETRY: RetryPolicy = {limit: 4, baseDelayMs: 500, maxDelayMs: 8_000, maxRetryAfterMs: 60_000};
+
+/** Methods that do the same thing however often they are sent (RFC 9110). */
+const IDEMPOTENT_METHODS = new Set(['GET', 'HEAD', 'PUT', 'DELETE', 'OPTIONS']);
+const RETRY_STATUSES = new Set([408, 429, 500, 502, 503, 504]);
+const RETRY_CODES = new Set(['ETIMEDOUT', 'ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ENETUNREACH', 'EHOSTUNREACH', 'EAI_AGAIN', 'ECONNABORTED', 'ERR_STREAM_PREMATURE_CLOSE']);
+const TLS_CODES = /^(CERT_|UNABLE_TO_|DEPTH_ZERO|SELF_SIGNED|ERR_TLS|ERR_SSL|HOSTNAME_MISMATCH)/;
+
+/** Retry-After as milliseconds to wait: delta-seconds or an HTTP date; undefined when it is neither (RFC 9110 says ignore it). */
+export function parseRetryAfter(value: string | string[] | undefined, now = Date.now()): number | undefined {
+  const text = (Array.isArray(value) ? value[0] : value)?.trim();
+  if (!text) return undefined;
+  if (/^\d+$/.test(text)) return Number(text) * 1000;
+  // Only the HTTP-date forms: a bare number with a sign or a fraction is garbage, not a date.
+  if (!/[a-z]/i.test(text)) return undefined;
+  const at = Date.parse(text);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
+}
+
+function describeWait(ms: number): string {
+  const s = Math.round(ms / 1000);
+  if (s < 120) return `${s} seconds`;
+  if (s < 7200) return `${Math.round(s / 60)} minutes`;
+  return `${Math.round(s / 3600)} hours`;
+}
+
+interface NetworkError extends Error {
+  code?: string;
+}
+
+let gotModule: Promise<typeof import('got')> | undefined;
+
+/**
+ * The one HTTP client of the CLI: timeouts on every request, retries with capped exponential
+ * backoff for requests that are safe to repeat, Retry-After, proxies from the environment,
+ * custom CAs through NODE_EXTRA_CA_CERTS (Node reads it; TLS verification is never off), and
+ * a --debug trace with secrets masked. Every remote adapter talks through it.
+ */
+export class HttpClient {
+  private readonly timeouts: HttpTimeouts;
+  private readonly retry: RetryPolicy;
+  private readonly sleep: (ms: number) => Promise<void>;
+  private instance?: Promise<Got>;
+  private agent?: HttpAgent;
+  private authorization?: Promise<string | undefined>;
+
+  constructor(private readonly options: HttpClientOptions) {
+    this.timeouts = {...DEFAULT_TIMEOUTS, ...options.timeouts};
+    this.retry = {...DEFAULT_RETRY, ...options.retry};
+    this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+  }
+
+  get baseUrl(): string {
+    return this.options.baseUrl.replace(/\/+$/, '');
+  }
+
+  async request(req: HttpRequest): Promise<HttpResponse> {
+    const got = await this.got();
+    const url = this.url(req);
+    const canRetry = IDEMPOTENT_METHODS.has(req.method) || Boolean(req.idempotencyKey);
+    const authorization = await this.authorizationHeader();
+    for (let attempt = 1; ; attempt++) {
+      const started = performance.now();
+      const last = !canRetry || attempt > this.retry.limit;
+      let response;
+      try {
+        const headers: Record<string, string> = {accept: 'application/json, application/problem+json'};
+        if (authorization) headers.authorization = authorization;
+        if (req.idempotencyKey) headers['idempotency-key'] = req.idempotencyKey;
+        let body: string | Readable | undefined;
+        if (req.json !== undefined) {
+          body = JSON.stringify(req.json);
+          headers['content-type'] = 'application/json';
+        } else if (req.stream) {
+          body = req.stream.open() as Readable;
+          headers['content-type'] = req.stream.contentType;
+          headers['content-length'] = String(req.stream.size);
+        }
+        const pending = got(url, {method: req.method, headers, body});
+        if (req.onUploadProgress) {
+          const onProgress = req.onUploadProgress;
+          pending.on('uploadProgress', (p: {transferred: number; total?: number}) => onProgress(p.transferred, p.total ?? req.stream?.size ?? 0));
+        }
+        response = await pending;
+      } catch (error) {
+        const e = error as NetworkError;
+        const code = e.code ?? '';
+        const ms = performance.now() - started;
+        this.debug(`${req.method} ${redactUrl(url)} failed: ${code || e.message} after ${ms.toFixed(0)}ms`);
+        if (TLS_CODES.test(code)) {
+          throw new UnavailableError(`The TLS certificate of ${new URL(this.baseUrl).host} could not be verified (${code}).`, {
+            hint: 'If the server uses a private CA, point NODE_EXTRA_CA_CERTS at its certificate (PEM). Verification is never switched off.',
+            cause: e,
+          });
+        }
+        if (/^(ENOENT|EACCES|EISDIR|EPERM)$/.test(code)) {
+          throw new UsageError(`Could not read the file to upload: ${e.message}.`, {hint: 'Check that the file exists and is readable.', cause: e});
+        }
+        if (RETRY_CODES.has(code) && !last) {
+          await this.wait(this.backoff(attempt), `${code}`, attempt);
+          continue;
+        }
+        const timedOut = code === 'ETIMEDOUT' || e.name === 'TimeoutError';
+        throw new UnavailableError(
+          timedOut
+            ? `${new URL(this.baseUrl).host} did not answer in time${attempt > 1 ? ` (${attempt} attempts)` : ''}.`
+            : `Could not reach ${new URL(this.baseUrl).host}: ${code || e.message}${attempt > 1 ? ` (${attempt} attempts)` : ''}.`,
+          {
+            hint: canRetry
+              ? 'Check the URL with `support profile list`, your network and any HTTPS_PROXY setting, then try again.'
+              : 'The request may or may not have been applied; check before repeating it.',
+            cause: e,
+          },
+        );
+      }
+      const ms = performance.now() - started;
+      const status = response.statusCode;
+      this.debug(`${req.method} ${redactUrl(url)} ${status} ${ms.toFixed(0)}ms${attempt > 1 ? ` (attempt ${attempt})` : ''}`);
+      const parsed = parseBody(response.body as string, String(response.headers['content-type'] ?? ''));
+      if (status < 300) return {status, headers: response.headers, body: parsed};
+      if (RETRY_STATUSES.has(status)) {
+        const asked = parseRetryAfter(response.headers['retry-after']);
+        if (asked !== undefined && asked > this.retry.maxRetryAfterMs) {
+          throw this.finalStatusError(status, parsed, `asks to wait ${describeWait(asked)} before trying again`, asked);
+        }
+        // A 429 comes before any work is done, so even a POST without a key may be sent again.
+        if (!last || (status === 429 && attempt <= this.retry.limit)) {
+          await this.wait(asked ?? this.backoff(attempt), String(status), attempt);
+          continue;
+        }
+        throw this.finalStatusError(status, parsed, canRetry || status === 429 ? `still answered ${status} after ${attempt} attempts` : `answered ${status}`);
+      }
+      if (status >= 500) throw this.finalStatusError(status, parsed, `answered ${status}`);
+      throw new HttpStatusError(req.method, url, status, parsed, response.headers);
+    }
+  }
+
+  async close(): Promise<void> {
+    this.agent?.destroy();
+  }
+
+  private finalStatusError(status: number, body: unknown, what: string, waitMs?: number): Error {
+    const host = new URL(this.baseUrl).host;
+    const detail = (body as {detail?: unknown} | undefined)?.detail;
+    const suffix = typeof detail === 'string' ? ` (${detail})` : '';
+    if (status === 429) {
+      return new RateLimitError(`${host} is rate limiting this token: it ${what}.${suffix}`, {
+        hint: waitMs ? `Try again after ${new Date(Date.now() + waitMs).toISOString()}.` : 'Wait a minute, then try again; slow down scripts that loop.',
+      });
+    }
+    return new UnavailableError(`${host} ${what}.${suffix}`, {
+      hint: waitMs ? `Try again after ${new Date(Date.now() + waitMs).toISOString()}.` : 'The server is failing; try again later, or tell its operator.',
+    });
+  }
+
+  private backoff(attempt: number): number {
+    const ceiling = Math.min(this.retry.baseDelayMs * 2 ** (attempt - 1), this.retry.maxDelayMs);
+    // Half fixed, half random: clients that failed together do not all come back together.
+    return ceiling / 2 + Math.random() * (ceiling / 2);
+  }
+
+  private async wait(ms: number, reason: string, attempt: number): Promise<void> {
+    const capped = Math.min(ms, this.retry.maxRetryAfterMs);
+    this.debug(`retrying after ${reason} in ${(capped / 1000).toFixed(1)}s (attempt ${attempt + 1} of ${this.retry.limit + 1})`);
+    await this.sleep(capped);
+  }
+
+  private url(req: HttpRequest): string {
+    const url = new URL(`${this.baseUrl}/${req.path.replace(/^\/+/, '')}`);
+    for (const [key, value] of Object.entries(req.query ?? {})) {
+      if (value === undefined) continue;
+      if (Array.isArray(value)) for (const v of value) url.searchParams.append(key, String(v));
+      else url.searchParams.set(key, String(value));
+    }
+    return url.toString();
+  }
+
+  private authorizationHeader(): Promise<string | undefined> {
+    this.authorization ??= (async () => {
+      const token = await this.options.token?.();
+      return token ? `Bearer ${token}` : undefined;
+    })();
+    return this.authorization;
+  }
+
+  private debug(line: string): void {
+    this.options.debug?.(`http ${line}`);
+  }
+
+  private got(): Promise<Got> {
+    this.instance ??= (async () => {
+      gotModule ??= import('got');
+      const {default: got} = await gotModule;
+      const agent = await this.makeAgent();
+      return got.extend({
+        timeout: {
+          lookup: this.timeouts.connect,
+          connect: this.timeouts.connect,
+          secureConnect: this.timeouts.connect,
+          response: this.timeouts.response,
+          socket: this.timeouts.idle,
+        },
+        // Retries are ours (above): got would not re-open a streamed body, nor tell POST with a key from one without.
+        retry: {limit: 0},
+        throwHttpErrors: false,
+        // The protocol never redirects; following one could carry the token to another host.
+        followRedirect: false,
+        responseType: 'text',
+        headers: {'user-agent': this.options.userAgent ?? 'supportkit'},
+        agent: agent ? {http: agent, https: agent as never} : undefined,
+        https: {rejectUnauthorized: true},
+      });
+    })();
+    return this.instance;
+  }
+
+  /** Keep-alive for the run; through HTTPS_PROXY / HTTP_PROXY unless NO_PROXY matches the host. */
+  private async makeAgent(): Promise<HttpAgent> {
+    const {getProxyForUrl} = await import('proxy-from-env');
+    const proxy = getProxyForUrl(this.baseUrl);
+    const https = this.baseUrl.startsWith('https:');
+    const common = {keepAlive: true, maxSockets: 16};
+    if (proxy) {
+      this.debug(`via proxy ${redactUrl(proxy)}`);
+      const {HttpProxyAgent, HttpsProxyAgent} = await import('hpagent');
+      this.agent = https ? new HttpsProxyAgent({...common, proxy}) : new HttpProxyAgent({...common, proxy});
+    } else {
+      const mod = https ? await import('node:https') : await import('node:http');
+      this.agent = new mod.Agent(common);
+    }
+    return this.agent;
+  }
+}
+
+function parseBody(text: string, contentType: string): unknown {
+  if (!text) return undefined;
+  if (/json/i.test(contentType)) {
+    try {
+      return JSON.parse(text);
+    } catch {
+      return undefined;
+    }
+  }
+  return undefined;
+}
+
+export function createHttpClient(options: HttpClientOptions): HttpClient {
+  return new HttpClient(options);
+}

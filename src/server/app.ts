@@ -1,0 +1,514 @@
+import {createHash, randomUUID} from 'node:crypto';
+import {createReadStream} from 'node:fs';
+import {join} from 'node:path';
+import {Transform, type Readable} from 'node:stream';
+
+import type {FastifyInstance, FastifyReply, FastifyRequest} from 'fastify';
+
+import type {Identity} from '../backends/backend.js';
+import {openLocalStore, type LocalStore} from '../backends/local/store.js';
+import {LocalTickets} from '../backends/local/tickets.js';
+import {RejectedError, UsageError} from '../domain/errors.js';
+import {redactUrl} from '../domain/redact.js';
+import {
+  normalizeTags,
+  validateBody,
+  validateTitle,
+  type NewTicket,
+  type Ticket,
+  type TicketChanges,
+  type TicketQuery,
+} from '../domain/ticket.js';
+import {Problem, toProblem} from './problem.js';
+import {RateLimiter} from './rate-limit.js';
+import {loadSpec, operations, requestSchemas, routerPath, type JsonSchema, type Operation} from './spec.js';
+import {ServerState, type TokenInfo, type TokenRole} from './state.js';
+
+export interface ServerOptions {
+  /** The server's own directory: support.db (the local store's format), attachments, server.db. */
+  dataDir: string;
+  /** Requests per minute per token; 0 switches the limit off. */
+  rateLimit?: number;
+  /** Largest attachment accepted, in bytes. */
+  maxUploadBytes?: number;
+  /** One line per request (method, path with secrets masked, status, time, token name). */
+  log?: (line: string) => void;
+  now?: () => number;
+}
+
+export interface ListenOptions extends ServerOptions {
+  host?: string;
+  port?: number;
+  /** How long shutdown waits for requests in flight before cutting their connections. */
+  shutdownGraceMs?: number;
+}
+
+export interface RunningServer {
+  /** Base URL, e.g. http://127.0.0.1:43121 */
+  url: string;
+  app: FastifyInstance;
+  state: ServerState;
+  /** Stops accepting, lets requests in flight finish, then closes the stores. */
+  close(): Promise<void>;
+}
+
+interface Caller {
+  token: TokenInfo;
+  name: string;
+  role: TokenRole;
+  /** Who the store records as author: an admin acts as an agent. */
+  identity: Identity;
+}
+
+interface Result {
+  status: number;
+  body?: unknown;
+  headers?: Record<string, string>;
+  stream?: Readable;
+}
+
+type Handler = (req: FastifyRequest, caller: Caller) => Promise<Result>;
+
+export const DEFAULT_RATE_LIMIT = 600;
+export const DEFAULT_MAX_UPLOAD_BYTES = 100 * 1024 * 1024;
+/** JSON bodies: a ticket body may be 1 MiB of text, escaped JSON a little more. */
+const JSON_BODY_LIMIT = 2 * 1024 * 1024;
+const PROTOCOL_VERSION = '1.0.0';
+
+const NOT_FOUND_HINT = 'Run `support ticket list` to see ticket ids.';
+
+/** JSON with sorted keys, so that the same request hashes the same however its keys were ordered. */
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value && typeof value === 'object') {
+    return `{${Object.keys(value)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonicalJson((value as Record<string, unknown>)[k])}`)
+      .join(',')}}`;
+  }
+  return JSON.stringify(value) ?? 'null';
+}
+
+const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+
+async function createAjvCompilers() {
+  const {Ajv2020} = await import('ajv/dist/2020.js');
+  const {default: addFormats} = await import('ajv-formats');
+  // Query strings, path parameters and headers arrive as strings: coerce them as the spec types say.
+  const coercing = new Ajv2020({strict: false, allErrors: false, coerceTypes: 'array', useDefaults: true});
+  const exact = new Ajv2020({strict: false, allErrors: false, useDefaults: true});
+  (addFormats as unknown as (a: unknown) => void)(coercing);
+  (addFormats as unknown as (a: unknown) => void)(exact);
+  return {coercing, exact};
+}
+
+export async function buildServer(options: ServerOptions): Promise<{app: FastifyInstance; store: LocalStore; state: ServerState}> {
+  const now = options.now ?? Date.now;
+  const {default: Fastify} = await import('fastify');
+  const spec = await loadSpec();
+  const store = await openLocalStore(options.dataDir);
+  const state = await ServerState.open(options.dataDir, now);
+  const limiter = new RateLimiter(options.rateLimit ?? DEFAULT_RATE_LIMIT, now);
+  const maxUpload = options.maxUploadBytes ?? DEFAULT_MAX_UPLOAD_BYTES;
+  const callers = new WeakMap<FastifyRequest, Caller>();
+  const inFlightKeys = new Set<string>();
+  const {coercing, exact} = await createAjvCompilers();
+
+  const app = Fastify({
+    logger: false,
+    bodyLimit: JSON_BODY_LIMIT,
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+    genReqId: () => randomUUID(),
+    // Slow-loris protection: a client has this long to send its headers.
+    requestTimeout: 120_000,
+  });
+
+  app.setValidatorCompiler(({schema, httpPart}) => {
+    const validate = (httpPart === 'body' ? exact : coercing).compile(schema as JsonSchema);
+    return (data: unknown) => (validate(data) ? {value: data} : {error: Object.assign(new Error('validation'), {validation: validate.errors})});
+  });
+  // Errors carry problem details; the framework's own error shape never reaches a client.
+  app.setSchemaErrorFormatter((errors, dataVar) => Object.assign(new Error(`${dataVar} is invalid`), {validation: errors, validationContext: dataVar}));
+
+  const sendProblem = (reply: FastifyReply, request: FastifyRequest, problem: Problem) => {
+    if (problem.extra.headers) reply.headers(problem.extra.headers);
+    if (problem.status === 401) reply.header('www-authenticate', 'Bearer realm="supportkit"');
+    reply.code(problem.status).type('application/problem+json').send(JSON.stringify(problem.body(request.url.split('?')[0]!, request.id)));
+  };
+
+  app.setErrorHandler((error, request, reply) => {
+    const problem = toProblem(error);
+    if (problem.type === 'internal') options.log?.(`error ${request.id}: ${(error as Error).stack ?? String(error)}`);
+    // A client that hung up mid-upload has no one to answer.
+    if (reply.raw.destroyed || request.raw.socket?.destroyed) return;
+    if (problem.status === 413) {
+      // Read (and drop) what the client is still sending, so that it gets to read the 413
+      // instead of a connection reset; then close the connection.
+      reply.header('connection', 'close');
+      if (!request.raw.readableEnded) request.raw.resume();
+    }
+    sendProblem(reply, request, problem);
+  });
+
+  app.setNotFoundHandler((request, reply) => {
+    sendProblem(reply, request, new Problem('not-found', `There is no ${request.method} ${redactUrl(request.url.split('?')[0]!)} in this protocol.`));
+  });
+
+  app.addHook('onRequest', async (request, reply) => {
+    (request as unknown as {startedAt: bigint}).startedAt = process.hrtime.bigint();
+    if ((request.routeOptions.config as {public?: boolean} | undefined)?.public) return;
+    const match = /^Bearer[ ]+([^\s]+)[ ]*$/i.exec(request.headers.authorization ?? '');
+    const hint = 'Create a token with `support serve token create`, then run `support auth login`.';
+    if (!match) throw new Problem('unauthorized', 'The request has no bearer token.', {hint});
+    const token = state.verify(match[1]!);
+    if (!token) throw new Problem('unauthorized', 'The bearer token is not valid: unknown or revoked.', {hint});
+    const caller: Caller = {token, name: token.name, role: token.role, identity: {name: token.name, role: token.role === 'customer' ? 'customer' : 'agent'}};
+    callers.set(request, caller);
+    if (limiter.enabled) {
+      const verdict = limiter.take(token.id);
+      reply.headers(verdict.headers);
+      if (!verdict.allowed) {
+        throw new Problem('rate-limited', `This token may make ${options.rateLimit ?? DEFAULT_RATE_LIMIT} requests a minute.`, {
+          headers: {'retry-after': verdict.headers['retry-after']!},
+          hint: 'Wait for the number of seconds in Retry-After.',
+        });
+      }
+    }
+  });
+
+  if (options.log) {
+    const log = options.log;
+    app.addHook('onResponse', async (request, reply) => {
+      const started = (request as unknown as {startedAt?: bigint}).startedAt;
+      const ms = started === undefined ? 0 : Number(process.hrtime.bigint() - started) / 1e6;
+      log(`${request.method} ${redactUrl(request.url)} ${reply.statusCode} ${ms.toFixed(1)}ms ${callers.get(request)?.name ?? '-'}`);
+    });
+  }
+
+  // JSON routes take only JSON: anything else is a 415 rather than a confusing validation error.
+  app.removeContentTypeParser('text/plain');
+
+  const tickets = (caller: Caller) => new LocalTickets(store, caller.identity, now);
+
+  /** The ticket, if the caller may see it. Someone else's ticket looks exactly like a missing one. */
+  const visible = async (caller: Caller, id: string): Promise<Ticket> => {
+    const ticket = await tickets(caller).get(id);
+    if (caller.role === 'customer' && ticket.requester !== caller.name) {
+      throw new Problem('not-found', `Ticket ${id} does not exist.`, {hint: NOT_FOUND_HINT});
+    }
+    return ticket;
+  };
+
+  const requireRole = (caller: Caller, ...roles: TokenRole[]) => {
+    if (!roles.includes(caller.role)) throw new Problem('forbidden', `A ${caller.role} token may not do this; it needs the ${roles.join(' or ')} role.`);
+  };
+
+  const idempotencyKey = (req: FastifyRequest) => req.headers['idempotency-key'] as string | undefined;
+
+  /** Replays the stored response of a repeated Idempotency-Key, or runs the request and stores its response. */
+  const idempotent = async (req: FastifyRequest, caller: Caller, scope: string, requestHash: string, run: () => Promise<Result>): Promise<Result> => {
+    const key = idempotencyKey(req);
+    if (!key) return run();
+    const scoped = `${caller.name}\n${scope}`;
+    const stored = state.storedResponse(scoped, key);
+    if (stored) {
+      if (stored.requestHash !== requestHash) throw new Problem('idempotency-key-reused', 'This Idempotency-Key was already used for a different request.', {hint: 'Use a new key for a new request.'});
+      return {status: stored.status, body: JSON.parse(stored.body), headers: {'idempotent-replayed': 'true'}};
+    }
+    const flight = `${scoped}\n${key}`;
+    if (inFlightKeys.has(flight)) {
+      throw new Problem('conflict', 'A request with this Idempotency-Key is still being processed.', {headers: {'retry-after': '1'}});
+    }
+    inFlightKeys.add(flight);
+    try {
+      const result = await run();
+      if (result.status < 300) state.storeResponse(scoped, key, {requestHash, status: result.status, body: JSON.stringify(result.body)});
+      return {...result, headers: {...result.headers, 'idempotent-replayed': 'false'}};
+    } finally {
+      inFlightKeys.delete(flight);
+    }
+  };
+
+  const notImplemented = (what: string): Handler => async () => {
+    throw new Problem('not-implemented', `This server has no ${what} yet.`);
+  };
+
+  const handlers: Record<string, Handler> = {
+    health: async () => ({status: 200, body: {status: 'ok', version: PROTOCOL_VERSION}}),
+    getMe: async (_req, caller) => ({status: 200, body: {name: caller.name, role: caller.role}}),
+
+    createTicket: async (req, caller) => {
+      const body = req.body as NewTicket;
+      if (caller.role === 'customer' && body.assignee != null) throw new Problem('forbidden', 'Customers cannot assign tickets.');
+      const input: NewTicket = {
+        title: validateTitle(body.title),
+        body: validateBody(body.body),
+        priority: body.priority,
+        type: body.type,
+        tags: normalizeTags(body.tags ?? []),
+        assignee: body.assignee ?? null,
+        fields: body.fields ?? {},
+      };
+      const key = idempotencyKey(req);
+      // Keys are the caller's own: another user's key can never replay someone else's ticket.
+      const scoped = key ? `${caller.name}\n${key}` : undefined;
+      const replayed = scoped ? Boolean(store.db.prepare('SELECT 1 FROM idempotency_keys WHERE key = ?').get(scoped)) : false;
+      let ticket: Ticket;
+      try {
+        ticket = await tickets(caller).create(input, {idempotencyKey: scoped});
+      } catch (error) {
+        if (error instanceof RejectedError) {
+          throw new Problem('idempotency-key-reused', 'This Idempotency-Key was already used for a different ticket.', {hint: 'Use a new key for a new ticket.'});
+        }
+        throw error;
+      }
+      return {status: 201, body: ticket, headers: {location: `/v1/tickets/${ticket.id}`, 'idempotent-replayed': String(replayed)}};
+    },
+
+    listTickets: async (req, caller) => {
+      const q = req.query as {status?: string[]; priority?: string[]; tag?: string[]; assignee?: string; requester?: string; search?: string; limit?: number; cursor?: string};
+      const query: TicketQuery = {
+        status: q.status as TicketQuery['status'],
+        priority: q.priority as TicketQuery['priority'],
+        tags: q.tag ? normalizeTags(q.tag) : undefined,
+        assignee: q.assignee,
+        requester: caller.role === 'customer' ? caller.name : q.requester,
+        search: q.search,
+        limit: q.limit,
+        cursor: q.cursor,
+      };
+      try {
+        return {status: 200, body: await tickets(caller).list(query)};
+      } catch (error) {
+        if (error instanceof UsageError) throw new Problem('invalid-cursor', error.message, {hint: error.hint});
+        throw error;
+      }
+    },
+
+    getTicket: async (req, caller) => ({status: 200, body: await visible(caller, (req.params as {ticketId: string}).ticketId)}),
+
+    updateTicket: async (req, caller) => {
+      const id = (req.params as {ticketId: string}).ticketId;
+      await visible(caller, id);
+      const body = req.body as TicketChanges;
+      if (caller.role === 'customer') {
+        const other = Object.keys(body).filter((k) => k !== 'title' && k !== 'status');
+        if (other.length > 0) throw new Problem('forbidden', `Customers may change only the title and status, not ${other.join(', ')}.`);
+        if (body.status !== undefined && body.status !== 'open' && body.status !== 'solved') {
+          throw new Problem('forbidden', 'Customers may only reopen or solve their tickets.');
+        }
+      }
+      const changes: TicketChanges = {...body};
+      if (body.title !== undefined) changes.title = validateTitle(body.title);
+      if (body.addTags) changes.addTags = normalizeTags(body.addTags);
+      if (body.removeTags) changes.removeTags = normalizeTags(body.removeTags);
+      return idempotent(req, caller, `updateTicket ${id}`, sha256(canonicalJson(body)), async () => ({
+        status: 200,
+        body: await tickets(caller).update(id, changes),
+      }));
+    },
+
+    listComments: async (req, caller) => {
+      const id = (req.params as {ticketId: string}).ticketId;
+      await visible(caller, id);
+      const {comments} = await tickets(caller).view(id);
+      return {status: 200, body: {comments: caller.role === 'customer' ? comments.filter((c) => c.public) : comments}};
+    },
+
+    addComment: async (req, caller) => {
+      const id = (req.params as {ticketId: string}).ticketId;
+      await visible(caller, id);
+      const body = req.body as {body: string; public?: boolean};
+      const isPublic = body.public ?? true;
+      if (caller.role === 'customer' && !isPublic) throw new Problem('forbidden', 'Customers cannot write internal notes.');
+      const text = validateBody(body.body, 'comment');
+      return idempotent(req, caller, `addComment ${id}`, sha256(canonicalJson({body: text, public: isPublic})), async () => ({
+        status: 201,
+        body: await tickets(caller).comment(id, {body: text, public: isPublic}),
+      }));
+    },
+
+    listEvents: async (req, caller) => {
+      const id = (req.params as {ticketId: string}).ticketId;
+      await visible(caller, id);
+      const events = await tickets(caller).events(id);
+      const shown = caller.role === 'customer' ? events.filter((e) => !(e.type === 'comment' && e.data.public === false)) : events;
+      return {status: 200, body: {events: shown}};
+    },
+
+    uploadAttachment: async (req, caller): Promise<Result> => {
+      const id = (req.params as {ticketId: string}).ticketId;
+      const {name} = req.query as {name: string};
+      await visible(caller, id);
+      const declared = Number(req.headers['content-length']);
+      if (Number.isFinite(declared) && declared > maxUpload) {
+        throw new Problem('payload-too-large', `The file is ${declared} bytes; this server accepts at most ${maxUpload}.`);
+      }
+      const raw = req.body as Readable;
+      // Past the limit the store's pipeline fails, while the error handler drains the rest of
+      // the request, so that the client reads a 413 rather than a reset connection.
+      let received = 0;
+      const payload = new Transform({
+        transform(chunk: Buffer, _encoding, done) {
+          received += chunk.length;
+          if (received > maxUpload) done(new Problem('payload-too-large', `The file is larger than the ${maxUpload} bytes this server accepts.`));
+          else done(null, chunk);
+        },
+      });
+      raw.on('error', (error) => payload.destroy(error));
+      raw.on('close', () => {
+        if (!raw.readableEnded) payload.destroy(new Error('The client hung up in the middle of the upload.'));
+      });
+      raw.pipe(payload);
+      const contentType = (req.headers['content-type'] ?? 'application/octet-stream').split(';')[0]!.trim();
+      const key = idempotencyKey(req);
+      const scope = `${caller.name}\nuploadAttachment ${id}`;
+      const stored = key ? state.storedResponse(scope, key) : undefined;
+      if (key && stored) {
+        // A retried upload: hash what was sent again, and replay only when it is the same file.
+        const hash = createHash('sha256');
+        for await (const chunk of payload) hash.update(chunk as Buffer);
+        if (stored.requestHash !== sha256(`${name}\n${hash.digest('hex')}`)) {
+          throw new Problem('idempotency-key-reused', 'This Idempotency-Key was already used for a different upload.', {hint: 'Use a new key for a new upload.'});
+        }
+        return {status: stored.status, body: JSON.parse(stored.body), headers: {'idempotent-replayed': 'true'}};
+      }
+      let opened = false;
+      const attachment = await tickets(caller).attach(id, {
+        name,
+        size: Number.isFinite(declared) ? declared : 0,
+        contentType,
+        open: () => {
+          if (opened) throw new Error('The request body can be read only once.');
+          opened = true;
+          return payload;
+        },
+      });
+      if (key) state.storeResponse(scope, key, {requestHash: sha256(`${name}\n${attachment.sha256}`), status: 201, body: JSON.stringify(attachment)});
+      return {status: 201, body: attachment, headers: {location: `/v1/tickets/${id}/attachments/${attachment.id}`}};
+    },
+
+    getAttachment: async (req, caller) => {
+      const {ticketId, attachmentId} = req.params as {ticketId: string; attachmentId: string};
+      const ticket = await visible(caller, ticketId);
+      const attachment = ticket.attachments.find((a) => a.id === attachmentId);
+      if (!attachment) throw new Problem('not-found', `Ticket ${ticketId} has no attachment ${attachmentId}.`);
+      return {status: 200, body: attachment};
+    },
+
+    downloadAttachment: async (req, caller) => {
+      const {ticketId, attachmentId} = req.params as {ticketId: string; attachmentId: string};
+      const ticket = await visible(caller, ticketId);
+      const attachment = ticket.attachments.find((a) => a.id === attachmentId);
+      const row = attachment
+        ? (store.db.prepare('SELECT path FROM attachments WHERE id = ? AND ticket_id = ?').get(Number(attachmentId), Number(ticket.id)) as {path: string} | undefined)
+        : undefined;
+      if (!attachment || !row) throw new Problem('not-found', `Ticket ${ticketId} has no attachment ${attachmentId}.`);
+      return {
+        status: 200,
+        stream: createReadStream(join(store.root, row.path)),
+        headers: {
+          'content-type': attachment.contentType,
+          'content-length': String(attachment.size),
+          etag: `"${attachment.sha256}"`,
+          'content-disposition': `attachment; filename*=UTF-8''${encodeURIComponent(attachment.name)}`,
+        },
+      };
+    },
+
+    listTokens: async (_req, caller) => {
+      requireRole(caller, 'admin');
+      return {status: 200, body: {tokens: state.listTokens()}};
+    },
+    createToken: async (req, caller) => {
+      requireRole(caller, 'admin');
+      const body = req.body as {name: string; role: TokenRole};
+      return {status: 201, body: state.createToken(body.name, body.role)};
+    },
+    revokeToken: async (req, caller) => {
+      requireRole(caller, 'admin');
+      const {tokenId} = req.params as {tokenId: string};
+      if (!state.listTokens().some((t) => t.id === tokenId)) throw new Problem('not-found', `No token has the id ${tokenId}.`);
+      state.revokeToken(tokenId);
+      return {status: 204};
+    },
+
+    // Filled in when the KB and SLA engines land; until then the routes exist and say so.
+    searchArticles: notImplemented('knowledge base'),
+    getArticle: notImplemented('knowledge base'),
+    listSlaPolicies: notImplemented('SLA policies'),
+    getTicketSla: async (req, caller) => {
+      await visible(caller, (req.params as {ticketId: string}).ticketId);
+      throw new Problem('not-implemented', 'This server has no SLA engine yet.');
+    },
+    replaceSlaPolicies: async (_req, caller) => {
+      requireRole(caller, 'admin');
+      throw new Problem('not-implemented', 'This server has no SLA engine yet.');
+    },
+  };
+
+  const reply = async (op: Operation, request: FastifyRequest, res: FastifyReply) => {
+    const caller = callers.get(request)!;
+    const result = await handlers[op.operationId]!(request, caller);
+    if (result.headers) res.headers(result.headers);
+    res.code(result.status);
+    if (result.stream) return res.send(result.stream);
+    if (result.body === undefined) return res.send();
+    return res.type('application/json; charset=utf-8').send(JSON.stringify(result.body));
+  };
+
+  for (const op of operations(spec)) {
+    if (!handlers[op.operationId]) throw new Error(`openapi.yaml: no handler for ${op.operationId}.`);
+    const schemas = requestSchemas(op);
+    const route = {
+      method: op.method as 'GET',
+      url: routerPath(op.path),
+      schema: Object.fromEntries(Object.entries(schemas).filter(([, v]) => v !== undefined)),
+      config: {public: Array.isArray(op.security) && op.security.length === 0},
+      handler: (request: FastifyRequest, res: FastifyReply) => reply(op, request, res),
+    };
+    if (op.operationId === 'uploadAttachment') {
+      // The file streams straight to disk: no body parser, no JSON limit, whatever its media type.
+      await app.register(async (child) => {
+        child.removeAllContentTypeParsers();
+        child.addContentTypeParser('*', (_request, payload, done) => done(null, payload));
+        child.route(route);
+      });
+    } else {
+      app.route(route);
+    }
+  }
+
+  app.addHook('onClose', async () => {
+    store.close();
+    state.close();
+  });
+  return {app, store, state};
+}
+
+export async function startServer(options: ListenOptions): Promise<RunningServer> {
+  const {app, state} = await buildServer(options);
+  const host = options.host ?? '127.0.0.1';
+  await app.listen({host, port: options.port ?? 0});
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : options.port;
+  const shownHost = host.includes(':') ? `[${host}]` : host;
+  let closing: Promise<void> | undefined;
+  return {
+    url: `http://${shownHost}:${port}`,
+    app,
+    state,
+    close: () => {
+      closing ??= (async () => {
+        const grace = setTimeout(() => app.server.closeAllConnections(), options.shutdownGraceMs ?? 10_000);
+        try {
+          await app.close();
+        } finally {
+          clearTimeout(grace);
+        }
+      })();
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,104 @@
+import {AuthError, NotFoundError, RejectedError, SupportError, UnavailableError, UsageError} from '../domain/errors.js';
+
+/** The stable problem types of the protocol (openapi.yaml, Problem.type). Never rename one. */
+export const PROBLEM_TYPES = {
+  validation: {status: 400, title: 'The request is not valid.'},
+  'malformed-json': {status: 400, title: 'The request body is not valid JSON.'},
+  'invalid-cursor': {status: 400, title: 'The cursor was not given out by this server.'},
+  unauthorized: {status: 401, title: 'A valid bearer token is required.'},
+  forbidden: {status: 403, title: 'Your role may not do this.'},
+  'not-found': {status: 404, title: 'Not found.'},
+  'method-not-allowed': {status: 405, title: 'Method not allowed.'},
+  conflict: {status: 409, title: 'The change conflicts with the current state.'},
+  'payload-too-large': {status: 413, title: 'The request body is too large.'},
+  'unsupported-media-type': {status: 415, title: 'The request body must be JSON.'},
+  'idempotency-key-reused': {status: 422, title: 'The Idempotency-Key was used for a different request.'},
+  'rate-limited': {status: 429, title: 'Too many requests.'},
+  internal: {status: 500, title: 'The server failed.'},
+  unavailable: {status: 503, title: 'The server cannot serve the request now.'},
+  'not-implemented': {status: 501, title: 'This server does not implement that yet.'},
+} as const;
+
+export type ProblemType = keyof typeof PROBLEM_TYPES;
+export const problemUri = (type: ProblemType) => `urn:supportkit:problem:${type}`;
+
+export interface ProblemBody {
+  type: string;
+  title: string;
+  status: number;
+  detail?: string;
+  instance?: string;
+  hint?: string;
+  requestId?: string;
+  errors?: {location?: string; path?: string; message: string}[];
+}
+
+/** An error that becomes one problem+json response. */
+export class Problem extends Error {
+  readonly status: number;
+
+  constructor(
+    readonly type: ProblemType,
+    detail: string,
+    readonly extra: {hint?: string; errors?: ProblemBody['errors']; headers?: Record<string, string>} = {},
+  ) {
+    super(detail);
+    this.status = PROBLEM_TYPES[type].status;
+  }
+
+  body(instance: string, requestId: string): ProblemBody {
+    const body: ProblemBody = {type: problemUri(this.type), title: PROBLEM_TYPES[this.type].title, status: this.status, detail: this.message, instance, requestId};
+    if (this.extra.hint) body.hint = this.extra.hint;
+    if (this.extra.errors) body.errors = this.extra.errors;
+    return body;
+  }
+}
+
+interface FrameworkError extends Error {
+  code?: string;
+  statusCode?: number;
+  validation?: {instancePath?: string; message?: string; params?: Record<string, unknown>}[];
+  validationContext?: string;
+}
+
+/** Domain errors and framework errors, as the problem a client can act on. Internal details never leak. */
+export function toProblem(error: unknown): Problem {
+  if (error instanceof Problem) return error;
+  const e = error as FrameworkError;
+  if (e.validation) {
+    const location = e.validationContext ?? 'body';
+    const errors = e.validation.map((v) => ({
+      location: location === 'querystring' ? 'query' : location,
+      path: v.instancePath || (v.params?.missingProperty ? `/${String(v.params.missingProperty)}` : ''),
+      message: v.message ?? 'is invalid',
+    }));
+    const first = errors[0];
+    const detail = first ? `${first.location}${first.path} ${first.message}.` : 'The request is not valid.';
+    return new Problem('validation', detail, {errors});
+  }
+  if (error instanceof NotFoundError) return new Problem('not-found', e.message, {hint: error.hint});
+  if (error instanceof UsageError) return new Problem('validation', e.message, {hint: error.hint});
+  if (error instanceof RejectedError) return new Problem('conflict', e.message, {hint: error.hint});
+  if (error instanceof AuthError) return new Problem('unauthorized', e.message);
+  if (error instanceof UnavailableError) return new Problem('unavailable', 'The server’s database is busy or unavailable.', {headers: {'retry-after': '1'}});
+  if (error instanceof SupportError) return new Problem('validation', e.message, {hint: error.hint});
+  switch (e.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return new Problem('payload-too-large', 'The request body is larger than this server accepts.');
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return new Problem('unsupported-media-type', 'Send the body as application/json.');
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+      return new Problem('malformed-json', 'The request body is not valid JSON.');
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+      return new Problem('validation', 'Content-Length does not match the body.');
+    default:
+  }
+  if (e instanceof SyntaxError) return new Problem('malformed-json', 'The request body is not valid JSON.');
+  if (typeof e.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500) {
+    if (e.statusCode === 413) return new Problem('payload-too-large', 'The request body is larger than this server accepts.');
+    if (e.statusCode === 415) return new Problem('unsupported-media-type', 'Send the body as application/json.');
+    return new Problem('validation', 'The request is not valid.');
+  }
+  return new Problem('internal', 'The server failed; the failure was logged.');
+}

@@ -1,0 +1,53 @@
+import {mkdirSync} from 'node:fs';
+import {join} from 'node:path';
+
+import {afterAll, expect, it} from 'vitest';
+
+import {createRestBackend} from '../../../src/backends/rest/index.js';
+import {isolatedDirs} from '../../helpers/env.js';
+import {startTestServer, startValidatingProxy} from '../../helpers/servers.js';
+import {describeBackendConformance} from './suite.js';
+
+let proxy: Awaited<ReturnType<typeof startValidatingProxy>> | undefined;
+
+// The same suite as the local backend, against a real `support serve` on loopback; every
+// response passes through a proxy that checks it against openapi.yaml.
+describeBackendConformance('rest', async () => {
+  const dirs = isolatedDirs();
+  const scratch = join(dirs.root, 'files');
+  mkdirSync(scratch, {recursive: true});
+  const server = await startTestServer(dirs.root);
+  const token = server.token('agent', 'alice');
+  proxy = await startValidatingProxy(server.url);
+  const backend = await createRestBackend({
+    profile: 'conformance',
+    url: proxy.url,
+    token: async () => token,
+    dataDir: dirs.dataDir,
+    cacheDir: dirs.cacheDir,
+    identity: {name: 'ignored', role: 'customer'},
+    http: {retry: {limit: 1, baseDelayMs: 10}},
+  });
+  const p = proxy;
+  return {
+    backend,
+    scratch,
+    close: async () => {
+      await backend.close();
+      await p.close();
+      await server.close();
+      dirs.cleanup();
+    },
+  };
+});
+
+afterAll(() => {
+  // Runs after the suite's own afterAll: every response the server gave must match the spec.
+  expect(proxy!.checked()).toBeGreaterThan(30);
+  expect(proxy!.violations).toEqual([]);
+});
+
+it('is registered under the name rest', async () => {
+  const {describeBackendKinds} = await import('../../../src/backends/registry.js');
+  expect(describeBackendKinds().find((k) => k.kind === 'rest')).toMatchObject({needsUrl: true});
+});

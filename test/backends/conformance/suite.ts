@@ -1,0 +1,172 @@
+import {createHash, randomUUID} from 'node:crypto';
+import {writeFileSync} from 'node:fs';
+import {join} from 'node:path';
+
+import {afterAll, beforeAll, describe, expect, it} from 'vitest';
+
+import type {Backend} from '../../../src/backends/backend.js';
+import {NotFoundError, RejectedError, UsageError} from '../../../src/domain/errors.js';
+import {fileAttachmentSource} from '../../../src/services/attachments.js';
+import {closeTicket, commentOnTicket, createTicket, listTickets, reopenTicket, updateTicket, viewTicket} from '../../../src/services/tickets.js';
+
+export interface ConformanceTarget {
+  /** A backend acting as the agent "alice". */
+  backend: Backend;
+  /** A directory for files to attach. */
+  scratch: string;
+  close(): Promise<void>;
+}
+
+/**
+ * What every backend must do the same way, as the CLI's services use it. Each test makes its own
+ * tickets and finds them by a unique tag, so tests do not depend on each other.
+ */
+export function describeBackendConformance(name: string, setup: () => Promise<ConformanceTarget>): void {
+  describe(`backend conformance: ${name}`, () => {
+    let target: ConformanceTarget;
+    let backend: Backend;
+    const uniqueTag = () => `t-${randomUUID().slice(0, 8)}`;
+
+    beforeAll(async () => {
+      target = await setup();
+      backend = target.backend;
+    });
+    afterAll(async () => {
+      await target?.close();
+    });
+
+    it('says who it acts as and what it can do', async () => {
+      expect(await backend.whoami()).toEqual({name: 'alice', role: 'agent'});
+      for (const c of ['tickets', 'comments', 'attachments', 'events', 'idempotent-create'] as const) expect(backend.capabilities.has(c)).toBe(true);
+    });
+
+    it('creates a ticket with defaults, and gets it back unchanged', async () => {
+      const tag = uniqueTag();
+      const created = await createTicket(backend, {title: '  Login fails  ', body: 'Since 9:00 every login returns 502.', tags: [tag, 'Login'], fields: {region: 'eu', seats: 5}});
+      expect(created).toMatchObject({
+        title: 'Login fails',
+        body: 'Since 9:00 every login returns 502.',
+        status: 'new',
+        priority: 'normal',
+        type: 'question',
+        requester: 'alice',
+        assignee: null,
+        fields: {region: 'eu', seats: 5},
+        attachments: [],
+      });
+      expect(created.tags.sort()).toEqual([tag, 'login'].sort());
+      expect(Date.parse(created.createdAt)).not.toBeNaN();
+      expect(await backend.tickets.get(created.id)).toEqual(created);
+    });
+
+    it('answers NotFoundError for a ticket that does not exist', async () => {
+      await expect(backend.tickets.get('999999')).rejects.toBeInstanceOf(NotFoundError);
+      await expect(backend.tickets.get('no-such-id')).rejects.toBeInstanceOf(NotFoundError);
+      await expect(backend.tickets.update('999999', {priority: 'high'})).rejects.toBeInstanceOf(NotFoundError);
+      await expect(backend.tickets.comment('999999', {body: 'hello'})).rejects.toBeInstanceOf(NotFoundError);
+    });
+
+    it('creates one ticket for a repeated idempotency key, and refuses the key for another ticket', async () => {
+      const tag = uniqueTag();
+      const key = randomUUID();
+      const input = {title: 'Once', body: 'Only once.', tags: [tag]};
+      const first = await backend.tickets.create(input, {idempotencyKey: key});
+      const again = await backend.tickets.create(input, {idempotencyKey: key});
+      expect(again.id).toBe(first.id);
+      expect((await listTickets(backend, {tags: [tag]})).tickets).toHaveLength(1);
+      await expect(backend.tickets.create({...input, title: 'Other'}, {idempotencyKey: key})).rejects.toBeInstanceOf(RejectedError);
+    });
+
+    it('lists newest first with filters, and pages with a cursor without gaps or repeats', async () => {
+      const tag = uniqueTag();
+      const ids: string[] = [];
+      for (let i = 0; i < 5; i++) {
+        const t = await createTicket(backend, {title: `Page ${i}`, body: i % 2 ? 'odd needle' : 'even', tags: [tag], priority: i === 4 ? 'urgent' : 'low'});
+        ids.push(t.id);
+      }
+      const all = await listTickets(backend, {tags: [tag]});
+      expect(all.tickets.map((t) => t.id)).toEqual([...ids].reverse());
+      expect(all.nextCursor).toBeNull();
+
+      const seen: string[] = [];
+      let cursor: string | undefined;
+      let pages = 0;
+      do {
+        const page = await listTickets(backend, {tags: [tag], limit: 2, cursor});
+        seen.push(...page.tickets.map((t) => t.id));
+        cursor = page.nextCursor ?? undefined;
+        pages++;
+      } while (cursor && pages < 10);
+      expect(seen).toEqual([...ids].reverse());
+      expect(pages).toBe(3);
+
+      expect((await listTickets(backend, {tags: [tag], priority: ['urgent']})).tickets.map((t) => t.id)).toEqual([ids[4]]);
+      expect((await listTickets(backend, {tags: [tag], search: 'needle'})).tickets).toHaveLength(2);
+      expect((await listTickets(backend, {tags: [tag], status: ['solved']})).tickets).toHaveLength(0);
+      expect((await listTickets(backend, {tags: [tag], requester: 'alice'})).tickets).toHaveLength(5);
+      expect((await listTickets(backend, {tags: [tag], requester: 'nobody'})).tickets).toHaveLength(0);
+    });
+
+    it('refuses a cursor it did not give out with a UsageError', async () => {
+      await expect(listTickets(backend, {cursor: 'not-a-cursor'})).rejects.toBeInstanceOf(UsageError);
+    });
+
+    it('updates fields, tags, assignee and status, and keeps a closed ticket closed', async () => {
+      const tag = uniqueTag();
+      const t = await createTicket(backend, {title: 'Update me', body: 'x', tags: [tag, 'triage'], fields: {region: 'eu', legacy: 'a1'}});
+      const updated = await updateTicket(backend, t.id, {
+        priority: 'high',
+        type: 'incident',
+        assignee: 'bob',
+        addTags: ['billing'],
+        removeTags: ['triage'],
+        fields: {region: 'us', legacy: null},
+        title: 'Updated',
+      });
+      expect(updated).toMatchObject({priority: 'high', type: 'incident', assignee: 'bob', title: 'Updated', fields: {region: 'us'}});
+      expect(updated.tags.sort()).toEqual(['billing', tag].sort());
+      expect((await closeTicket(backend, t.id)).status).toBe('solved');
+      expect((await reopenTicket(backend, t.id)).status).toBe('open');
+      expect((await backend.tickets.update(t.id, {status: 'closed'})).status).toBe('closed');
+      await expect(reopenTicket(backend, t.id)).rejects.toBeInstanceOf(RejectedError);
+      expect((await listTickets(backend, {tags: [tag], assignee: 'bob'})).tickets).toHaveLength(1);
+    });
+
+    it('keeps comments in order, public and internal', async () => {
+      const t = await createTicket(backend, {title: 'Talk', body: 'x'});
+      await commentOnTicket(backend, t.id, {body: 'First, public.'});
+      const view = await commentOnTicket(backend, t.id, {body: 'Second, internal.', internal: true});
+      expect(view.comments.map((c) => [c.body, c.public, c.author, c.authorRole])).toEqual([
+        ['First, public.', true, 'alice', 'agent'],
+        ['Second, internal.', false, 'alice', 'agent'],
+      ]);
+      expect((await viewTicket(backend, t.id)).comments).toEqual(view.comments);
+    });
+
+    it('stores an attachment streamed from disk with its size and sha256', async () => {
+      const path = join(target.scratch, `report-${randomUUID().slice(0, 6)}.log`);
+      const content = Buffer.alloc(300_000, 'log line\n');
+      writeFileSync(path, content);
+      const t = await createTicket(backend, {title: 'With a file', body: 'See attached.', attachments: [path]});
+      expect(t.attachments).toHaveLength(1);
+      expect(t.attachments[0]).toMatchObject({
+        size: content.length,
+        sha256: createHash('sha256').update(content).digest('hex'),
+        contentType: 'text/plain',
+        ticketId: t.id,
+      });
+      expect((await backend.tickets.get(t.id)).attachments).toEqual(t.attachments);
+      await expect(backend.tickets.attach('999999', await fileAttachmentSource(path))).rejects.toBeInstanceOf(NotFoundError);
+    });
+
+    it('records the history of a ticket, oldest first', async () => {
+      const t = await createTicket(backend, {title: 'History', body: 'x'});
+      await updateTicket(backend, t.id, {status: 'pending'});
+      await commentOnTicket(backend, t.id, {body: 'Note.'});
+      const events = await backend.tickets.events(t.id);
+      expect(events.map((e) => e.type)).toEqual(['created', 'status_changed', 'comment']);
+      expect(events[1]!.data).toMatchObject({from: 'new', to: 'pending'});
+      expect(events.every((e) => e.ticketId === t.id && e.actor === 'alice')).toBe(true);
+    });
+  });
+}

@@ -1,0 +1,170 @@
+import {spawn, type ChildProcess} from 'node:child_process';
+import {statSync} from 'node:fs';
+import {join} from 'node:path';
+
+import {afterAll, beforeAll, describe, expect, it} from 'vitest';
+
+import {openLocalStore} from '../../src/backends/local/store.js';
+import {LocalTickets} from '../../src/backends/local/tickets.js';
+import {BIN, runCli, type CliRun} from '../helpers/cli.js';
+import {childEnv, isolatedDirs} from '../helpers/env.js';
+
+/** `support serve` as a user starts it: a child process on a free loopback port. */
+async function spawnServer(env: NodeJS.ProcessEnv, args: string[]): Promise<{url: string; child: ChildProcess; stderr: () => string; exited: Promise<number>}> {
+  const child = spawn(process.execPath, [BIN, 'serve', '--port', '0', ...args], {env, stdio: ['ignore', 'pipe', 'pipe']});
+  let stderr = '';
+  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  const exited = new Promise<number>((resolve) => child.on('close', (code) => resolve(code ?? -1)));
+  const url = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      const line = out.split('\n').find((l) => l.startsWith('http://'));
+      if (line) resolve(line.trim());
+    });
+    child.on('close', () => reject(new Error(`support serve exited: ${stderr}`)));
+  });
+  return {url, child, stderr: () => stderr, exited};
+}
+
+let dirs: ReturnType<typeof isolatedDirs>;
+let env: NodeJS.ProcessEnv;
+let serverDir: string;
+let server: Awaited<ReturnType<typeof spawnServer>>;
+const runs: CliRun[] = [];
+const tokens: string[] = [];
+
+async function cli(args: string[], options: {input?: string; env?: Record<string, string>} = {}): Promise<CliRun> {
+  const run = await runCli(args, {env: {...env, ...options.env}, input: options.input});
+  runs.push(run);
+  return run;
+}
+
+beforeAll(async () => {
+  dirs = isolatedDirs();
+  env = childEnv(dirs);
+  serverDir = join(dirs.root, 'srv');
+  server = await spawnServer(env, ['--data-dir', serverDir]);
+});
+
+afterAll(async () => {
+  if (server.child.exitCode === null) {
+    server.child.kill('SIGTERM');
+    await server.exited;
+  }
+  dirs.cleanup();
+});
+
+describe('support serve, tokens and the rest profile, end to end', () => {
+  let agentToken: string;
+  let agentId: string;
+
+  it('creates a token printed once, as {"token": ...} under --json', async () => {
+    const run = await cli(['serve', 'token', 'create', '--role', 'agent', '--name', 'alice', '--data-dir', serverDir, '--json']);
+    expect(run.code).toBe(0);
+    const parsed = JSON.parse(run.stdout) as {token: string};
+    expect(Object.keys(parsed)).toEqual(['token']);
+    expect(parsed.token).toMatch(/^spt_[A-Za-z0-9_-]{32}$/);
+    agentToken = parsed.token;
+    tokens.push(agentToken);
+    const list = await cli(['serve', 'token', 'list', '--data-dir', serverDir, '--json']);
+    const listed = JSON.parse(list.stdout).tokens as {id: string}[];
+    expect(listed).toEqual([expect.objectContaining({name: 'alice', role: 'agent', revokedAt: null})]);
+    agentId = listed[0]!.id;
+  });
+
+  it('logs in to a rest profile after checking the token, into a 0600 file in a private directory', async () => {
+    expect((await cli(['profile', 'add', 'work', '--backend', 'rest', '--url', server.url])).code).toBe(0);
+    const bad = await cli(['auth', 'login', '--profile', 'work', '--with-token'], {input: 'spt_wrongwrongwrongwrongwrongwrongwron\n'});
+    expect(bad.code).toBe(4);
+    expect(bad.stderr).toMatch(/support auth login/);
+    const login = await cli(['auth', 'login', '--profile', 'work', '--with-token', '--debug'], {input: `${agentToken}\n`});
+    expect(login.code).toBe(0);
+    expect(login.stderr).toMatch(/Logged in to work as alice/);
+    const file = join(dirs.configDir, 'credentials.json');
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    expect(statSync(dirs.configDir).mode & 0o077).toBe(0);
+  });
+
+  it('creates, lists and views tickets through the server, with a --debug trace', async () => {
+    const created = await cli(['ticket', 'create', '--profile', 'work', '--title', 'Printer on fire', '--body', 'Smoke everywhere.', '--json', '--debug']);
+    expect(created.code).toBe(0);
+    const ticket = JSON.parse(created.stdout) as {id: string; requester: string};
+    expect(ticket.requester).toBe('alice');
+    expect(created.stderr).toMatch(/\[debug\] http POST http:\/\/127\.0\.0\.1:\d+\/v1\/tickets 201 \d+ms/);
+    const list = await cli(['ticket', 'list', '--profile', 'work', '--debug']);
+    expect(list.code).toBe(0);
+    expect(list.stdout).toContain('Printer on fire');
+    const view = await cli(['ticket', 'view', ticket.id, '--profile', 'work']);
+    expect(view.stdout).toContain('Smoke everywhere.');
+    const missing = await cli(['ticket', 'view', '424242', '--profile', 'work']);
+    expect(missing.code).toBe(3);
+  });
+
+  it('exits 4 with a hint to log in for a wrong token, no token, and a revoked token', async () => {
+    const wrong = await cli(['ticket', 'list', '--profile', 'work'], {env: {SUPPORT_TOKEN: 'spt_not-the-right-token-not-the-right'}});
+    expect(wrong.code).toBe(4);
+    expect(wrong.stderr).toMatch(/support auth login --profile work/);
+    expect((await cli(['profile', 'add', 'fresh', '--backend', 'rest', '--url', server.url])).code).toBe(0);
+    const none = await cli(['ticket', 'list', '--profile', 'fresh', '--json']);
+    expect(none.code).toBe(4);
+    expect(JSON.parse(none.stdout).error).toMatchObject({code: 'auth', exitCode: 4, hint: expect.stringMatching(/support auth login/)});
+    expect((await cli(['serve', 'token', 'revoke', agentId, '--data-dir', serverDir])).code).toBe(0);
+    const revoked = await cli(['ticket', 'list', '--profile', 'work']);
+    expect(revoked.code).toBe(4);
+    expect(revoked.stderr).toMatch(/support auth login/);
+  });
+
+  it('prints no token in any output, log or --debug trace', async () => {
+    const everything = [...runs.flatMap((r) => [r.stdout, r.stderr]), server.stderr()].join('\n');
+    // The one sanctioned place is `token create`'s own output, checked above; leave it out.
+    const others = runs.filter((r) => !r.stdout.includes('"token"')).flatMap((r) => [r.stdout, r.stderr]).join('\n') + server.stderr();
+    expect(everything.length).toBeGreaterThan(1000);
+    for (const token of tokens) expect(others).not.toContain(token);
+    expect(others).not.toMatch(/spt_[A-Za-z0-9_-]{32}/);
+    expect(server.stderr()).toMatch(/GET \/v1\/tickets\S* 200/);
+  });
+});
+
+describe('graceful shutdown', () => {
+  it('finishes requests in flight on SIGTERM and loses no acknowledged write', async () => {
+    const dir = join(dirs.root, 'shutdown');
+    const made = await runCli(['serve', 'token', 'create', '--role', 'agent', '--name', 'bulk', '--data-dir', dir], {env});
+    const token = made.stdout.trim();
+    tokens.push(token);
+    const srv = await spawnServer(env, ['--data-dir', dir, '--quiet']);
+    const acknowledged: string[] = [];
+    let refused = 0;
+    const send = async (i: number) => {
+      try {
+        const res = await fetch(`${srv.url}/v1/tickets`, {
+          method: 'POST',
+          headers: {authorization: `Bearer ${token}`, 'content-type': 'application/json'},
+          body: JSON.stringify({title: `bulk ${i}`, body: 'x'}),
+        });
+        if (res.status === 201) acknowledged.push(((await res.json()) as {id: string}).id);
+        else refused++;
+      } catch {
+        refused++;
+      }
+    };
+    const inFlight: Promise<void>[] = [];
+    for (let i = 0; i < 200; i++) {
+      inFlight.push(send(i));
+      if (i === 60) srv.child.kill('SIGTERM');
+      if (i % 10 === 0) await new Promise((r) => setTimeout(r, 5));
+    }
+    await Promise.all(inFlight);
+    expect(acknowledged.length + refused).toBe(200);
+    expect(await srv.exited).toBe(0);
+    expect(acknowledged.length).toBeGreaterThan(0);
+    expect(srv.stderr()).toMatch(/SIGTERM: finishing requests in flight/);
+    const store = await openLocalStore(dir);
+    try {
+      const tickets = new LocalTickets(store, {name: 'check', role: 'agent'});
+      for (const id of acknowledged) expect((await tickets.get(id)).id).toBe(id);
+    } finally {
+      store.close();
+    }
+  });
+});

@@ -1,0 +1,44 @@
+import {describe, expect, it} from 'vitest';
+
+import {PROBLEM_TYPES, problemUri, type ProblemType} from '../../src/server/problem.js';
+import {loadSpec, operations} from '../../src/server/spec.js';
+import {specViolations} from '../helpers/spec.js';
+import {isolatedDirs} from '../helpers/env.js';
+import {startTestServer} from '../helpers/servers.js';
+
+describe('openapi.yaml', () => {
+  it('is OpenAPI 3.1 under /v1, and every operation has an id', async () => {
+    const spec = await loadSpec();
+    expect(spec.openapi).toMatch(/^3\.1\./);
+    for (const op of operations(spec)) {
+      expect(op.path.startsWith('/v1/')).toBe(true);
+      expect(op.operationId).toBeTruthy();
+    }
+  });
+
+  it('lists exactly the problem types the server can send', async () => {
+    const spec = await loadSpec();
+    const declared = (spec.components.schemas.Problem!.properties as {type: {enum: string[]}}).type.enum;
+    expect([...declared].sort()).toEqual(Object.keys(PROBLEM_TYPES).map((t) => problemUri(t as ProblemType)).sort());
+  });
+
+  it('catches a response that breaks it (the checker used by the other tests works)', async () => {
+    expect(await specViolations('GET', '/v1/me', 200, 'application/json', '{"name": "a", "role": "boss"}')).not.toEqual([]);
+    expect(await specViolations('GET', '/v1/me', 418, 'application/json', '{}')).not.toEqual([]);
+    expect(await specViolations('GET', '/v1/me', 200, 'application/json', '{"name": "a", "role": "agent"}')).toEqual([]);
+  });
+
+  it('is served in full: every operation has a route on the reference server', async () => {
+    const dirs = isolatedDirs();
+    const server = await startTestServer(dirs.root);
+    try {
+      const routes = server.app.printRoutes({commonPrefix: false});
+      for (const op of operations(await loadSpec())) {
+        expect(server.app.hasRoute({method: op.method as 'GET', url: op.path.replace(/\{([^}]+)\}/g, ':$1')}), `${op.method} ${op.path}\n${routes}`).toBe(true);
+      }
+    } finally {
+      await server.close();
+      dirs.cleanup();
+    }
+  });
+});
