@@ -86,6 +86,33 @@ describe('support serve, tokens and the rest profile, end to end', () => {
     expect(statSync(dirs.configDir).mode & 0o077).toBe(0);
   });
 
+  it('shows where the token comes from, prints it only through auth token, and logs out', async () => {
+    const status = await cli(['auth', 'status', '--profile', 'work', '--json']);
+    expect(JSON.parse(status.stdout)).toEqual({profile: 'work', backend: 'rest', url: server.url, needsToken: true, loggedIn: true, tokenSource: 'file'});
+    const plain = await cli(['auth', 'status', '--profile', 'work']);
+    expect(plain.stdout).toContain('token from the credentials file (unencrypted)');
+    // The one command that prints a token; kept out of the runs the leak check greps.
+    const token = await runCli(['auth', 'token', '--profile', 'work'], {env});
+    expect(token.stdout.trim()).toBe(agentToken);
+    const fromEnv = await cli(['auth', 'status', '--profile', 'work', '--json'], {env: {SUPPORT_TOKEN: 'spt_from_the_environment'}});
+    expect(JSON.parse(fromEnv.stdout).tokenSource).toBe('env');
+
+    expect((await cli(['profile', 'add', 'spare', '--backend', 'rest', '--url', server.url])).code).toBe(0);
+    expect((await cli(['auth', 'login', '--profile', 'spare', '--with-token'], {input: `${agentToken}\n`})).code).toBe(0);
+    expect((await cli(['profile', 'use', 'spare'])).code).toBe(0);
+    const profiles = JSON.parse((await cli(['profile', 'list', '--json'])).stdout).profiles as {name: string; current: boolean}[];
+    expect(profiles.filter((p) => p.current).map((p) => p.name)).toEqual(['spare']);
+    const out = await cli(['auth', 'logout']);
+    expect(out.code).toBe(0);
+    expect(out.stderr).toContain('Logged out of spare');
+    const after = await cli(['auth', 'token']);
+    expect(after.code).toBe(4);
+    expect(after.stderr).toContain('support auth login --profile spare');
+    expect((await cli(['profile', 'remove', 'spare'])).code).toBe(0);
+    const left = JSON.parse((await cli(['profile', 'list', '--json'])).stdout).profiles as {name: string; current: boolean}[];
+    expect(left.map((p) => [p.name, p.current])).toEqual([['default', true], ['work', false]]);
+  });
+
   it('creates, lists and views tickets through the server, with a --debug trace', async () => {
     const created = await cli(['ticket', 'create', '--profile', 'work', '--title', 'Printer on fire', '--body', 'Smoke everywhere.', '--json', '--debug']);
     expect(created.code).toBe(0);
