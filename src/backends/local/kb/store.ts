@@ -1,0 +1,321 @@
+import {createHash} from 'node:crypto';
+
+import {
+  DEFAULT_KB_LIMIT,
+  MAX_KB_LIMIT,
+  normalizeArticleTags,
+  parseLocale,
+  validateSlug,
+  type Article,
+  type ArticleInput,
+  type KbHit,
+  type KbLocale,
+  type KbSearchQuery,
+} from '../../../domain/article.js';
+import {NotFoundError, UsageError} from '../../../domain/errors.js';
+import {writeTransaction} from '../sqlite.js';
+import type {LocalStore} from '../store.js';
+import {parseQuery, planSearch, type SearchPlan} from './query.js';
+import {makeSnippet} from './snippet.js';
+import {indexTerms} from './text.js';
+
+/** Column weights for bm25(): a word in the title counts four times one in the body. */
+const BM25 = 'bm25(kb_fts, 4.0, 1.0, 2.0)';
+
+interface ArticleRow {
+  id: number;
+  slug: string;
+  locale: string;
+  tags: string;
+  url: string | null;
+  content_hash: string;
+  updated_at: number;
+  change_seq: number;
+  title: string;
+  body: string;
+}
+
+export type UpsertOutcome = 'created' | 'updated' | 'unchanged';
+
+export interface UpsertResult {
+  article: Article;
+  outcome: UpsertOutcome;
+}
+
+export interface KbDeletion {
+  id: string;
+  slug: string;
+  deletedAt: string;
+}
+
+/** One page of changes after a sequence number, oldest first: what a sync copies. */
+export interface KbChanges {
+  articles: Article[];
+  deleted: KbDeletion[];
+  /** Pass back as `since` for the next page; equal to `since` when nothing changed. */
+  seq: number;
+  more: boolean;
+}
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+function toArticle(row: ArticleRow): Article {
+  return {
+    id: String(row.id),
+    slug: row.slug,
+    title: row.title,
+    body: row.body,
+    tags: JSON.parse(row.tags) as string[],
+    locale: row.locale as KbLocale,
+    updatedAt: iso(row.updated_at),
+    ...(row.url ? {url: row.url} : {}),
+  };
+}
+
+const contentHash = (a: {title: string; body: string; tags: string[]; locale: string; url?: string | undefined}) =>
+  createHash('sha256').update(JSON.stringify([a.title, a.body, a.tags, a.locale, a.url ?? null])).digest('hex');
+
+const notFound = (idOrSlug: string) =>
+  new NotFoundError(`There is no article ${idOrSlug}.`, {hint: 'Search with `support kb search WORDS` to find its id or slug.'});
+
+/**
+ * The knowledge base of the local store: articles in kb_articles, their analysed terms in the
+ * FTS5 table kb_fts (see text.ts for the analysis and query.ts for the query language).
+ */
+export class LocalKb {
+  constructor(
+    private readonly store: LocalStore,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** Creates or updates the article with this slug; an identical re-import changes nothing. */
+  upsert(input: ArticleInput): UpsertResult {
+    return this.upsertMany([input])[0]!;
+  }
+
+  /** Like upsert, for many articles in one transaction (imports and syncs). */
+  upsertMany(inputs: readonly ArticleInput[]): UpsertResult[] {
+    const clean = inputs.map(validateInput);
+    const {db} = this.store;
+    return this.store.guard(() =>
+      writeTransaction(db, () => {
+        const find = db.prepare('SELECT * FROM kb_articles WHERE slug = ?');
+        const insert = db.prepare(
+          `INSERT INTO kb_articles (slug, locale, tags, url, content_hash, updated_at, change_seq, title, body)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        );
+        const update = db.prepare(
+          `UPDATE kb_articles SET locale = ?, tags = ?, url = ?, content_hash = ?, updated_at = ?, change_seq = ?, title = ?, body = ?
+           WHERE id = ?`,
+        );
+        const unindex = db.prepare('DELETE FROM kb_fts WHERE rowid = ?');
+        const index = db.prepare('INSERT INTO kb_fts (rowid, title, body, tags) VALUES (?, ?, ?, ?)');
+        const untomb = db.prepare('DELETE FROM kb_tombstones WHERE slug = ?');
+        let seq = this.lastSeq();
+        const results: UpsertResult[] = [];
+        for (const a of clean) {
+          const hash = contentHash(a);
+          const existing = find.get(a.slug) as ArticleRow | undefined;
+          if (existing && existing.content_hash === hash) {
+            results.push({article: toArticle(existing), outcome: 'unchanged'});
+            continue;
+          }
+          seq++;
+          const updatedAt = a.updatedAt ?? this.now();
+          const tags = JSON.stringify(a.tags);
+          let id: number;
+          if (existing) {
+            id = existing.id;
+            update.run(a.locale, tags, a.url ?? null, hash, updatedAt, seq, a.title, a.body, id);
+            unindex.run(id);
+          } else {
+            id = Number(insert.run(a.slug, a.locale, tags, a.url ?? null, hash, updatedAt, seq, a.title, a.body).lastInsertRowid);
+            untomb.run(a.slug);
+          }
+          index.run(id, indexTerms(a.title, a.locale), indexTerms(a.body, a.locale), indexTerms(a.tags.join(' '), a.locale));
+          results.push({
+            article: toArticle({id, slug: a.slug, locale: a.locale, tags, url: a.url ?? null, content_hash: hash, updated_at: updatedAt, change_seq: seq, title: a.title, body: a.body}),
+            outcome: existing ? 'updated' : 'created',
+          });
+        }
+        this.setMeta('change_seq', String(seq));
+        return results;
+      }),
+    );
+  }
+
+  /** By numeric id or by slug. */
+  find(idOrSlug: string): Article | undefined {
+    const key = idOrSlug.trim();
+    const row = this.store.guard(() =>
+      /^\d{1,15}$/.test(key)
+        ? this.store.db.prepare('SELECT * FROM kb_articles WHERE id = ?').get(Number(key))
+        : this.store.db.prepare('SELECT * FROM kb_articles WHERE slug = ?').get(key.toLowerCase()),
+    ) as ArticleRow | undefined;
+    return row ? toArticle(row) : undefined;
+  }
+
+  get(idOrSlug: string): Article {
+    const article = this.find(idOrSlug);
+    if (!article) throw notFound(idOrSlug);
+    return article;
+  }
+
+  /** Removes an article and leaves a tombstone for syncs. */
+  delete(idOrSlug: string): Article {
+    const article = this.get(idOrSlug);
+    const {db} = this.store;
+    this.store.guard(() =>
+      writeTransaction(db, () => {
+        const seq = this.lastSeq() + 1;
+        db.prepare('DELETE FROM kb_fts WHERE rowid = ?').run(Number(article.id));
+        db.prepare('DELETE FROM kb_articles WHERE id = ?').run(Number(article.id));
+        db.prepare('INSERT OR REPLACE INTO kb_tombstones (slug, id, deleted_at, change_seq) VALUES (?, ?, ?, ?)').run(
+          article.slug,
+          Number(article.id),
+          this.now(),
+          seq,
+        );
+        this.setMeta('change_seq', String(seq));
+      }),
+    );
+    return article;
+  }
+
+  /** Articles written and deleted after `since` (0 for everything), oldest change first. */
+  changes(since = 0, limit = 500): KbChanges {
+    const {db} = this.store;
+    return this.store.guard(() => {
+      const rows = db.prepare('SELECT * FROM kb_articles WHERE change_seq > ? ORDER BY change_seq LIMIT ?').all(since, limit + 1) as unknown as ArticleRow[];
+      const dead = db
+        .prepare('SELECT slug, id, deleted_at, change_seq FROM kb_tombstones WHERE change_seq > ? ORDER BY change_seq LIMIT ?')
+        .all(since, limit + 1) as {slug: string; id: number; deleted_at: number; change_seq: number}[];
+      // Merge both lists by sequence and cut at `limit`, so that the next page starts right after.
+      const merged = [...rows.map((r) => ({seq: r.change_seq, row: r})), ...dead.map((d) => ({seq: d.change_seq, dead: d}))]
+        .sort((a, b) => a.seq - b.seq)
+        .slice(0, limit + 1);
+      const more = merged.length > limit;
+      const page = merged.slice(0, limit);
+      return {
+        articles: page.flatMap((c) => ('row' in c && c.row ? [toArticle(c.row)] : [])),
+        deleted: page.flatMap((c) => ('dead' in c && c.dead ? [{id: String(c.dead.id), slug: c.dead.slug, deletedAt: iso(c.dead.deleted_at)}] : [])),
+        seq: page.at(-1)?.seq ?? since,
+        more,
+      };
+    });
+  }
+
+  count(): number {
+    return this.store.guard(() => (this.store.db.prepare('SELECT count(*) AS n FROM kb_articles').get() as {n: number}).n);
+  }
+
+  /**
+   * Ranked hits. Every word must match (AND) first; when that finds fewer than `limit`, the
+   * articles matching only some words follow (OR), ranked after them. An empty result is a
+   * valid answer: a query of only stop words or punctuation finds nothing.
+   */
+  search(query: KbSearchQuery): KbHit[] {
+    if (!query.text.trim()) throw new UsageError('The search query is empty.', {hint: 'Give some words to search for: support kb search "proxy setup".'});
+    const limit = Math.min(Math.max(1, Math.floor(query.limit || DEFAULT_KB_LIMIT)), MAX_KB_LIMIT);
+    const locale = query.locale ? parseLocale(query.locale) : undefined;
+    const tags = query.tags ? normalizeArticleTags(query.tags) : [];
+    const plan = planSearch(parseQuery(query.text), locale, (terms) => this.documentFrequencies(terms));
+    if (!plan.and) return [];
+    return this.store.guard(() => {
+      const ranked = this.rank(plan.and!, locale, tags, limit);
+      if (ranked.length < limit && plan.or) {
+        const seen = new Set(ranked.map((r) => r.id));
+        // OR results come after every AND result, whatever their own bm25 says.
+        let floor = ranked.length ? ranked.at(-1)!.score : Number.POSITIVE_INFINITY;
+        for (const r of this.rank(plan.or, locale, tags, limit + ranked.length)) {
+          if (ranked.length >= limit) break;
+          if (seen.has(r.id)) continue;
+          floor = Math.min(r.score, floor - 0.001);
+          ranked.push({id: r.id, score: floor});
+        }
+      }
+      return this.hits(ranked, plan);
+    });
+  }
+
+  private rank(match: string, locale: KbLocale | undefined, tags: string[], limit: number): {id: number; score: number}[] {
+    const where: string[] = ['kb_fts MATCH ?'];
+    const params: (string | number)[] = [match];
+    if (locale) {
+      where.push('a.locale = ?');
+      params.push(locale);
+    }
+    if (tags.length > 0) {
+      where.push('NOT EXISTS (SELECT 1 FROM json_each(?) want WHERE want.value NOT IN (SELECT value FROM json_each(a.tags)))');
+      params.push(JSON.stringify(tags));
+    }
+    const join = locale || tags.length ? 'JOIN kb_articles a ON a.id = kb_fts.rowid' : '';
+    const rows = this.store.db
+      .prepare(`SELECT kb_fts.rowid AS id, ${BM25} AS rank FROM kb_fts ${join} WHERE ${where.join(' AND ')} ORDER BY rank LIMIT ?`)
+      .all(...params, limit) as {id: number; rank: number}[];
+    // bm25() is lower-is-better and negative; users expect higher-is-better.
+    return rows.map((r) => ({id: r.id, score: -r.rank}));
+  }
+
+  private hits(ranked: {id: number; score: number}[], plan: SearchPlan): KbHit[] {
+    if (ranked.length === 0) return [];
+    const rows = this.store.db
+      .prepare(`SELECT * FROM kb_articles WHERE id IN (SELECT value FROM json_each(?))`)
+      .all(JSON.stringify(ranked.map((r) => r.id))) as unknown as ArticleRow[];
+    const byId = new Map(rows.map((r) => [r.id, r]));
+    return ranked.flatMap(({id, score}) => {
+      const row = byId.get(id);
+      if (!row) return [];
+      const locale = row.locale as KbLocale;
+      return [
+        {
+          id: String(row.id),
+          title: row.title,
+          snippet: makeSnippet(row.body, {terms: plan.terms, prefixes: plan.prefixes, locale}),
+          score: Math.round(score * 1000) / 1000,
+          locale,
+          tags: JSON.parse(row.tags) as string[],
+          url: row.url,
+        },
+      ];
+    });
+  }
+
+  /** How many articles hold each term; the vocabulary is FTS5's own, read through kb_vocab. */
+  private documentFrequencies(terms: readonly string[]): Map<string, number> {
+    if (terms.length === 0) return new Map();
+    const rows = this.store.db
+      .prepare('SELECT term, doc FROM kb_vocab WHERE term IN (SELECT value FROM json_each(?))')
+      .all(JSON.stringify(terms)) as {term: string; doc: number}[];
+    return new Map(rows.map((r) => [r.term, r.doc]));
+  }
+
+  getMeta(key: string): string | undefined {
+    const row = this.store.db.prepare('SELECT value FROM kb_meta WHERE key = ?').get(key) as {value: string} | undefined;
+    return row?.value;
+  }
+
+  setMeta(key: string, value: string): void {
+    this.store.db.prepare('INSERT INTO kb_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value').run(key, value);
+  }
+
+  private lastSeq(): number {
+    return Number(this.getMeta('change_seq') ?? 0);
+  }
+}
+
+/** Checks an article before it is written: a store never holds what an import could not parse. */
+function validateInput(input: ArticleInput): ArticleInput & {tags: string[]} {
+  const title = input.title?.trim();
+  if (!title) throw new UsageError(`Article ${input.slug} has no title.`);
+  if (!input.body?.trim()) throw new UsageError(`Article ${input.slug} has no text.`);
+  return {
+    slug: validateSlug(input.slug),
+    title,
+    body: input.body,
+    tags: normalizeArticleTags(input.tags ?? []),
+    locale: parseLocale(input.locale),
+    ...(input.url ? {url: input.url} : {}),
+    ...(input.updatedAt === undefined ? {} : {updatedAt: input.updatedAt}),
+  };
+}
