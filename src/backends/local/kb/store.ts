@@ -111,6 +111,8 @@ export class LocalKb {
         const unindex = db.prepare('DELETE FROM kb_fts WHERE rowid = ?');
         const index = db.prepare('INSERT INTO kb_fts (rowid, title, body, tags) VALUES (?, ?, ?, ?)');
         const untomb = db.prepare('DELETE FROM kb_tombstones WHERE slug = ?');
+        const learn = db.prepare('INSERT OR IGNORE INTO kb_terms (term) VALUES (?)');
+        const newTerms = new Set<string>();
         let seq = this.lastSeq();
         const results: UpsertResult[] = [];
         for (const a of clean) {
@@ -132,12 +134,15 @@ export class LocalKb {
             id = Number(insert.run(a.slug, a.locale, tags, a.url ?? null, hash, updatedAt, seq, a.title, a.body).lastInsertRowid);
             untomb.run(a.slug);
           }
-          index.run(id, indexTerms(a.title, a.locale), indexTerms(a.body, a.locale), indexTerms(a.tags.join(' '), a.locale));
+          const fields = [indexTerms(a.title, a.locale), indexTerms(a.body, a.locale), indexTerms(a.tags.join(' '), a.locale)] as const;
+          index.run(id, ...fields);
+          for (const field of fields) for (const term of field.split(' ')) if (term) newTerms.add(term);
           results.push({
             article: toArticle({id, slug: a.slug, locale: a.locale, tags, url: a.url ?? null, content_hash: hash, updated_at: updatedAt, change_seq: seq, title: a.title, body: a.body}),
             outcome: existing ? 'updated' : 'created',
           });
         }
+        for (const term of newTerms) learn.run(term);
         this.setMeta('change_seq', String(seq));
         return results;
       }),
@@ -281,13 +286,23 @@ export class LocalKb {
     });
   }
 
-  /** How many articles hold each term; the vocabulary is FTS5's own, read through kb_vocab. */
+  /**
+   * How many articles hold each term. kb_terms first narrows hundreds of typo and compound
+   * candidates to the few that were ever indexed; FTS5's own counts (kb_vocab) then say how
+   * many articles hold them now.
+   */
   private documentFrequencies(terms: readonly string[]): Map<string, number> {
     if (terms.length === 0) return new Map();
-    const rows = this.store.db
-      .prepare('SELECT term, doc FROM kb_vocab WHERE term IN (SELECT value FROM json_each(?))')
-      .all(JSON.stringify(terms)) as {term: string; doc: number}[];
-    return new Map(rows.map((r) => [r.term, r.doc]));
+    const {db} = this.store;
+    const known = db.prepare('SELECT term FROM kb_terms WHERE term IN (SELECT value FROM json_each(?))').all(JSON.stringify(terms)) as {term: string}[];
+    if (known.length === 0) return new Map();
+    const count = db.prepare('SELECT doc FROM kb_vocab WHERE term = ?');
+    const out = new Map<string, number>();
+    for (const {term} of known) {
+      const row = count.get(term) as {doc: number} | undefined;
+      if (row && row.doc > 0) out.set(term, row.doc);
+    }
+    return out;
   }
 
   getMeta(key: string): string | undefined {
