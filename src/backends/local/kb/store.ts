@@ -1,4 +1,5 @@
 import {createHash} from 'node:crypto';
+import {deflateRawSync, inflateRawSync} from 'node:zlib';
 
 import {
   DEFAULT_KB_LIMIT,
@@ -32,7 +33,7 @@ interface ArticleRow {
   updated_at: number;
   change_seq: number;
   title: string;
-  body: string;
+  body_z: Uint8Array;
 }
 
 export type UpsertOutcome = 'created' | 'updated' | 'unchanged';
@@ -58,13 +59,15 @@ export interface KbChanges {
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();
+const deflate = (text: string) => deflateRawSync(text, {level: 6});
+const inflate = (bytes: Uint8Array) => inflateRawSync(bytes).toString('utf8');
 
 function toArticle(row: ArticleRow): Article {
   return {
     id: String(row.id),
     slug: row.slug,
     title: row.title,
-    body: row.body,
+    body: inflate(row.body_z),
     tags: JSON.parse(row.tags) as string[],
     locale: row.locale as KbLocale,
     updatedAt: iso(row.updated_at),
@@ -101,11 +104,11 @@ export class LocalKb {
       writeTransaction(db, () => {
         const find = db.prepare('SELECT * FROM kb_articles WHERE slug = ?');
         const insert = db.prepare(
-          `INSERT INTO kb_articles (slug, locale, tags, url, content_hash, updated_at, change_seq, title, body)
+          `INSERT INTO kb_articles (slug, locale, tags, url, content_hash, updated_at, change_seq, title, body_z)
            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         );
         const update = db.prepare(
-          `UPDATE kb_articles SET locale = ?, tags = ?, url = ?, content_hash = ?, updated_at = ?, change_seq = ?, title = ?, body = ?
+          `UPDATE kb_articles SET locale = ?, tags = ?, url = ?, content_hash = ?, updated_at = ?, change_seq = ?, title = ?, body_z = ?
            WHERE id = ?`,
         );
         const unindex = db.prepare('DELETE FROM kb_fts WHERE rowid = ?');
@@ -128,17 +131,17 @@ export class LocalKb {
           let id: number;
           if (existing) {
             id = existing.id;
-            update.run(a.locale, tags, a.url ?? null, hash, updatedAt, seq, a.title, a.body, id);
+            update.run(a.locale, tags, a.url ?? null, hash, updatedAt, seq, a.title, deflate(a.body), id);
             unindex.run(id);
           } else {
-            id = Number(insert.run(a.slug, a.locale, tags, a.url ?? null, hash, updatedAt, seq, a.title, a.body).lastInsertRowid);
+            id = Number(insert.run(a.slug, a.locale, tags, a.url ?? null, hash, updatedAt, seq, a.title, deflate(a.body)).lastInsertRowid);
             untomb.run(a.slug);
           }
           const fields = [indexTerms(a.title, a.locale), indexTerms(a.body, a.locale), indexTerms(a.tags.join(' '), a.locale)] as const;
           index.run(id, ...fields);
           for (const field of fields) for (const term of field.split(' ')) if (term) newTerms.add(term);
           results.push({
-            article: toArticle({id, slug: a.slug, locale: a.locale, tags, url: a.url ?? null, content_hash: hash, updated_at: updatedAt, change_seq: seq, title: a.title, body: a.body}),
+            article: {id: String(id), slug: a.slug, title: a.title, body: a.body, tags: a.tags, locale: a.locale, updatedAt: iso(updatedAt), ...(a.url ? {url: a.url} : {})},
             outcome: existing ? 'updated' : 'created',
           });
         }
@@ -276,7 +279,7 @@ export class LocalKb {
         {
           id: String(row.id),
           title: row.title,
-          snippet: makeSnippet(row.body, {terms: plan.terms, prefixes: plan.prefixes, locale}),
+          snippet: makeSnippet(inflate(row.body_z), {terms: plan.terms, prefixes: plan.prefixes, locale}),
           score: Math.round(score * 1000) / 1000,
           locale,
           tags: JSON.parse(row.tags) as string[],
