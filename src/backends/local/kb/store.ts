@@ -213,6 +213,11 @@ export class LocalKb {
     });
   }
 
+  /** Whether an article with this slug was deleted (and not written again since). */
+  wasDeleted(slug: string): boolean {
+    return this.store.guard(() => this.store.db.prepare('SELECT 1 FROM kb_tombstones WHERE slug = ?').get(slug) !== undefined);
+  }
+
   count(): number {
     return this.store.guard(() => (this.store.db.prepare('SELECT count(*) AS n FROM kb_articles').get() as {n: number}).n);
   }
