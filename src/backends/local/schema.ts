@@ -97,14 +97,13 @@ const MIGRATIONS: string[] = [
   CREATE VIRTUAL TABLE kb_fts USING fts5 (
     title, body, tags,
     content = '', contentless_delete = 1,
-    tokenize = 'unicode61 remove_diacritics 0',
-    prefix = '3'
+    tokenize = 'unicode61 remove_diacritics 0'
   );
   CREATE VIRTUAL TABLE kb_vocab USING fts5vocab (kb_fts, 'row');
-  -- Every term ever indexed, for typo and compound lookups of hundreds of candidates at once:
-  -- a B-tree probe here is ten times cheaper than one through kb_vocab. Terms are never removed
-  -- (a stale one is checked against kb_vocab before use).
-  CREATE TABLE kb_terms (term TEXT PRIMARY KEY) WITHOUT ROWID;
+  -- Each term with the number of articles that hold it, kept by kb/store.ts on every write.
+  -- Typo, compound and prefix lookups probe hundreds of candidates per query; kb_vocab would
+  -- count each one by walking its whole doclist. A term whose count fell to 0 stays, unused.
+  CREATE TABLE kb_terms (term TEXT PRIMARY KEY, df INTEGER NOT NULL) WITHOUT ROWID;
   CREATE TABLE kb_meta (
     key TEXT PRIMARY KEY,
     value TEXT NOT NULL

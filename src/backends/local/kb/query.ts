@@ -59,8 +59,15 @@ export function parseQuery(text: string): ParsedQuery {
   return {items, prefixLast};
 }
 
-/** Document frequency of each term that the index holds; absent terms are missing from the map. */
-export type VocabularyLookup = (terms: readonly string[]) => Map<string, number>;
+export interface VocabularyLookup {
+  /** Document frequency of each term that the index holds; absent terms are missing from the map. */
+  frequencies(terms: readonly string[]): Map<string, number>;
+  /** Up to `max` indexed terms starting with `prefix`, most common first. */
+  completions(prefix: string, max: number): string[];
+}
+
+/** A prefix stands for its most common completions only: "a*" must not read half the index. */
+const MAX_COMPLETIONS = 12;
 
 export interface SearchPlan {
   /** Groups that must all match; each group is an OR of alternatives. */
@@ -99,7 +106,7 @@ export function planSearch(parsed: ParsedQuery, locale: KbLocale | undefined, lo
     const b = parsed.items[i + 1]!;
     if (a.kind === 'word' && b.kind === 'word') for (const s of stems(a.folded + b.folded, locales)) candidates.add(s);
   }
-  const known = lookup([...candidates]);
+  const known = lookup.frequencies([...candidates]);
   const has = (term: string) => (known.get(term) ?? 0) > 0;
 
   // Typo candidates for words the index does not know, in one more lookup.
@@ -114,7 +121,7 @@ export function planSearch(parsed: ParsedQuery, locale: KbLocale | undefined, lo
   if (variantStems.size > 0) {
     const all = new Set<string>();
     for (const set of variantStems.values()) for (const s of set) all.add(s);
-    const found = lookup([...all]);
+    const found = lookup.frequencies([...all]);
     for (const [word, set] of variantStems) {
       // The most common corrections first; a handful is plenty.
       const hits = [...set].filter((s) => (found.get(s) ?? 0) > 0).sort((x, y) => found.get(y)! - found.get(x)!);
@@ -137,10 +144,12 @@ export function planSearch(parsed: ParsedQuery, locale: KbLocale | undefined, lo
       // Terms are stems, and a stem may be shorter than the word ("proxy" -> "proxi"), so the
       // prefix is the folded word itself, and German's folded pairs too.
       for (const p of new Set([folded, stemPrefix(folded)])) {
-        if (p.length >= PREFIX_MIN_LENGTH) {
-          alternatives.add(`${quote(p)}*`);
-          prefixes.push(p);
+        if (p.length < PREFIX_MIN_LENGTH) continue;
+        for (const term of lookup.completions(p, MAX_COMPLETIONS)) {
+          alternatives.add(quote(term));
+          terms.add(term);
         }
+        prefixes.push(p);
       }
     }
     // German compounds: "Proxyeinstellungen" also matches "Proxy-Einstellungen".

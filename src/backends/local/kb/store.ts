@@ -114,8 +114,7 @@ export class LocalKb {
         const unindex = db.prepare('DELETE FROM kb_fts WHERE rowid = ?');
         const index = db.prepare('INSERT INTO kb_fts (rowid, title, body, tags) VALUES (?, ?, ?, ?)');
         const untomb = db.prepare('DELETE FROM kb_tombstones WHERE slug = ?');
-        const learn = db.prepare('INSERT OR IGNORE INTO kb_terms (term) VALUES (?)');
-        const newTerms = new Set<string>();
+        const df = new TermCounts();
         let seq = this.lastSeq();
         const results: UpsertResult[] = [];
         for (const a of clean) {
@@ -133,19 +132,20 @@ export class LocalKb {
             id = existing.id;
             update.run(a.locale, tags, a.url ?? null, hash, updatedAt, seq, a.title, deflate(a.body), id);
             unindex.run(id);
+            df.add(analyse(toArticle(existing)), -1);
           } else {
             id = Number(insert.run(a.slug, a.locale, tags, a.url ?? null, hash, updatedAt, seq, a.title, deflate(a.body)).lastInsertRowid);
             untomb.run(a.slug);
           }
-          const fields = [indexTerms(a.title, a.locale), indexTerms(a.body, a.locale), indexTerms(a.tags.join(' '), a.locale)] as const;
+          const fields = analyse(a);
           index.run(id, ...fields);
-          for (const field of fields) for (const term of field.split(' ')) if (term) newTerms.add(term);
+          df.add(fields, 1);
           results.push({
             article: {id: String(id), slug: a.slug, title: a.title, body: a.body, tags: a.tags, locale: a.locale, updatedAt: iso(updatedAt), ...(a.url ? {url: a.url} : {})},
             outcome: existing ? 'updated' : 'created',
           });
         }
-        for (const term of newTerms) learn.run(term);
+        df.save(db);
         this.setMeta('change_seq', String(seq));
         return results;
       }),
@@ -177,6 +177,9 @@ export class LocalKb {
       writeTransaction(db, () => {
         const seq = this.lastSeq() + 1;
         db.prepare('DELETE FROM kb_fts WHERE rowid = ?').run(Number(article.id));
+        const df = new TermCounts();
+        df.add(analyse(article), -1);
+        df.save(db);
         db.prepare('DELETE FROM kb_articles WHERE id = ?').run(Number(article.id));
         db.prepare('INSERT OR REPLACE INTO kb_tombstones (slug, id, deleted_at, change_seq) VALUES (?, ?, ?, ?)').run(
           article.slug,
@@ -232,7 +235,10 @@ export class LocalKb {
     const limit = Math.min(Math.max(1, Math.floor(query.limit || DEFAULT_KB_LIMIT)), MAX_KB_LIMIT);
     const locale = query.locale ? parseLocale(query.locale) : undefined;
     const tags = query.tags ? normalizeArticleTags(query.tags) : [];
-    const plan = planSearch(parseQuery(query.text), locale, (terms) => this.documentFrequencies(terms));
+    const plan = planSearch(parseQuery(query.text), locale, {
+      frequencies: (terms) => this.documentFrequencies(terms),
+      completions: (prefix, max) => this.completions(prefix, max),
+    });
     if (!plan.and) return [];
     return this.store.guard(() => {
       const ranked = this.rank(plan.and!, locale, tags, limit);
@@ -294,23 +300,22 @@ export class LocalKb {
     });
   }
 
-  /**
-   * How many articles hold each term. kb_terms first narrows hundreds of typo and compound
-   * candidates to the few that were ever indexed; FTS5's own counts (kb_vocab) then say how
-   * many articles hold them now.
-   */
+  /** How many articles hold each term, for the terms that any article holds. */
   private documentFrequencies(terms: readonly string[]): Map<string, number> {
     if (terms.length === 0) return new Map();
-    const {db} = this.store;
-    const known = db.prepare('SELECT term FROM kb_terms WHERE term IN (SELECT value FROM json_each(?))').all(JSON.stringify(terms)) as {term: string}[];
-    if (known.length === 0) return new Map();
-    const count = db.prepare('SELECT doc FROM kb_vocab WHERE term = ?');
-    const out = new Map<string, number>();
-    for (const {term} of known) {
-      const row = count.get(term) as {doc: number} | undefined;
-      if (row && row.doc > 0) out.set(term, row.doc);
-    }
-    return out;
+    const rows = this.store.db
+      .prepare('SELECT term, df FROM kb_terms WHERE term IN (SELECT value FROM json_each(?)) AND df > 0')
+      .all(JSON.stringify(terms)) as {term: string; df: number}[];
+    return new Map(rows.map((r) => [r.term, r.df]));
+  }
+
+  /** The most common terms that start with `prefix`: a bounded stand-in for FTS5's `prefix*`. */
+  private completions(prefix: string, max: number): string[] {
+    // Terms are [a-z0-9], so '{' (after 'z') closes the range.
+    const rows = this.store.db
+      .prepare('SELECT term FROM kb_terms WHERE term >= ? AND term < ? AND df > 0 ORDER BY df DESC LIMIT ?')
+      .all(prefix, `${prefix}{`, max) as {term: string}[];
+    return rows.map((r) => r.term);
   }
 
   getMeta(key: string): string | undefined {
@@ -324,6 +329,28 @@ export class LocalKb {
 
   private lastSeq(): number {
     return Number(this.getMeta('change_seq') ?? 0);
+  }
+}
+
+/** The three FTS5 columns of an article: analysed title, body and tags. */
+function analyse(a: {title: string; body: string; tags: string[]; locale: KbLocale}): [string, string, string] {
+  return [indexTerms(a.title, a.locale), indexTerms(a.body, a.locale), indexTerms(a.tags.join(' '), a.locale)];
+}
+
+/** Changes to kb_terms.df gathered over a transaction, written once per term. */
+class TermCounts {
+  private readonly deltas = new Map<string, number>();
+
+  add(fields: readonly string[], delta: 1 | -1): void {
+    const seen = new Set<string>();
+    for (const field of fields) for (const term of field.split(' ')) if (term) seen.add(term);
+    for (const term of seen) this.deltas.set(term, (this.deltas.get(term) ?? 0) + delta);
+  }
+
+  save(db: LocalStore['db']): void {
+    const upsert = db.prepare('INSERT INTO kb_terms (term, df) VALUES (?, ?) ON CONFLICT (term) DO UPDATE SET df = df + excluded.df');
+    for (const [term, delta] of this.deltas) if (delta !== 0) upsert.run(term, delta);
+    this.deltas.clear();
   }
 }
 
