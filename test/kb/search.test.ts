@@ -96,6 +96,21 @@ describe('language', () => {
   });
 });
 
+describe('broad queries', () => {
+  test('are tried on titles and tags first, and on the whole text when that finds too few', async () => {
+    const broad = await openTempKb(undefined, {broadQueryMatches: 0});
+    try {
+      broad.kb.upsertMany(ARTICLES);
+      const find = (text: string, limit: number) => broad.kb.search({text, limit, locale: 'en'}).map((h) => broad.kb.get(h.id).slug);
+      expect(find('proxy', 1)).toEqual(['proxy-setup']);
+      expect(find('proxy', 5)).toEqual(['proxy-setup', 'billing']);
+      expect(find('reseller', 5)).toEqual(['billing']);
+    } finally {
+      broad.close();
+    }
+  });
+});
+
 describe('hits', () => {
   test('carry id, title, locale, tags, url and a snippet with the matched words marked', () => {
     const [hit] = t.kb.search({text: 'corporate networks', limit: 5});

@@ -62,8 +62,8 @@ export function parseQuery(text: string): ParsedQuery {
 export interface VocabularyLookup {
   /** Document frequency of each term that the index holds; absent terms are missing from the map. */
   frequencies(terms: readonly string[]): Map<string, number>;
-  /** Up to `max` indexed terms starting with `prefix`, most common first. */
-  completions(prefix: string, max: number): string[];
+  /** Up to `max` indexed terms starting with `prefix`, most common first, with their frequencies. */
+  completions(prefix: string, max: number): Map<string, number>;
 }
 
 /** A prefix stands for its most common completions only: "a*" must not read half the index. */
@@ -78,6 +78,12 @@ export interface SearchPlan {
   terms: Set<string>;
   /** Prefixes that a snippet should mark (a term starting with one is a match). */
   prefixes: string[];
+  /**
+   * Upper bounds of the articles each query can match, from term frequencies: bm25 costs about
+   * a microsecond per matched article, so the caller narrows very broad queries first.
+   */
+  andMatches: number;
+  orMatches: number;
 }
 
 const quote = (term: string) => `"${term}"`;
@@ -108,6 +114,7 @@ export function planSearch(parsed: ParsedQuery, locale: KbLocale | undefined, lo
   }
   const known = lookup.frequencies([...candidates]);
   const has = (term: string) => (known.get(term) ?? 0) > 0;
+  const df = (term: string) => known.get(term) ?? 0;
 
   // Typo candidates for words the index does not know, in one more lookup.
   const fuzzy = new Map<string, string[]>();
@@ -126,17 +133,16 @@ export function planSearch(parsed: ParsedQuery, locale: KbLocale | undefined, lo
       // The most common corrections first; a handful is plenty.
       const hits = [...set].filter((s) => (found.get(s) ?? 0) > 0).sort((x, y) => found.get(y)! - found.get(x)!);
       fuzzy.set(word, hits.slice(0, 6));
+      for (const h of hits.slice(0, 6)) known.set(h, found.get(h)!);
     }
   }
 
-  const wordGroup = (folded: string, isPrefix: boolean): string | null => {
+  const wordGroup = (folded: string, isPrefix: boolean): {expr: string; df: number} | null => {
     const alternatives = new Set<string>();
+    let matches = 0;
     const exact = stems(folded, locales);
-    for (const s of exact) {
-      alternatives.add(quote(s));
-      terms.add(s);
-    }
-    for (const s of fuzzy.get(folded) ?? []) {
+    for (const s of [...exact, ...(fuzzy.get(folded) ?? [])]) {
+      if (!alternatives.has(quote(s))) matches += df(s);
       alternatives.add(quote(s));
       terms.add(s);
     }
@@ -145,7 +151,8 @@ export function planSearch(parsed: ParsedQuery, locale: KbLocale | undefined, lo
       // prefix is the folded word itself, and German's folded pairs too.
       for (const p of new Set([folded, stemPrefix(folded)])) {
         if (p.length < PREFIX_MIN_LENGTH) continue;
-        for (const term of lookup.completions(p, MAX_COMPLETIONS)) {
+        for (const [term, n] of lookup.completions(p, MAX_COMPLETIONS)) {
+          if (!alternatives.has(quote(term))) matches += n;
           alternatives.add(quote(term));
           terms.add(term);
         }
@@ -160,17 +167,21 @@ export function planSearch(parsed: ParsedQuery, locale: KbLocale | undefined, lo
       const r = stems(right, locales).filter(has);
       for (const s of [...l, ...r]) terms.add(s);
       alternatives.add(`(${alt(l)} AND ${alt(r)})`);
+      matches += Math.min(...l.map(df), ...r.map(df));
     }
-    return alternatives.size ? alt([...alternatives], true) : null;
+    return alternatives.size ? {expr: alt([...alternatives], true), df: matches} : null;
   };
 
   const groups: string[] = [];
+  const groupMatches: number[] = [];
   for (let i = 0; i < parsed.items.length; i++) {
     const item = parsed.items[i]!;
     if (item.kind === 'phrase') {
       const variants = new Set(locales.map((l) => item.words.map((w) => stem(w, l)).join(' ')));
       for (const v of variants) for (const t of v.split(' ')) terms.add(t);
       groups.push(alt([...variants].map(quote), true));
+      // Unknown without a lookup; a phrase is rarely broad, and bm25 runs only on its matches.
+      groupMatches.push(0);
       continue;
     }
     const group = wordGroup(item.folded, item.last && parsed.prefixLast);
@@ -182,15 +193,24 @@ export function planSearch(parsed: ParsedQuery, locale: KbLocale | undefined, lo
       const nextGroup = wordGroup(next.folded, next.last && parsed.prefixLast);
       if (joined.length > 0 && nextGroup) {
         for (const s of joined) terms.add(s);
-        groups.push(`((${group} AND ${nextGroup}) OR ${alt(joined.map(quote), true)})`);
+        groups.push(`((${group.expr} AND ${nextGroup.expr}) OR ${alt(joined.map(quote), true)})`);
+        groupMatches.push(Math.min(group.df, nextGroup.df) + joined.reduce((n, j) => n + df(j), 0));
         i++;
         continue;
       }
     }
-    groups.push(group);
+    groups.push(group.expr);
+    groupMatches.push(group.df);
   }
-  if (groups.length === 0) return {and: null, or: null, terms, prefixes};
-  return {and: groups.join(' AND '), or: groups.length > 1 ? groups.join(' OR ') : null, terms, prefixes};
+  if (groups.length === 0) return {and: null, or: null, terms, prefixes, andMatches: 0, orMatches: 0};
+  return {
+    and: groups.join(' AND '),
+    or: groups.length > 1 ? groups.join(' OR ') : null,
+    terms,
+    prefixes,
+    andMatches: Math.min(...groupMatches),
+    orMatches: groupMatches.reduce((a, b) => a + b, 0),
+  };
 }
 
 /** Joins alternatives with OR; `quoted` says the items are already FTS5 expressions. */

@@ -22,6 +22,12 @@ import {indexTerms} from './text.js';
 
 /** Column weights for bm25(): a word in the title counts four times one in the body. */
 const BM25 = 'bm25(kb_fts, 4.0, 1.0, 2.0)';
+/**
+ * Past this many possible matches, bm25 over all of them takes tens of milliseconds, so a
+ * query is first tried on titles and tags only (where its best hits almost always are, with
+ * the title weight); the whole text is searched only when that finds fewer than `limit`.
+ */
+const BROAD_QUERY_MATCHES = 10_000;
 
 interface ArticleRow {
   id: number;
@@ -85,11 +91,21 @@ const notFound = (idOrSlug: string) =>
  * The knowledge base of the local store: articles in kb_articles, their analysed terms in the
  * FTS5 table kb_fts (see text.ts for the analysis and query.ts for the query language).
  */
+export interface LocalKbOptions {
+  /** See BROAD_QUERY_MATCHES; tests lower it to reach the title-first path on a small corpus. */
+  broadQueryMatches?: number;
+}
+
 export class LocalKb {
+  private readonly broadQueryMatches: number;
+
   constructor(
     private readonly store: LocalStore,
     private readonly now: () => number = Date.now,
-  ) {}
+    options: LocalKbOptions = {},
+  ) {
+    this.broadQueryMatches = options.broadQueryMatches ?? BROAD_QUERY_MATCHES;
+  }
 
   /** Creates or updates the article with this slug; an identical re-import changes nothing. */
   upsert(input: ArticleInput): UpsertResult {
@@ -241,12 +257,12 @@ export class LocalKb {
     });
     if (!plan.and) return [];
     return this.store.guard(() => {
-      const ranked = this.rank(plan.and!, locale, tags, limit);
+      const ranked = this.rankTiered(plan.and!, plan.andMatches, locale, tags, limit);
       if (ranked.length < limit && plan.or) {
         const seen = new Set(ranked.map((r) => r.id));
         // OR results come after every AND result, whatever their own bm25 says.
         let floor = ranked.length ? ranked.at(-1)!.score : Number.POSITIVE_INFINITY;
-        for (const r of this.rank(plan.or, locale, tags, limit + ranked.length)) {
+        for (const r of this.rankTiered(plan.or, plan.orMatches, locale, tags, limit + ranked.length)) {
           if (ranked.length >= limit) break;
           if (seen.has(r.id)) continue;
           floor = Math.min(r.score, floor - 0.001);
@@ -255,6 +271,14 @@ export class LocalKb {
       }
       return this.hits(ranked, plan);
     });
+  }
+
+  private rankTiered(match: string, matches: number, locale: KbLocale | undefined, tags: string[], limit: number): {id: number; score: number}[] {
+    if (matches > this.broadQueryMatches) {
+      const narrow = this.rank(`{title tags} : (${match})`, locale, tags, limit);
+      if (narrow.length >= limit) return narrow;
+    }
+    return this.rank(match, locale, tags, limit);
   }
 
   private rank(match: string, locale: KbLocale | undefined, tags: string[], limit: number): {id: number; score: number}[] {
@@ -310,12 +334,12 @@ export class LocalKb {
   }
 
   /** The most common terms that start with `prefix`: a bounded stand-in for FTS5's `prefix*`. */
-  private completions(prefix: string, max: number): string[] {
+  private completions(prefix: string, max: number): Map<string, number> {
     // Terms are [a-z0-9], so '{' (after 'z') closes the range.
     const rows = this.store.db
-      .prepare('SELECT term FROM kb_terms WHERE term >= ? AND term < ? AND df > 0 ORDER BY df DESC LIMIT ?')
-      .all(prefix, `${prefix}{`, max) as {term: string}[];
-    return rows.map((r) => r.term);
+      .prepare('SELECT term, df FROM kb_terms WHERE term >= ? AND term < ? AND df > 0 ORDER BY df DESC LIMIT ?')
+      .all(prefix, `${prefix}{`, max) as {term: string; df: number}[];
+    return new Map(rows.map((r) => [r.term, r.df]));
   }
 
   getMeta(key: string): string | undefined {
