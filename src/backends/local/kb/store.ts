@@ -314,7 +314,7 @@ export class LocalKb {
         {
           id: String(row.id),
           title: row.title,
-          snippet: makeSnippet(inflate(row.body_z), {terms: plan.terms, prefixes: plan.prefixes, locale}),
+          snippet: makeSnippet(withoutTitleHeading(inflate(row.body_z), row.title), {terms: plan.terms, prefixes: plan.prefixes, locale}),
           score: Math.round(score * 1000) / 1000,
           locale,
           tags: JSON.parse(row.tags) as string[],
@@ -354,6 +354,12 @@ export class LocalKb {
   private lastSeq(): number {
     return Number(this.getMeta('change_seq') ?? 0);
   }
+}
+
+/** A body that opens with its own title as "# Title" would show the title twice in a snippet. */
+function withoutTitleHeading(body: string, title: string): string {
+  const match = /^\s*#[ \t]+(.+?)[ \t#]*(?:\r?\n|$)/.exec(body);
+  return match && match[1]!.trim() === title.trim() ? body.slice(match[0].length) : body;
 }
 
 /** The three FTS5 columns of an article: analysed title, body and tags. */
