@@ -66,6 +66,49 @@ const MIGRATIONS: string[] = [
     created_at INTEGER NOT NULL
   );
   `,
+  // 2: the knowledge base. kb_fts holds analysed terms (see kb/text.ts), not the article
+  // text, so it is contentless: snippets are cut from kb_articles.body. Every write takes the
+  // next change_seq (kept in kb_meta), and deleted slugs stay in kb_tombstones, so that a
+  // sync asks for "everything after seq N" and hears of deletions too.
+  `
+  CREATE TABLE kb_articles (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    slug TEXT NOT NULL UNIQUE,
+    locale TEXT NOT NULL,
+    tags TEXT NOT NULL DEFAULT '[]',
+    url TEXT,
+    content_hash TEXT NOT NULL,
+    updated_at INTEGER NOT NULL,
+    change_seq INTEGER NOT NULL,
+    -- Long text last: filters on the columns above never walk the body's overflow pages.
+    title TEXT NOT NULL,
+    -- The Markdown, deflated (kb/store.ts): articles of about 2 KB would otherwise fill one
+    -- 4 KB page each and double the file; deflated they are a third of that.
+    body_z BLOB NOT NULL
+  );
+  CREATE INDEX kb_articles_changes ON kb_articles (change_seq);
+  CREATE TABLE kb_tombstones (
+    slug TEXT PRIMARY KEY,
+    id INTEGER NOT NULL,
+    deleted_at INTEGER NOT NULL,
+    change_seq INTEGER NOT NULL
+  );
+  CREATE INDEX kb_tombstones_changes ON kb_tombstones (change_seq);
+  CREATE VIRTUAL TABLE kb_fts USING fts5 (
+    title, body, tags,
+    content = '', contentless_delete = 1,
+    tokenize = 'unicode61 remove_diacritics 0'
+  );
+  CREATE VIRTUAL TABLE kb_vocab USING fts5vocab (kb_fts, 'row');
+  -- Each term with the number of articles that hold it, kept by kb/store.ts on every write.
+  -- Typo, compound and prefix lookups probe hundreds of candidates per query; kb_vocab would
+  -- count each one by walking its whole doclist. A term whose count fell to 0 stays, unused.
+  CREATE TABLE kb_terms (term TEXT PRIMARY KEY, df INTEGER NOT NULL) WITHOUT ROWID;
+  CREATE TABLE kb_meta (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+  );
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
