@@ -1,3 +1,4 @@
+import type {RateLimitInfo} from '../domain/rate-limit.js';
 import type {
   Attachment,
   Comment,
@@ -63,16 +64,6 @@ export interface Identity {
   role: Role;
 }
 
-/** The rate-limit state a backend last reported (RateLimit-* headers), for pacing bulk work. */
-export interface RateLimitInfo {
-  limit?: number;
-  remaining?: number;
-  /** Seconds until the window resets. */
-  resetSeconds?: number;
-  /** When these figures were read (epoch ms). */
-  observedAt: number;
-}
-
 export interface Backend {
   readonly kind: string;
   readonly capabilities: ReadonlySet<Capability>;
@@ -97,5 +88,7 @@ export interface BackendOptions {
   identity: Identity;
   debug?: (line: string) => void;
 }
+
+export type {RateLimitInfo};
 
 export type BackendFactory = (options: BackendOptions) => Promise<Backend>;

@@ -4,6 +4,7 @@ import type {Readable} from 'node:stream';
 import type {Got} from 'got';
 
 import {RateLimitError, UnavailableError, UsageError} from '../domain/errors.js';
+import type {RateLimitInfo} from '../domain/rate-limit.js';
 import {redactUrl} from '../domain/redact.js';
 
 /** Milliseconds; every request has all of them. */
@@ -113,6 +114,7 @@ let gotModule: Promise<typeof import('got')> | undefined;
  * a --debug trace with secrets masked. Every remote adapter talks through it.
  */
 export class HttpClient {
+  private limits: RateLimitInfo = {observedAt: 0, throttled: 0};
   private readonly timeouts: HttpTimeouts;
   private readonly retry: RetryPolicy;
   private readonly sleep: (ms: number) => Promise<void>;
@@ -192,6 +194,7 @@ export class HttpClient {
       const ms = performance.now() - started;
       const status = response.statusCode;
       this.debug(`${req.method} ${redactUrl(url)} ${status} ${ms.toFixed(0)}ms${attempt > 1 ? ` (attempt ${attempt})` : ''}`);
+      this.observeRateLimit(response.headers, status);
       const parsed = parseBody(response.body as string, String(response.headers['content-type'] ?? ''));
       if (status < 300) return {status, headers: response.headers, body: parsed};
       if (RETRY_STATUSES.has(status)) {
@@ -215,12 +218,34 @@ export class HttpClient {
     this.agent?.destroy();
   }
 
+  /** The server's latest RateLimit-* figures and the count of 429s seen, for pacing bulk work. */
+  rateLimit(): RateLimitInfo {
+    return {...this.limits};
+  }
+
+  private observeRateLimit(headers: HttpResponse['headers'], status: number): void {
+    const number = (name: string) => {
+      const value = Number(headers[name]);
+      return Number.isFinite(value) ? value : undefined;
+    };
+    const limit = number('ratelimit-limit');
+    const remaining = number('ratelimit-remaining');
+    const resetSeconds = number('ratelimit-reset');
+    const throttled = this.limits.throttled + (status === 429 ? 1 : 0);
+    if (limit === undefined && remaining === undefined) {
+      this.limits = {...this.limits, throttled};
+      return;
+    }
+    this.limits = {limit, remaining, resetSeconds, observedAt: Date.now(), throttled};
+  }
+
   private finalStatusError(status: number, body: unknown, what: string, waitMs?: number): Error {
     const host = new URL(this.baseUrl).host;
     const detail = (body as {detail?: unknown} | undefined)?.detail;
     const suffix = typeof detail === 'string' ? ` (${detail})` : '';
     if (status === 429) {
       return new RateLimitError(`${host} is rate limiting this token: it ${what}.${suffix}`, {
+        retryAfterSeconds: waitMs === undefined ? undefined : Math.ceil(waitMs / 1000),
         hint: waitMs ? `Try again after ${new Date(Date.now() + waitMs).toISOString()}.` : 'Wait a minute, then try again; slow down scripts that loop.',
       });
     }

@@ -26,6 +26,9 @@ export interface CreateTicketInput {
   fields?: TicketFields;
   /** Paths of files to attach; all are checked before the ticket is created. */
   attachments?: string[];
+  /** Told as each attachment uploads, e.g. to draw a progress bar. */
+  onUploadProgress?: (file: string, sent: number, total: number) => void;
+  onUploadDone?: (file: string) => void;
 }
 
 export async function createTicket(backend: Backend, input: CreateTicketInput): Promise<Ticket> {
@@ -44,7 +47,10 @@ export async function createTicket(backend: Backend, input: CreateTicketInput): 
   );
   for (const file of files) {
     try {
+      const report = input.onUploadProgress;
+      if (report) file.onProgress = (sent, total) => report(file.name, sent, total);
       ticket.attachments.push(await backend.tickets.attach(ticket.id, file));
+      input.onUploadDone?.(file.name);
     } catch (error) {
       const failure = error instanceof SupportError ? error.message : String((error as Error).message);
       throw new PartialCreateError(ticket, file.name, failure, error);

@@ -77,3 +77,20 @@ describe('prompts on a terminal', () => {
     }
   });
 });
+
+describe('progress on a terminal', () => {
+  it('draws an upload bar for attachments on a terminal, and none when piped', async () => {
+    const box = sandbox();
+    try {
+      const file = join(box.dir, 'big.log');
+      writeFileSync(file, 'x'.repeat(3 * 1024 * 1024));
+      const {exitCode, screen} = await typeInto(['ticket', 'create', '--title', 'Logs', '--body', 'see file', '--attach', file], box.env, []);
+      expect(exitCode, screen).toBe(0);
+      expect(screen).toMatch(/Uploading big\.log .*100% 3\.0 MB\/3\.0 MB/);
+      const piped = await runBin(['ticket', 'create', '--title', 'Logs', '--body', 'see file', '--attach', file], {env: box.env});
+      expect(piped.stderr).not.toContain('Uploading');
+    } finally {
+      box.cleanup();
+    }
+  });
+});

@@ -337,6 +337,7 @@ export class LocalTickets implements TicketApi {
           transform(chunk: Buffer, _encoding, done) {
             hash.update(chunk);
             size += chunk.length;
+            file.onProgress?.(size, file.size);
             done(null, chunk);
           },
         }),

@@ -47,6 +47,7 @@ export async function createRestBackend(options: RestBackendOptions): Promise<Ba
       // An admin is an agent who may also manage tokens and SLA policies.
       return {name: me.name, role: me.role === 'customer' ? 'customer' : 'agent'};
     },
+    rateLimit: () => http.rateLimit(),
     close: () => http.close(),
   };
 }

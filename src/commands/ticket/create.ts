@@ -3,6 +3,7 @@ import {Flags} from '@oclif/core';
 import {BaseCommand} from '../../cli/base-command.js';
 import {ticketFlags} from '../../cli/flags.js';
 import {textFromFlags} from '../../cli/input.js';
+import {progressBar, type Progress} from '../../cli/progress.js';
 import {renderTicketChange} from '../../cli/render/tickets.js';
 import {MAX_BODY_BYTES, parseFieldAssignments, type Ticket} from '../../domain/ticket.js';
 import {createTicket} from '../../services/tickets.js';
@@ -43,6 +44,11 @@ export default class TicketCreate extends BaseCommand<typeof TicketCreate> {
       title ??= await ctx.prompter.input('Title', {validate: nonEmpty});
       body ??= await ctx.prompter.editor('Body (opens your editor)', {validate: nonEmpty});
     }
+    const bars = new Map<string, Progress>();
+    const bar = (file: string) => {
+      if (!bars.has(file)) bars.set(file, progressBar(`Uploading ${file}`, {enabled: !this.jsonEnabled()}));
+      return bars.get(file)!;
+    };
     const ticket = await createTicket(await ctx.backend(), {
       title: title!,
       body: body!,
@@ -51,6 +57,8 @@ export default class TicketCreate extends BaseCommand<typeof TicketCreate> {
       tags: flags.tag,
       fields: flags.field ? parseFieldAssignments(flags.field) : undefined,
       attachments: flags.attach,
+      onUploadProgress: (file, sent, total) => bar(file).update(sent, total),
+      onUploadDone: (file) => bar(file).done(),
     });
     this.print(renderTicketChange(ticket, 'Created', ctx.mode));
     return ticket;
