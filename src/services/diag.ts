@@ -91,6 +91,15 @@ export interface StagedBundle {
   discard(): Promise<void>;
 }
 
+/**
+ * What the network collector probes for a profile: a remote backend by its URL, the local
+ * store by its database file (<dataDir>/local/support.db, where the local adapter keeps it).
+ */
+export function backendTarget(kind: string, url: string | undefined, dataDir: string): BackendTarget {
+  if (url) return {kind, url};
+  return kind === 'local' ? {kind, databasePath: join(dataDir, 'local', 'support.db')} : {kind};
+}
+
 /** ./support-bundle-<host>-<YYYYMMDDTHHMMSSZ>.tar.gz */
 export function defaultBundleName(host: string, at: Date): string {
   const stamp = at.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');

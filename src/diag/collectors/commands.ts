@@ -1,7 +1,7 @@
 import {spawn} from 'node:child_process';
 
 import type {CommandSpec} from '../collection-profile.js';
-import {addScrubbedText, formatMs, type Collector} from './collector.js';
+import {formatMs, type Collector} from './collector.js';
 
 export interface CommandCollectorOptions {
   cwd: string;
@@ -34,8 +34,9 @@ export function commandCollector(spec: CommandSpec, options: CommandCollectorOpt
           : outcome.signal
             ? `killed by ${outcome.signal}`
             : `exit code ${outcome.code}`;
-      const cut = outcome.truncated ? `\n[output cut at ${options.maxOutputBytes} bytes]` : '';
-      const text = `$ ${shown}\n${outcome.output.toString('utf8')}${outcome.output.length && !outcome.output.toString('utf8').endsWith('\n') ? '\n' : ''}${cut}\n[${status}]\n`;
+      const output = outcome.output.toString('utf8');
+      const cut = outcome.truncated ? `[output cut at ${options.maxOutputBytes} bytes]\n` : '';
+      const text = `$ ${shown}\n${output}${output && !output.endsWith('\n') ? '\n' : ''}${cut}[${status}]\n`;
       const path = `commands/${spec.name}.txt`;
       const {text: scrubbed, redactions} = ctx.scrubber.scrubText(text);
       await ctx.writer.addFile({path, content: scrubbed, collector: name, redactions, truncated: outcome.truncated || outcome.timedOut});

@@ -40,7 +40,7 @@ export interface BackendProbe {
   http?: ProbeStep & {status?: number};
   /** From the start of the DNS lookup to the HTTP status line. */
   latencyMs?: number;
-  database?: {path: string; sizeBytes?: number; error?: string};
+  database?: {path: string; exists?: boolean; sizeBytes?: number; error?: string};
   note?: string;
 }
 
@@ -79,11 +79,13 @@ export async function probeBackend(target: BackendTarget, stepTimeoutMs: number,
     if (target.databasePath) {
       try {
         const info = await stat(target.databasePath);
-        probe.database = {path: target.databasePath, sizeBytes: info.size};
+        probe.database = {path: target.databasePath, exists: true, sizeBytes: info.size};
         probe.reachable = true;
       } catch (error) {
-        probe.database = {path: target.databasePath, error: (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'not created yet' : (error as Error).message};
-        probe.reachable = (error as NodeJS.ErrnoException).code === 'ENOENT';
+        // No database yet is normal before the first ticket: the store creates it on first use.
+        const missing = (error as NodeJS.ErrnoException).code === 'ENOENT';
+        probe.database = missing ? {path: target.databasePath, exists: false} : {path: target.databasePath, error: (error as Error).message};
+        probe.reachable = missing;
       }
     }
     return probe;
