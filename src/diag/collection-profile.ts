@@ -121,7 +121,9 @@ export async function parseCollectionProfile(text: string, file: string, now = D
     else argv = shell ? [str(entry.run, `commands[${i}].run`)] : str(entry.run, `commands[${i}].run`).trim().split(/\s+/);
     if (shell && argv.length > 1) argv = [argv.join(' ')];
     if (argv.length === 0 || !argv[0]) return fail(`needs a command at commands[${i}].run`);
-    const rawName = entry.name === undefined ? argv[0].split(/[\s/]/).filter(Boolean).pop() ?? `command-${i + 1}` : str(entry.name, `commands[${i}].name`);
+    // Unnamed, a command is named after its program: `ps aux | grep app` -> ps.
+    const program = argv[0].trim().split(/\s+/)[0]!.split('/').pop();
+    const rawName = entry.name === undefined ? program || `command-${i + 1}` : str(entry.name, `commands[${i}].name`);
     let name = rawName.replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^[-.]+/, '') || `command-${i + 1}`;
     while (names.has(name)) name = `${name}-${i + 1}`;
     names.add(name);
