@@ -127,7 +127,6 @@ export async function planBundle(options: CollectBundleOptions): Promise<StagedB
       throw error;
     }
     const finished = await writer.finish();
-    pseudonymizer?.save();
     const m = finished.manifest;
     const summary: BundleSummary = {
       path: output,
@@ -151,6 +150,8 @@ export async function planBundle(options: CollectBundleOptions): Promise<StagedB
         done = true;
         try {
           await moveInto(stagedPath, output);
+          // The map back to real names is kept only for bundles that were written.
+          pseudonymizer?.save();
         } finally {
           await rm(stage, {recursive: true, force: true});
         }
