@@ -2,10 +2,13 @@ import {formatBytes} from '../domain/ticket.js';
 
 export interface Progress {
   update(done: number, total: number): void;
+  /** Draws the final state and ends the line. */
   done(): void;
+  /** Clears the bar's line, e.g. to print a message; the next update draws it again. */
+  stop(): void;
 }
 
-const SILENT: Progress = {update: () => {}, done: () => {}};
+const SILENT: Progress = {update: () => {}, done: () => {}, stop: () => {}};
 
 /**
  * A one-line progress bar on stderr, redrawn at most ten times a second. Only on a terminal:
@@ -38,6 +41,11 @@ export function progressBar(label: string, options: {enabled: boolean; stream?: 
       if (!drawn) return;
       draw(latest[1] || latest[0], latest[1] || latest[0]);
       stream.write('\n');
+      drawn = false;
+    },
+    stop() {
+      if (drawn) stream.write('\r\u001B[K');
+      drawn = false;
     },
   };
 }

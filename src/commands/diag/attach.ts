@@ -1,0 +1,41 @@
+import {Args, Flags} from '@oclif/core';
+
+import {BaseCommand} from '../../cli/base-command.js';
+import {progressBar} from '../../cli/progress.js';
+import {formatBytes} from '../../domain/ticket.js';
+import {attachBundle, type AttachBundleResult} from '../../services/diag.js';
+
+export type DiagAttachResult = AttachBundleResult;
+
+export default class DiagAttach extends BaseCommand<typeof DiagAttach> {
+  static override summary = 'Attach a diagnostic bundle to a ticket.';
+  static override description =
+    'Uploads through the backend’s attachment API, with a progress bar on a terminal. A failed upload is retried ' +
+    'from the start of the file after network errors and rate limits, and the sha256 the backend stored is ' +
+    'checked against the local file.';
+
+  static override examples = ['<%= config.bin %> <%= command.id %> ./support-bundle.tar.gz --ticket 42'];
+  static override args = {file: Args.string({description: 'The bundle (.tar.gz).', required: true})};
+  static override flags = {
+    ticket: Flags.string({description: 'Ticket to attach it to.', required: true}),
+  };
+
+  async run(): Promise<DiagAttachResult> {
+    const bar = progressBar('Uploading', {enabled: !this.jsonEnabled()});
+    let result: AttachBundleResult;
+    try {
+      result = await attachBundle(await this.ctx.backend(), this.flags.ticket, this.args.file, {
+        onProgress: (sent, total) => bar.update(sent, total),
+        onRetry: (attempt, delay, error) => {
+          bar.stop();
+          this.note(`Upload attempt ${attempt} failed (${error.message}); retrying in ${Math.round(delay / 1000)} s.`);
+        },
+      });
+    } finally {
+      bar.stop();
+    }
+    const a = result.attachment;
+    this.print(this.ctx.mode.tty ? `Attached ${a.name} (${formatBytes(a.size)}, sha256 ${a.sha256}) to ticket #${a.ticketId}.` : a.id);
+    return result;
+  }
+}

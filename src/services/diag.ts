@@ -1,0 +1,370 @@
+import {createHash} from 'node:crypto';
+import {createReadStream} from 'node:fs';
+import {access, chmod, constants, copyFile, mkdtemp, rename, rm, stat} from 'node:fs/promises';
+import {hostname, tmpdir} from 'node:os';
+import {basename, dirname, join, resolve} from 'node:path';
+import {Transform} from 'node:stream';
+
+import type {AttachmentSource, Backend} from '../backends/backend.js';
+import {loadCollectionProfile, type CollectionProfile} from '../diag/collection-profile.js';
+import {runCollector, type Collector} from '../diag/collectors/collector.js';
+import {commandCollector} from '../diag/collectors/commands.js';
+import {environmentCollector} from '../diag/collectors/environment.js';
+import {filesCollector, logsCollector, type SizeBudget} from '../diag/collectors/files.js';
+import {networkCollector, type BackendTarget} from '../diag/collectors/network.js';
+import {runtimeCollector} from '../diag/collectors/runtime.js';
+import {systemCollector} from '../diag/collectors/system.js';
+import {createBundleWriter, inspectBundle, type BundleProblem, type ManifestCollector, type ManifestSkip} from '../diag/bundle.js';
+import {Pseudonymizer} from '../diag/pseudonyms.js';
+import {createScrubber, type RedactionCounts} from '../diag/scrubber.js';
+import {RateLimitError, SupportError, UnavailableError, UnsupportedError, UsageError} from '../domain/errors.js';
+import type {Attachment} from '../domain/ticket.js';
+
+export const DEFAULT_MAX_FILE_SIZE = 10 * 1024 * 1024;
+export const DEFAULT_MAX_TOTAL_SIZE = 50 * 1024 * 1024;
+
+export interface CollectBundleOptions {
+  /** The .tar.gz to write; default ./support-bundle-<host>-<timestamp>.tar.gz in cwd. */
+  output?: string;
+  cwd: string;
+  env: NodeJS.ProcessEnv;
+  toolkit: {name: string; version: string};
+  /** The toolkit's settings and profiles, for the runtime collector (secret keys are blanked). */
+  settings: unknown;
+  profiles: string[];
+  activeProfile: string;
+  backend: BackendTarget;
+  configDir: string;
+  dataDir: string;
+  include?: string[];
+  exclude?: string[];
+  since?: Date;
+  maxFileSize?: number;
+  maxTotalSize?: number;
+  /** --profile-file; otherwise support-diag.yml in cwd, when there is one. */
+  profileFile?: string;
+  pseudonymize?: boolean;
+  includeBinary?: boolean;
+  /** Where the bundle is built before it is moved into place. Default: a private folder in the OS temp dir. */
+  stagingDir?: string;
+  /** Per-step timeout of the backend probe. */
+  probeTimeoutMs?: number;
+  now?: Date;
+}
+
+export interface BundleSummaryFile {
+  path: string;
+  size: number;
+  collector: string;
+  truncated: boolean;
+  redactions: RedactionCounts;
+}
+
+/** What a bundle holds: shown for consent, printed by --dry-run, and returned under --json. */
+export interface BundleSummary {
+  /** Where the bundle is (or, for a dry run, would be) written. */
+  path: string;
+  written: boolean;
+  /** Compressed size. */
+  size: number;
+  sha256: string;
+  createdAt: string;
+  profileFile: string | null;
+  /** Where the pseudonym map is kept on this machine, when --pseudonymize was given. */
+  pseudonymMap: string | null;
+  files: BundleSummaryFile[];
+  /** Uncompressed bytes of all files. */
+  totalSize: number;
+  redactions: RedactionCounts;
+  skipped: ManifestSkip[];
+  collectors: ManifestCollector[];
+}
+
+/**
+ * A bundle built but not yet delivered. Planning collects for real into a private staging
+ * folder, so the summary a user consents to is exactly the archive they send: commit() moves
+ * that same file into place; discard() deletes it and nothing is left behind.
+ */
+export interface StagedBundle {
+  summary: BundleSummary;
+  commit(): Promise<BundleSummary>;
+  discard(): Promise<void>;
+}
+
+/**
+ * What the network collector probes for a profile: a remote backend by its URL, the local
+ * store by its database file (<dataDir>/local/support.db, where the local adapter keeps it).
+ */
+export function backendTarget(kind: string, url: string | undefined, dataDir: string): BackendTarget {
+  if (url) return {kind, url};
+  return kind === 'local' ? {kind, databasePath: join(dataDir, 'local', 'support.db')} : {kind};
+}
+
+/** ./support-bundle-<host>-<YYYYMMDDTHHMMSSZ>.tar.gz */
+export function defaultBundleName(host: string, at: Date): string {
+  const stamp = at.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  const safeHost = host.replace(/[^A-Za-z0-9.-]+/g, '-').replace(/^[-.]+|[-.]+$/g, '') || 'host';
+  return `support-bundle-${safeHost}-${stamp}.tar.gz`;
+}
+
+export async function planBundle(options: CollectBundleOptions): Promise<StagedBundle> {
+  const now = options.now ?? new Date();
+  const profile = await loadCollectionProfile(options.profileFile, options.cwd, now.getTime());
+  const pseudonymizer = options.pseudonymize ? newPseudonymizer(options) : undefined;
+  const host = hostname();
+  const output = resolve(options.cwd, options.output ?? defaultBundleName(pseudonymizer ? pseudonymizer.pseudonym('hostname', host) : host, now));
+  await checkOutputFolder(output);
+
+  const scrubber = createScrubber({patterns: profile?.scrub, pseudonymizer});
+  const stage = await mkdtemp(join(options.stagingDir ?? tmpdir(), 'support-bundle-'));
+  try {
+    const stagedPath = join(stage, basename(output));
+    const writer = await createBundleWriter({path: stagedPath, toolkitVersion: options.toolkit.version, toolkitName: options.toolkit.name, createdAt: now});
+    try {
+      for (const collector of collectorsFor(options, profile, output)) await runCollector(collector, {writer, scrubber});
+    } catch (error) {
+      await writer.abort();
+      throw error;
+    }
+    const finished = await writer.finish();
+    const m = finished.manifest;
+    const summary: BundleSummary = {
+      path: output,
+      written: false,
+      size: finished.size,
+      sha256: await sha256File(stagedPath),
+      createdAt: m.createdAt,
+      profileFile: profile?.file ?? null,
+      pseudonymMap: pseudonymizer ? pseudonymMapFile(options) : null,
+      files: m.files.map((f) => ({path: f.path, size: f.size, collector: f.collector, truncated: f.truncated, redactions: f.redactions})),
+      totalSize: m.files.reduce((sum, f) => sum + f.size, 0),
+      redactions: m.redactions,
+      skipped: m.skipped,
+      collectors: m.collectors,
+    };
+    let done = false;
+    return {
+      summary,
+      async commit() {
+        if (done) throw new SupportError('The bundle was already delivered or discarded.');
+        done = true;
+        try {
+          await moveInto(stagedPath, output);
+          // The map back to real names is kept only for bundles that were written.
+          pseudonymizer?.save();
+        } finally {
+          await rm(stage, {recursive: true, force: true});
+        }
+        return {...summary, written: true};
+      },
+      async discard() {
+        done = true;
+        await rm(stage, {recursive: true, force: true});
+      },
+    };
+  } catch (error) {
+    await rm(stage, {recursive: true, force: true});
+    throw error;
+  }
+}
+
+/** Collects and writes the bundle without asking (the caller has consent, or --yes). */
+export async function collectBundle(options: CollectBundleOptions): Promise<BundleSummary> {
+  return (await planBundle(options)).commit();
+}
+
+function collectorsFor(options: CollectBundleOptions, profile: CollectionProfile | undefined, output: string): Collector[] {
+  const maxFileSize = options.maxFileSize ?? DEFAULT_MAX_FILE_SIZE;
+  const budget: SizeBudget = {remaining: options.maxTotalSize ?? DEFAULT_MAX_TOTAL_SIZE};
+  const collectors: Collector[] = [
+    systemCollector({diskPaths: [options.cwd, options.dataDir]}),
+    runtimeCollector({toolkit: options.toolkit, settings: options.settings, profiles: options.profiles, activeProfile: options.activeProfile}),
+    networkCollector({env: options.env, backend: options.backend, stepTimeoutMs: options.probeTimeoutMs}),
+    environmentCollector(options.env),
+  ];
+  const root = profile?.root ?? options.cwd;
+  const files = [...(profile?.files ?? []), ...(options.include ?? [])];
+  const shared = {
+    root,
+    files,
+    logs: profile?.logs ?? [],
+    exclude: [...(profile?.exclude ?? []), ...(options.exclude ?? [])],
+    excludePaths: [output],
+    maxFileSize,
+    budget,
+    since: options.since,
+    includeBinary: options.includeBinary,
+  };
+  if (files.length > 0) collectors.push(filesCollector(shared));
+  if (shared.logs.length > 0) collectors.push(logsCollector(shared));
+  for (const spec of profile?.commands ?? []) {
+    collectors.push(commandCollector(spec, {cwd: root, env: options.env, maxOutputBytes: Math.min(maxFileSize, 1024 * 1024)}));
+  }
+  return collectors;
+}
+
+const pseudonymMapFile = (options: CollectBundleOptions) => join(options.dataDir, 'diag', 'pseudonyms.json');
+
+function newPseudonymizer(options: CollectBundleOptions): Pseudonymizer {
+  let keep: string[] = [];
+  try {
+    if (options.backend.url) keep = [new URL(options.backend.url).hostname];
+  } catch {
+    // an unparsable URL is reported by the network collector
+  }
+  return new Pseudonymizer({
+    keyFile: join(options.configDir, 'diag', 'pseudonym.key'),
+    mapFile: pseudonymMapFile(options),
+    hostnames: [hostname()],
+    keep,
+  });
+}
+
+/** Fails before anything is collected when the bundle could not be written where asked. */
+async function checkOutputFolder(output: string): Promise<void> {
+  const folder = dirname(output);
+  try {
+    await access(folder, constants.W_OK);
+  } catch {
+    throw new UsageError(`Cannot write the bundle to ${folder}.`, {hint: 'Choose another place with --output FILE.'});
+  }
+  const existing = await stat(output).catch(() => undefined);
+  if (existing && !existing.isFile()) throw new UsageError(`${output} exists and is not a regular file.`, {hint: 'Choose another name with --output FILE.'});
+}
+
+/** Renames within a file system; copies (still 0600) across file systems. */
+async function moveInto(from: string, to: string): Promise<void> {
+  try {
+    await rename(from, to);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EXDEV') throw error;
+    const temp = join(dirname(to), `.${basename(to)}.${process.pid}.partial`);
+    await copyFile(from, temp, constants.COPYFILE_EXCL);
+    await chmod(temp, 0o600);
+    await rename(temp, to);
+  }
+  await chmod(to, 0o600);
+}
+
+export async function sha256File(path: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
+
+// ---------------------------------------------------------------------------------------
+// Inspect
+
+export interface BundleInspectionResult {
+  path: string;
+  ok: boolean;
+  size: number;
+  sha256: string;
+  createdAt: string | null;
+  toolkit: {name: string; version: string} | null;
+  files: (BundleSummaryFile & {sha256: string; verified: boolean})[];
+  redactions: RedactionCounts;
+  skipped: ManifestSkip[];
+  collectors: ManifestCollector[];
+  problems: BundleProblem[];
+}
+
+/** Checks every file against the manifest's checksums and lists what the bundle holds. */
+export async function inspectDiagBundle(path: string): Promise<BundleInspectionResult> {
+  const info = await stat(path).catch(() => undefined);
+  if (!info) throw new UsageError(`The bundle ${path} does not exist.`, {hint: 'Give the path of a .tar.gz written by `support diag collect`.'});
+  if (!info.isFile()) throw new UsageError(`${path} is not a regular file.`, {hint: 'Give the path of a .tar.gz written by `support diag collect`.'});
+  const inspection = await inspectBundle(path);
+  const bad = new Set(inspection.problems.map((p) => p.path).filter(Boolean));
+  const m = inspection.manifest;
+  const files = Array.isArray(m?.files) ? m.files : [];
+  return {
+    path,
+    ok: inspection.ok,
+    size: info.size,
+    sha256: await sha256File(path),
+    createdAt: m?.createdAt ?? null,
+    toolkit: m?.toolkit ?? null,
+    files: files.map((f) => ({path: f.path, size: f.size, sha256: f.sha256, collector: f.collector, truncated: f.truncated, redactions: f.redactions ?? {}, verified: !bad.has(f.path) && inspection.entries.some((e) => e.path === f.path)})),
+    redactions: m?.redactions ?? {},
+    skipped: Array.isArray(m?.skipped) ? m.skipped : [],
+    collectors: Array.isArray(m?.collectors) ? m.collectors : [],
+    problems: inspection.problems,
+  };
+}
+
+// ---------------------------------------------------------------------------------------
+// Attach
+
+export interface AttachBundleOptions {
+  /** Bytes sent so far in the current attempt, and the total. */
+  onProgress?: (sent: number, total: number) => void;
+  /** Called before waiting to retry. */
+  onRetry?: (attempt: number, delayMs: number, error: Error) => void;
+  /** Attempts in all, the first included. Default 5. */
+  attempts?: number;
+  /** First back-off; doubled on each retry, at most 30 s. Default 1 s. */
+  baseDelayMs?: number;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+export interface AttachBundleResult {
+  attachment: Attachment;
+  attempts: number;
+  /** The local file's sha256, which the backend's copy was checked against. */
+  sha256: string;
+}
+
+const MAX_DELAY_MS = 30_000;
+
+/**
+ * Uploads a bundle through the backend's attachment API. Each attempt re-opens the file from
+ * the start, so a failed upload is retried from a fresh stream; network and rate-limit errors
+ * are retried with back-off (honouring Retry-After), anything else fails at once. The sha256
+ * the backend reports must match the local file, or the upload is reported as corrupt.
+ */
+export async function attachBundle(backend: Backend, ticketId: string, path: string, options: AttachBundleOptions = {}): Promise<AttachBundleResult> {
+  if (!backend.capabilities.has('attachments')) throw new UnsupportedError(backend.kind, 'attachments');
+  const info = await stat(path).catch(() => undefined);
+  if (!info?.isFile()) throw new UsageError(`The bundle ${path} does not exist or is not a regular file.`, {hint: 'Give the path of a .tar.gz written by `support diag collect`.'});
+  const sha256 = await sha256File(path);
+  const source: AttachmentSource = {
+    name: basename(path),
+    size: info.size,
+    contentType: 'application/gzip',
+    open: () => {
+      let sent = 0;
+      options.onProgress?.(0, info.size);
+      const counter = new Transform({
+        transform(chunk: Buffer, _encoding, done) {
+          sent += chunk.length;
+          options.onProgress?.(sent, info.size);
+          done(null, chunk);
+        },
+      });
+      const file = createReadStream(path);
+      file.on('error', (error) => counter.destroy(error));
+      return file.pipe(counter);
+    },
+  };
+  const attempts = Math.max(1, options.attempts ?? 5);
+  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const attachment = await backend.tickets.attach(ticketId, source);
+      if (attachment.sha256 !== sha256) {
+        throw new SupportError(`The backend stored a copy of ${source.name} whose sha256 (${attachment.sha256}) differs from the local file's (${sha256}).`, {
+          hint: `Check that the file was not changed during the upload, then attach it again; tell support to ignore attachment ${attachment.id}.`,
+        });
+      }
+      return {attachment, attempts: attempt, sha256};
+    } catch (error) {
+      const retryable = error instanceof UnavailableError || error instanceof RateLimitError;
+      if (!retryable || attempt >= attempts) throw error;
+      const backoff = Math.min(MAX_DELAY_MS, (options.baseDelayMs ?? 1000) * 2 ** (attempt - 1));
+      const delay = error instanceof RateLimitError && error.retryAfterSeconds !== undefined ? Math.min(MAX_DELAY_MS * 4, error.retryAfterSeconds * 1000) : backoff;
+      options.onRetry?.(attempt, delay, error);
+      await sleep(delay);
+    }
+  }
+}
