@@ -96,7 +96,8 @@ export interface SlaApi {
   importPolicies(set: SlaPolicySet, options?: ImportPoliciesOptions): Promise<SlaPolicyVersion>;
   /**
    * Clocks as of `at` (epoch ms) for the named tickets (NotFoundError for an unknown one) or for
-   * every open ticket (new, open, pending, on hold) created by `at`, in ticket id order.
+   * every open ticket (new, open, pending, on hold) created by `at`: named tickets in the order
+   * given, once each; open tickets in id order.
    */
   status?(tickets: readonly string[] | 'open', at: number): Promise<SlaTicketEvaluation[]>;
 }

@@ -47,7 +47,7 @@ function requireSla(backend: Backend): SlaApi {
 export async function slaStatus(backend: Backend, options: SlaStatusOptions = {}): Promise<SlaStatusReport> {
   const sla = requireSla(backend);
   const at = options.at ?? Date.now();
-  const which = options.tickets?.length ? options.tickets : 'open';
+  const which = options.tickets?.length ? [...new Set(options.tickets.map((id) => id.trim()))] : 'open';
   const evaluations = sla.status ? await sla.status(which, at) : await evaluateOverTickets(backend, sla, which, at);
   let tickets = evaluations.map(toReport);
   if (options.breachingWithinSeconds !== undefined) {

@@ -134,7 +134,7 @@ export class LocalSla implements SlaApi {
       });
     }
     const effective = versions.map((v) => ({...v, effectiveFrom: Date.parse(v.effectiveFrom)}));
-    return ticketRows.map((row) => {
+    const results = ticketRows.map((row) => {
       const evaluation = evaluateTicketSla(
         {
           id: String(row.id),
@@ -150,6 +150,9 @@ export class LocalSla implements SlaApi {
       );
       return {...evaluation, title: row.title};
     });
+    if (tickets === 'open') return results;
+    const byId = new Map(results.map((r) => [r.ticketId, r]));
+    return [...new Set(tickets.map((id) => String(ticketKey(id))))].map((id) => byId.get(id)!);
   }
 
   private toVersion(row: VersionRow): SlaPolicyVersion {
