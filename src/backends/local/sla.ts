@@ -101,8 +101,9 @@ export class LocalSla implements SlaApi {
         const where = `t.status IN (${OPEN_SQL}) AND t.created_at <= ?`;
         return {
           ticketRows: db.prepare(`${TICKET_SQL} WHERE ${where} ORDER BY t.id`).all(at) as unknown as SlaTicketRow[],
+          // IN (subquery) rather than a join: SQLite then walks events_by_ticket in order, with no sort.
           eventRows: db
-            .prepare(`${EVENT_SQL} JOIN tickets t ON t.id = e.ticket_id WHERE ${where} AND ${EVENT_TYPES} ORDER BY e.ticket_id, e.id`)
+            .prepare(`${EVENT_SQL} WHERE e.ticket_id IN (SELECT t.id FROM tickets t WHERE ${where}) AND ${EVENT_TYPES} ORDER BY e.ticket_id, e.id`)
             .all(at) as unknown as EventRow[],
         };
       }
