@@ -74,8 +74,8 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   }
 
   /**
-   * oclif colourises JSON by tokenising it with regular expressions, which takes seconds on the
-   * megabytes `sla status --json` prints for 10,000 tickets. Piped, there is no colour to add:
+   * oclif colourises JSON by tokenising it with regular expressions, about 300 ms of the 1.3 s
+   * `sla status --json` took for 10,000 tickets (9 MB). Piped, there is no colour to add:
    * write the same pretty-printed text directly.
    */
   override logJson(json: unknown): void {
