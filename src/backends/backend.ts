@@ -1,4 +1,6 @@
 import type {RateLimitInfo} from '../domain/rate-limit.js';
+import type {SlaEvaluation} from '../domain/sla/engine.js';
+import type {SlaPolicySet} from '../domain/sla/policy.js';
 import type {
   Attachment,
   Comment,
@@ -59,6 +61,50 @@ export interface TicketApi {
   events(id: string): Promise<TicketEvent[]>;
 }
 
+/** One imported policy set. A ticket is measured by the version in force at its creation. */
+export interface SlaPolicyVersion {
+  /** 1, 2, 3...: each import adds one. */
+  version: number;
+  /** ISO time from which tickets created use this set; the first version starts at the epoch. */
+  effectiveFrom: string;
+  importedAt: string;
+  /** Where the set came from: the imported file's name, or "(built-in default)". */
+  source: string;
+  policySet: SlaPolicySet;
+}
+
+/** One ticket's SLA clocks, as the engine reports them (epoch ms inside). */
+export interface SlaTicketEvaluation extends SlaEvaluation {
+  title: string;
+}
+
+export interface ImportPoliciesOptions {
+  /** Shown by `sla policy list`: the file name, usually. */
+  source?: string;
+}
+
+/**
+ * SLA policies and clocks (capability 'sla'). A backend that stores policies implements
+ * `policies`, `policyVersions` and `importPolicies`; `status` is for backends that evaluate
+ * natively (a helpdesk's own SLA API, or the local store with one query for every event).
+ * Without `status`, services/sla.ts evaluates with the pure engine over `tickets.list` and
+ * `tickets.events`, so an adapter never has to carry the engine itself.
+ */
+export interface SlaApi {
+  /** The version in force now. */
+  policies(): Promise<SlaPolicyVersion>;
+  /** Every version, oldest first. */
+  policyVersions(): Promise<SlaPolicyVersion[]>;
+  /** Adds a version in force from now on; tickets created before keep theirs. Admin-only on a server. */
+  importPolicies(set: SlaPolicySet, options?: ImportPoliciesOptions): Promise<SlaPolicyVersion>;
+  /**
+   * Clocks as of `at` (epoch ms) for the named tickets (NotFoundError for an unknown one) or for
+   * every open ticket (new, open, pending, on hold) created by `at`: named tickets in the order
+   * given, once each; open tickets in id order.
+   */
+  status?(tickets: readonly string[] | 'open', at: number): Promise<SlaTicketEvaluation[]>;
+}
+
 export interface Identity {
   name: string;
   role: Role;
@@ -68,6 +114,8 @@ export interface Backend {
   readonly kind: string;
   readonly capabilities: ReadonlySet<Capability>;
   readonly tickets: TicketApi;
+  /** With capability 'sla'. */
+  readonly sla?: SlaApi;
   /** The latest rate-limit figures, for backends whose API reports them. */
   rateLimit?(): RateLimitInfo | undefined;
   /** Who the backend acts as, when it can tell. */

@@ -97,3 +97,14 @@ export class UnsupportedError extends SupportError {
     this.capability = capability;
   }
 }
+
+/**
+ * `sla status --fail-on-breach` found a breached metric. The command has printed its result
+ * (the table, or the JSON on stdout) before this is thrown: only the exit code and a line on
+ * stderr follow, never an error document in place of the result.
+ */
+export class SlaBreachedError extends SupportError {
+  override readonly code = 'sla_breached';
+  override readonly exitCode = ExitCode.slaBreached;
+  readonly resultPrinted = true;
+}

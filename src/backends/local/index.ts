@@ -1,6 +1,7 @@
 import {join} from 'node:path';
 
 import type {Backend, BackendOptions, Capability} from '../backend.js';
+import {LocalSla} from './sla.js';
 import {openLocalStore} from './store.js';
 import {LocalTickets} from './tickets.js';
 
@@ -10,6 +11,7 @@ const CAPABILITIES: ReadonlySet<Capability> = new Set<Capability>([
   'internal-comments',
   'attachments',
   'events',
+  'sla',
   'idempotent-create',
   'custom-fields',
 ]);
@@ -23,6 +25,7 @@ export async function createLocalBackend(options: BackendOptions): Promise<Backe
     kind: 'local',
     capabilities: CAPABILITIES,
     tickets: new LocalTickets(store, options.identity),
+    sla: new LocalSla(store),
     whoami: async () => options.identity,
     close: async () => store.close(),
   };

@@ -109,6 +109,23 @@ const MIGRATIONS: string[] = [
     value TEXT NOT NULL
   );
   `,
+  // 3: SLA policy sets, one row per import, kept in the policy file's own format (validated again
+  // on read). Version 1 is the built-in default as it shipped with this migration, frozen here
+  // so that a later change to DEFAULT_SLA_POLICY_FILE never re-times existing tickets; it is in
+  // force from the epoch, so tickets created before any import have SLA clocks too.
+  `
+  CREATE TABLE sla_policy_versions (
+    version INTEGER PRIMARY KEY AUTOINCREMENT,
+    effective_from INTEGER NOT NULL,
+    imported_at INTEGER NOT NULL,
+    source TEXT NOT NULL,
+    policy_file TEXT NOT NULL
+  );
+  CREATE INDEX sla_policy_versions_by_time ON sla_policy_versions (effective_from, version);
+  INSERT INTO sla_policy_versions (effective_from, imported_at, source, policy_file) VALUES (0, 0, '(built-in default)',
+    '{"calendars":[{"name":"business-hours","timezone":"UTC","hours":{"mon":["09:00-17:00"],"tue":["09:00-17:00"],"wed":["09:00-17:00"],"thu":["09:00-17:00"],"fri":["09:00-17:00"]},"holidays":[]}],"policies":[{"name":"urgent","match":{"priority":["urgent"]},"calendar":"24x7","targets":{"firstResponse":"1h","nextResponse":"2h","resolution":"8h"},"pauseOn":["pending","on_hold"]},{"name":"high","match":{"priority":["high"]},"calendar":"business-hours","targets":{"firstResponse":"4h","nextResponse":"8h","resolution":"24h"},"pauseOn":["pending","on_hold"]},{"name":"standard","match":{},"calendar":"business-hours","targets":{"firstResponse":"8h","nextResponse":"16h","resolution":"40h"},"pauseOn":["pending","on_hold"]}]}');
+  CREATE INDEX tickets_by_status ON tickets (status, id);
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

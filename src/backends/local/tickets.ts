@@ -96,13 +96,13 @@ function decodeCursor(cursor: string): CursorPosition {
 }
 
 /** Ids are numbers in this store; anything else cannot name a ticket here. */
-function ticketKey(id: string): number {
+export function ticketKey(id: string): number {
   const n = /^\d{1,15}$/.test(id.trim()) ? Number(id.trim()) : Number.NaN;
   if (!Number.isSafeInteger(n) || n <= 0) throw notFound(id);
   return n;
 }
 
-const notFound = (id: string) =>
+export const notFound = (id: string) =>
   new NotFoundError(`Ticket ${id} does not exist.`, {hint: 'Run `support ticket list` to see ticket ids.'});
 
 const requestHash = (input: NewTicket) => createHash('sha256').update(JSON.stringify(input)).digest('hex');

@@ -1,6 +1,8 @@
 import type {Ticket, TicketWithComments} from '../../domain/ticket.js';
 import {formatBytes} from '../../domain/ticket.js';
+import type {SlaTicketReport} from '../../services/sla.js';
 import {colors, renderTable, timeCell, type Column, type OutputMode} from '../output.js';
+import {renderSlaLine} from './sla.js';
 
 const STATUS_STYLE: Record<string, 'yellow' | 'green' | 'cyan' | 'gray' | 'magenta'> = {
   new: 'yellow',
@@ -24,7 +26,7 @@ export function renderTicketTable(tickets: readonly Ticket[], mode: OutputMode):
 }
 
 /** One ticket: a readable card on a terminal, `key:\tvalue` lines then the body when piped (like gh). */
-export async function renderTicket(ticket: Ticket | TicketWithComments, mode: OutputMode): Promise<string> {
+export async function renderTicket(ticket: Ticket | TicketWithComments, mode: OutputMode, extra: {sla?: SlaTicketReport} = {}): Promise<string> {
   const comments = 'comments' in ticket ? ticket.comments : [];
   if (!mode.tty) {
     const lines = [
@@ -61,6 +63,7 @@ export async function renderTicket(ticket: Ticket | TicketWithComments, mode: Ou
   if (meta.length) out.push(c.gray(meta.join('   ')));
   const fields = Object.entries(ticket.fields);
   if (fields.length) out.push(c.gray(`Fields: ${fields.map(([k, v]) => `${k}=${String(v)}`).join(', ')}`));
+  if (extra.sla) out.push(await renderSlaLine(extra.sla, mode));
   out.push('', ticket.body);
   if (ticket.attachments.length) {
     out.push('', c.bold('Attachments'));

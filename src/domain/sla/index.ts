@@ -48,3 +48,4 @@ export {
   type SlaTicketAttributes,
 } from './policy.js';
 export {isValidTimeZone} from './time-zone.js';
+export {type EffectivePolicySet, type EffectiveVersion, evaluateTicketSla, versionInForce} from './versions.js';
