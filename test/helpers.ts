@@ -93,6 +93,8 @@ export async function runCommand<T>(
   try {
     const config = await Config.load({root: ROOT});
     result = (await command.run(argv, config)) as T;
+    // A command that prints its result and still fails (bulk: some rows failed) sets process.exitCode.
+    exitCode = typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (error) {
     const e = error as {oclif?: {exit?: number}};
     if (e.oclif?.exit === undefined) {

@@ -65,7 +65,8 @@ export class Pacer {
     this.quietMs = options.quietMs ?? 10_000;
     const rate = options.ratePerMinute;
     this.burst = rate && rate > 10 ? 2 : 0;
-    this.rateInterval = rate ? MINUTE / Math.max(1, rate - this.burst) : 0;
+    // A hair over the exact interval, so that rounding can never fit one call too many into a minute.
+    this.rateInterval = rate ? (MINUTE / Math.max(1, rate - this.burst)) * (1 + 1e-6) : 0;
   }
 
   /** Waits for a place among the calls in flight; the returned function gives it back. */

@@ -278,14 +278,14 @@ export async function runBulk(backend: Backend, options: BulkOptions): Promise<B
       const prior = journal?.get(row.key);
       if (prior?.state === 'done') {
         report(row, {ok: true, id: prior.ticketId, skipped: true});
-        options.onPlan?.({line: row.line, id: prior.ticketId, action: 'skip: done by an earlier run'});
+        if (options.dryRun) options.onPlan?.({line: row.line, id: prior.ticketId, action: 'skip: done by an earlier run'});
         continue;
       }
       if (!plan) {
         journal?.finish(row.key, row.line, {state: 'invalid', error}, clock.now());
         failures?.write(row);
         report(row, {ok: false, id: null, error});
-        options.onPlan?.({line: row.line, id: null, action: 'invalid', error});
+        if (options.dryRun) options.onPlan?.({line: row.line, id: null, action: 'invalid', error});
         continue;
       }
       const release = await pacer.slot();
