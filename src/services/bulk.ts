@@ -158,6 +158,10 @@ export async function runBulk(backend: Backend, options: BulkOptions): Promise<B
       if (invalid.length < MAX_REPORTED_INVALID) invalid.push({line: checked.row.line, error: checked.error});
     }
   }
+  if (total === 0 && options.identity) {
+    // A selection that matches nothing: nothing to do, which is no error.
+    return {total: 0, succeeded: 0, failed: 0, skipped: 0, journal: null, invalid, invalidCount, rateLimited: 0, unavailable: 0, calls: pacer.calls, cancelled: false, elapsedMs: 0};
+  }
   if (total === 0) {
     throw new UsageError(`${source.label} has no rows.`, {
       hint: source.format === 'csv' ? 'Give a header line and one line per ticket: title,body,priority' : 'Give one JSON object per line: {"title": "...", "body": "..."}',
