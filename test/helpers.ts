@@ -88,7 +88,7 @@ export async function runCommand<T>(
   const input = Readable.from(options.stdin === undefined ? [] : [Buffer.from(options.stdin)]) as Readable & {isTTY?: boolean};
   Object.defineProperty(process, 'stdin', {value: input, configurable: true});
   process.stdout.isTTY = Boolean(options.tty);
-  let exitCode = 0;
+  let exitCode: number;
   let result: T | undefined;
   try {
     const config = await Config.load({root: ROOT});

@@ -81,7 +81,7 @@ async function* jsonlRows(chunks: AsyncIterable<string>): AsyncGenerator<SourceR
     }
     rest = rest.slice(start);
   }
-  const last = rowOf(rest, ++line);
+  const last = rowOf(rest, line + 1);
   if (last) yield last;
 }
 
