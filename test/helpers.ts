@@ -88,11 +88,13 @@ export async function runCommand<T>(
   const input = Readable.from(options.stdin === undefined ? [] : [Buffer.from(options.stdin)]) as Readable & {isTTY?: boolean};
   Object.defineProperty(process, 'stdin', {value: input, configurable: true});
   process.stdout.isTTY = Boolean(options.tty);
-  let exitCode = 0;
+  let exitCode: number;
   let result: T | undefined;
   try {
     const config = await Config.load({root: ROOT});
     result = (await command.run(argv, config)) as T;
+    // A command that prints its result and still fails (bulk: some rows failed) sets process.exitCode.
+    exitCode = typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (error) {
     const e = error as {oclif?: {exit?: number}};
     if (e.oclif?.exit === undefined) {

@@ -1,0 +1,152 @@
+import {join} from 'node:path';
+
+import {Flags} from '@oclif/core';
+
+import type {Backend} from '../backends/backend.js';
+import type {BulkOperation} from '../domain/bulk.js';
+import {TICKET_PRIORITIES, TICKET_STATUSES} from '../domain/ticket.js';
+import type {RowSource} from '../services/bulk-input.js';
+import type {BulkRowResult, BulkSummary} from '../services/bulk.js';
+import type {OutputMode} from './output.js';
+import {formatDuration, ItemProgressBar} from './progress.js';
+
+/** What `--json` prints for a bulk command: exactly these fields. */
+export interface BulkResult {
+  total: number;
+  succeeded: number;
+  failed: number;
+  skipped: number;
+  results: BulkRowResult[];
+}
+
+export const bulkFlags = {
+  format: Flags.option({options: ['jsonl', 'csv'] as const, description: 'Input format (default: from the file extension, else from the first line).'})(),
+  concurrency: Flags.integer({description: 'Calls in flight at most; fewer while the backend is rate limiting.', default: 4, min: 1, max: 64}),
+  rate: Flags.integer({description: 'Never more than this many calls a minute.', min: 1}),
+  journal: Flags.string({description: 'Journal file that records each row’s outcome (default: one per input in the data directory).'}),
+  fresh: Flags.boolean({description: 'Forget an earlier run of the same input and apply every row again (creates make new tickets).'}),
+  'dry-run': Flags.boolean({description: 'Check every row and show what each would do; change nothing.'}),
+  'skip-invalid': Flags.boolean({description: 'Apply the valid rows even when some are invalid (those count as failed).'}),
+  failures: Flags.string({description: 'Write the rows that failed to this file, in the input’s format, to fix and run again.'}),
+};
+
+/** The list filters, shared by `ticket export` and the selection form of `ticket bulk update`. */
+export const filterFlags = {
+  status: Flags.option({options: TICKET_STATUSES, description: 'Only tickets in this status (repeatable).', multiple: true})(),
+  priority: Flags.option({options: TICKET_PRIORITIES, description: 'Only tickets of this priority (repeatable).', multiple: true})(),
+  tag: Flags.string({description: 'Only tickets with this tag (repeatable: all must match).', multiple: true}),
+  assignee: Flags.string({description: 'Only tickets assigned to this user.'}),
+  requester: Flags.string({description: 'Only tickets requested by this user.'}),
+  search: Flags.string({description: 'Only tickets whose title or body contains this text.'}),
+};
+
+export interface BulkRunInput {
+  operation: BulkOperation;
+  backend: Backend;
+  source: RowSource;
+  identity?: string;
+  dataDir: string;
+  flags: {
+    concurrency: number;
+    rate?: number;
+    journal?: string;
+    fresh: boolean;
+    'dry-run': boolean;
+    'skip-invalid': boolean;
+    failures?: string;
+  };
+  json: boolean;
+  mode: OutputMode;
+  print: (text: string) => void;
+  note: (text: string) => void;
+}
+
+/** Spool files for standard input and selections live beside the journals. */
+export const spoolDir = (dataDir: string) => join(dataDir, 'bulk', 'spool');
+
+const FAILURES_SHOWN = 20;
+
+/**
+ * Runs the engine for a bulk command: progress on a terminal, Ctrl-C to stop cleanly, rows as
+ * they finish when piped, a summary at the end, and the exit code (1 when any row failed).
+ */
+export async function runBulkCommand(input: BulkRunInput): Promise<BulkResult> {
+  const {runBulk} = await import('../services/bulk.js');
+  const {flags, mode} = input;
+  const dryRun = flags['dry-run'];
+  const results: BulkRowResult[] = [];
+  const failures: BulkRowResult[] = [];
+  const bar = new ItemProgressBar(process.stderr);
+  const perRow = !input.json && !mode.tty && !dryRun;
+  const abort = new AbortController();
+  const onSigint = () => {
+    input.note('\nStopping: finishing the rows in flight (Ctrl-C again to quit at once)…');
+    abort.abort();
+  };
+  process.once('SIGINT', onSigint);
+  let summary: BulkSummary;
+  try {
+    summary = await runBulk(input.backend, {
+      operation: input.operation,
+      source: input.source,
+      identity: input.identity,
+      dataDir: input.dataDir,
+      journalFile: flags.journal,
+      concurrency: flags.concurrency,
+      ratePerMinute: flags.rate,
+      dryRun,
+      skipInvalid: flags['skip-invalid'],
+      fresh: flags.fresh,
+      failuresFile: flags.failures,
+      signal: abort.signal,
+      onProgress: bar.enabled ? (p) => bar.update(p) : undefined,
+      onResult: (r) => {
+        if (input.json) results.push(r);
+        if (!r.ok && failures.length < FAILURES_SHOWN) failures.push(r);
+        // Piped: one line per row as it finishes, so a script can follow along (`cut -f2` for ids).
+        if (perRow) input.print(`${r.line}\t${r.id ?? ''}\t${r.ok ? 'ok' : 'failed'}\t${r.error ?? ''}`);
+      },
+      onPlan: input.json
+        ? undefined
+        : (p) => {
+            bar.clear();
+            input.print(`line ${p.line}\t${p.id ? `#${p.id}` : '-'}\t${p.error ? `${p.action}: ${p.error}` : p.action}`);
+          },
+    });
+  } finally {
+    bar.clear();
+    process.removeListener('SIGINT', onSigint);
+    await input.source.close();
+  }
+  results.sort((a, b) => a.line - b.line);
+  const result: BulkResult = {total: summary.total, succeeded: summary.succeeded, failed: summary.failed, skipped: summary.skipped, results};
+  if (!input.json) describeSummary(input, summary, failures);
+  if (summary.cancelled) process.exitCode = 130;
+  else if (summary.failed > 0) process.exitCode = 1;
+  return result;
+}
+
+function describeSummary(input: BulkRunInput, s: BulkSummary, failures: BulkRowResult[]): void {
+  const n = (v: number) => v.toLocaleString('en-US');
+  const say = input.mode.tty ? input.print : input.note;
+  if (input.flags['dry-run']) {
+    say(`Dry run: ${n(s.succeeded)} of ${n(s.total)} rows would be applied, ${n(s.failed)} would fail or are invalid, ${n(s.skipped)} were done by an earlier run. Nothing was changed.`);
+    return;
+  }
+  const verb = input.operation === 'create' ? 'Created' : 'Updated';
+  const secs = s.elapsedMs / 1000;
+  const rate = secs > 0 ? ` in ${formatDuration(secs)} (${((s.succeeded + s.failed) / secs).toFixed(1)} rows/s)` : '';
+  say(`${verb} ${n(s.succeeded)} of ${n(s.total)} rows; ${n(s.failed)} failed, ${n(s.skipped)} skipped (done by an earlier run)${rate}.`);
+  if (s.rateLimited) input.note(`The backend rate-limited ${n(s.rateLimited)} calls; they were retried after the wait it asked for.`);
+  if (input.mode.tty) for (const f of failures) input.note(`  line ${f.line}${f.id ? ` (#${f.id})` : ''}: ${f.error}`);
+  if (s.failed > failures.length && input.mode.tty) input.note(`  …and ${n(s.failed - failures.length)} more.`);
+  if (s.cancelled) input.note('Stopped before the end. Run the same command again to carry on where it stopped.');
+  else if (s.failed > 0) {
+    input.note(
+      input.flags.failures
+        ? `Failed rows are in ${input.flags.failures}; fix them and run that file, or run the same command again to retry them.`
+        : 'Run the same command again to retry the failed rows (add --failures FILE to get them in a file).',
+    );
+  }
+  if (s.journal) input.note(`Journal: ${s.journal}`);
+}

@@ -1,0 +1,39 @@
+import {Flags} from '@oclif/core';
+
+import {BaseCommand} from '../../cli/base-command.js';
+import {filterFlags} from '../../cli/bulk.js';
+import {writeChunks} from '../../cli/stream.js';
+
+export type TicketExportResult = {exported: number};
+
+export default class TicketExport extends BaseCommand<typeof TicketExport> {
+  // The export itself is the data on stdout; there is no other result to print as JSON.
+  static override enableJsonFlag = false;
+  static override summary = 'Write every matching ticket as JSONL or CSV, for scripts and for bulk update.';
+  static override description =
+    'Streams through the list cursor, a page at a time, so any number of tickets can be exported. The columns are the ' +
+    'ticket’s JSON fields (tags space-separated and fields as JSON in CSV); edit the file and feed it to ' +
+    '`support ticket bulk update --input FILE` to apply the changes.';
+
+  static override examples = [
+    '<%= config.bin %> <%= command.id %> --status open --format csv > open.csv',
+    '<%= config.bin %> <%= command.id %> --tag billing --with-comments > billing.jsonl',
+  ];
+
+  static override flags = {
+    format: Flags.option({options: ['jsonl', 'csv'] as const, description: 'Output format.', default: 'jsonl'})(),
+    'with-comments': Flags.boolean({description: 'Include each ticket’s comments (one more call per ticket).'}),
+    ...filterFlags,
+  };
+
+  async run(): Promise<TicketExportResult> {
+    const {flags, ctx} = this;
+    const {exportTickets} = await import('../../services/export.js');
+    const query = {status: flags.status, priority: flags.priority, tags: flags.tag, assignee: flags.assignee, requester: flags.requester, search: flags.search};
+    const lines = exportTickets(await ctx.backend(), query, {format: flags.format, withComments: flags['with-comments']});
+    const written = await writeChunks(lines, process.stdout);
+    const exported = flags.format === 'csv' ? Math.max(0, written - 1) : written;
+    if (exported === 0) this.note('No tickets match.');
+    return {exported};
+  }
+}

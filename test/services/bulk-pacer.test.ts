@@ -1,0 +1,86 @@
+import {describe, expect, it} from 'vitest';
+
+import {Pacer} from '../../src/services/bulk-pacer.js';
+import {busiestMinute, virtualClock} from './clock.js';
+
+describe('Pacer', () => {
+  it.each([1, 7, 60, 600, 6000])('never lets more than --rate %i calls into any minute, with 8 callers at once', async (rate) => {
+    const clock = virtualClock();
+    const pacer = new Pacer({concurrency: 8, ratePerMinute: rate, clock});
+    const sent: number[] = [];
+    const calls = rate * 2 + 5;
+    let left = calls;
+    await Promise.all(
+      Array.from({length: 8}, async () => {
+        while (left > 0) {
+          left--;
+          await pacer.beforeCall();
+          sent.push(clock.now());
+        }
+      }),
+    );
+    expect(sent).toHaveLength(calls);
+    expect(busiestMinute(sent)).toBeLessThanOrEqual(rate);
+    // ...and it is not needlessly slow: the cap is nearly reached.
+    if (rate >= 60) expect(busiestMinute(sent)).toBeGreaterThanOrEqual(Math.floor(rate * 0.9));
+  });
+
+  it('on a 429 halves the calls in flight and waits the Retry-After, then grows back after a quiet spell', async () => {
+    const clock = virtualClock();
+    const pacer = new Pacer({concurrency: 8, clock, quietMs: 10_000});
+    expect(pacer.limit).toBe(8);
+    pacer.throttled(3);
+    expect(pacer.limit).toBe(4);
+    const before = clock.now();
+    await pacer.beforeCall();
+    expect(clock.now() - before).toBeGreaterThanOrEqual(3000);
+    pacer.throttled();
+    pacer.throttled();
+    expect(pacer.limit).toBe(1);
+    // Quiet for a while: one more in flight per quiet spell, up to the configured concurrency.
+    for (let i = 0; i < 200; i++) {
+      await clock.sleep(1000);
+      pacer.succeeded();
+    }
+    expect(pacer.limit).toBe(8);
+  });
+
+  it('halves the concurrency when the backend reports 429s it already retried', () => {
+    const clock = virtualClock();
+    const pacer = new Pacer({concurrency: 8, clock});
+    pacer.succeeded({observedAt: clock.now(), throttled: 0});
+    expect(pacer.limit).toBe(8);
+    pacer.succeeded({observedAt: clock.now(), throttled: 2});
+    expect(pacer.limit).toBe(4);
+    expect(pacer.rateLimited).toBe(2);
+    pacer.succeeded({observedAt: clock.now(), throttled: 2});
+    expect(pacer.limit).toBe(4);
+  });
+
+  it('stops when RateLimit-Remaining reaches 0 until the window resets, and spreads the calls when it runs low', async () => {
+    const clock = virtualClock();
+    const pacer = new Pacer({concurrency: 4, clock});
+    pacer.succeeded({limit: 100, remaining: 0, resetSeconds: 20, observedAt: clock.now(), throttled: 0});
+    const t0 = clock.now();
+    await pacer.beforeCall();
+    expect(clock.now() - t0).toBeGreaterThanOrEqual(20_000);
+    pacer.succeeded({limit: 100, remaining: 10, resetSeconds: 10, observedAt: clock.now(), throttled: 0});
+    const t1 = clock.now();
+    for (let i = 0; i < 5; i++) await pacer.beforeCall();
+    // 10 left for 10 s: about one a second.
+    expect(clock.now() - t1).toBeGreaterThanOrEqual(4000);
+  });
+
+  it('holds callers beyond the concurrency limit until a place frees up', async () => {
+    const pacer = new Pacer({concurrency: 2});
+    const a = await pacer.slot();
+    await pacer.slot();
+    let third = false;
+    const waiting = pacer.slot().then(() => (third = true));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(third).toBe(false);
+    a();
+    await waiting;
+    expect(third).toBe(true);
+  });
+});
