@@ -126,6 +126,8 @@ export function runBin(
     for (const key of ENV_KEYS) if (!(options.env && key in options.env)) delete env[key];
     // vitest sets NODE_ENV=test, which sends oclif looking for TypeScript sources; users have no such thing.
     delete env.NODE_ENV;
+    // Tests talk to loopback only: no proxy of the machine's may stand in between.
+    for (const key of Object.keys(env)) if (/^(https?_proxy|no_proxy|all_proxy)$/i.test(key) && !(options.env && key in options.env)) delete env[key];
     const child = spawn(process.execPath, [BIN, ...argv], {env, stdio: ['pipe', 'pipe', 'pipe']});
     let stdout = '';
     let stderr = '';
