@@ -146,3 +146,33 @@ export function runBin(
 export function parseJson<T = any>(text: string): T {
   return JSON.parse(text) as T;
 }
+
+/**
+ * Runs the built binary in a real pseudo-terminal and types each answer once its prompt
+ * (the pattern) is on the screen, as a person would.
+ */
+export async function runInTerminal(
+  argv: string[],
+  options: {env: Record<string, string>; cwd?: string; steps?: [RegExp, string][]; timeoutMs?: number},
+): Promise<{screen: string; exitCode: number}> {
+  const pty = await import('@lydell/node-pty');
+  const steps = options.steps ?? [];
+  const env = {...process.env, NODE_ENV: 'production', ...options.env, TERM: 'xterm'};
+  const child = pty.spawn(process.execPath, [BIN, ...argv], {cols: 160, rows: 60, cwd: options.cwd, env});
+  let screen = '';
+  let step = 0;
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill();
+      reject(new Error(`timed out waiting for ${steps[step]?.[0]}; screen so far:\n${screen}`));
+    }, options.timeoutMs ?? 20_000);
+    child.onData((data) => {
+      screen += data;
+      while (step < steps.length && steps[step]![0].test(screen)) child.write(steps[step++]![1]);
+    });
+    child.onExit(({exitCode}) => {
+      clearTimeout(timer);
+      resolve({screen, exitCode});
+    });
+  });
+}

@@ -4,7 +4,6 @@ import {Flags} from '@oclif/core';
 
 import type {Backend} from '../backends/backend.js';
 import type {BulkOperation} from '../domain/bulk.js';
-import {TICKET_PRIORITIES, TICKET_STATUSES} from '../domain/ticket.js';
 import type {RowSource} from '../services/bulk-input.js';
 import type {BulkRowResult, BulkSummary} from '../services/bulk.js';
 import type {OutputMode} from './output.js';
@@ -30,15 +29,6 @@ export const bulkFlags = {
   failures: Flags.string({description: 'Write the rows that failed to this file, in the input’s format, to fix and run again.'}),
 };
 
-/** The list filters, shared by `ticket export` and the selection form of `ticket bulk update`. */
-export const filterFlags = {
-  status: Flags.option({options: TICKET_STATUSES, description: 'Only tickets in this status (repeatable).', multiple: true})(),
-  priority: Flags.option({options: TICKET_PRIORITIES, description: 'Only tickets of this priority (repeatable).', multiple: true})(),
-  tag: Flags.string({description: 'Only tickets with this tag (repeatable: all must match).', multiple: true}),
-  assignee: Flags.string({description: 'Only tickets assigned to this user.'}),
-  requester: Flags.string({description: 'Only tickets requested by this user.'}),
-  search: Flags.string({description: 'Only tickets whose title or body contains this text.'}),
-};
 
 export interface BulkRunInput {
   operation: BulkOperation;

@@ -11,3 +11,13 @@ export const ticketFlags = {
   status: Flags.option({options: TICKET_STATUSES, description: 'Status.'})(),
   field: Flags.string({description: 'Custom field as key=value (repeatable).', multiple: true}),
 };
+
+/** The filters of `ticket list`, shared by `ticket export` and the selection form of `ticket bulk update`. */
+export const filterFlags = {
+  status: Flags.option({options: TICKET_STATUSES, description: 'Only tickets in this status (repeatable).', multiple: true})(),
+  priority: Flags.option({options: TICKET_PRIORITIES, description: 'Only tickets of this priority (repeatable).', multiple: true})(),
+  tag: Flags.string({description: 'Only tickets with this tag (repeatable: all must match).', multiple: true}),
+  assignee: Flags.string({description: 'Only tickets assigned to this user.'}),
+  requester: Flags.string({description: 'Only tickets requested by this user.'}),
+  search: Flags.string({description: 'Only tickets whose title or body contains this text.'}),
+};

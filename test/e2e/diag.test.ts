@@ -1,10 +1,9 @@
 import {existsSync, mkdirSync, readdirSync, statSync, writeFileSync} from 'node:fs';
 import {join} from 'node:path';
 
-import type * as NodePty from '@lydell/node-pty';
 import {afterEach, beforeEach, describe, expect, it} from 'vitest';
 
-import {BIN, parseJson, runBin, sandbox, type Sandbox} from '../helpers.js';
+import {parseJson, runBin, runInTerminal, sandbox, type Sandbox} from '../helpers.js';
 
 let box: Sandbox;
 let root: string;
@@ -17,27 +16,7 @@ beforeEach(() => {
 });
 afterEach(() => box.cleanup());
 
-/** The built binary in a real pseudo-terminal, answering prompts as they appear. */
-async function inTerminal(argv: string[], steps: [RegExp, string][]): Promise<{screen: string; exitCode: number}> {
-  const pty: typeof NodePty = await import('@lydell/node-pty');
-  const child = pty.spawn(process.execPath, [BIN, ...argv], {cols: 160, rows: 60, cwd: root, env: {...process.env, NODE_ENV: 'production', ...box.env, TERM: 'xterm'}});
-  let screen = '';
-  let step = 0;
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.kill();
-      reject(new Error(`timed out waiting for ${steps[step]?.[0]}; screen so far:\n${screen}`));
-    }, 20_000);
-    child.onData((data) => {
-      screen += data;
-      while (step < steps.length && steps[step]![0].test(screen)) child.write(steps[step++]![1]);
-    });
-    child.onExit(({exitCode}) => {
-      clearTimeout(timer);
-      resolve({screen, exitCode});
-    });
-  });
-}
+const inTerminal = (argv: string[], steps: [RegExp, string][]) => runInTerminal(argv, {env: box.env, cwd: root, steps});
 
 describe('support diag through the built binary', () => {
   it('collects with --yes and the bundle passes inspect', async () => {

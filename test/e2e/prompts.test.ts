@@ -1,37 +1,11 @@
 import {chmodSync, writeFileSync} from 'node:fs';
 import {join} from 'node:path';
 
-import type * as NodePty from '@lydell/node-pty';
 import {describe, expect, it} from 'vitest';
 
-import {BIN, parseJson, runBin, sandbox} from '../helpers.js';
+import {parseJson, runBin, runInTerminal, sandbox} from '../helpers.js';
 
-type Pty = typeof NodePty;
-
-/** Drives the built binary through a real pseudo-terminal, as a person would type. */
-async function typeInto(argv: string[], env: Record<string, string>, steps: [RegExp, string][]): Promise<{screen: string; exitCode: number}> {
-  const pty: Pty = await import('@lydell/node-pty');
-  const child = pty.spawn(process.execPath, [BIN, ...argv], {cols: 120, rows: 40, env: {...process.env, NODE_ENV: 'production', ...env, TERM: 'xterm'}});
-  let screen = '';
-  let step = 0;
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.kill();
-      reject(new Error(`timed out waiting for ${steps[step]?.[0]}; screen so far:\n${screen}`));
-    }, 20_000);
-    child.onData((data) => {
-      screen += data;
-      while (step < steps.length && steps[step]![0].test(screen)) {
-        child.write(steps[step]![1]);
-        step++;
-      }
-    });
-    child.onExit(({exitCode}) => {
-      clearTimeout(timer);
-      resolve({screen, exitCode});
-    });
-  });
-}
+const typeInto = (argv: string[], env: Record<string, string>, steps: [RegExp, string][]) => runInTerminal(argv, {env, steps});
 
 describe('prompts on a terminal', () => {
   it('asks for the title and opens $EDITOR for the body when they are missing', async () => {

@@ -1,7 +1,7 @@
 import {Flags} from '@oclif/core';
 
 import {BaseCommand} from '../../cli/base-command.js';
-import {filterFlags} from '../../cli/bulk.js';
+import {filterFlags} from '../../cli/flags.js';
 import {writeChunks} from '../../cli/stream.js';
 
 export type TicketExportResult = {exported: number};

@@ -1,8 +1,9 @@
 import {Flags} from '@oclif/core';
 
 import {BaseCommand} from '../../cli/base-command.js';
+import {filterFlags} from '../../cli/flags.js';
 import {renderTicketTable} from '../../cli/render/tickets.js';
-import {DEFAULT_LIST_LIMIT, MAX_LIST_LIMIT, TICKET_PRIORITIES, TICKET_STATUSES, type TicketPage} from '../../domain/ticket.js';
+import {DEFAULT_LIST_LIMIT, MAX_LIST_LIMIT, type TicketPage} from '../../domain/ticket.js';
 import {listTickets} from '../../services/tickets.js';
 
 export type TicketListResult = TicketPage;
@@ -21,12 +22,7 @@ export default class TicketList extends BaseCommand<typeof TicketList> {
   ];
 
   static override flags = {
-    status: Flags.option({options: TICKET_STATUSES, description: 'Only tickets in this status (repeatable).', multiple: true})(),
-    priority: Flags.option({options: TICKET_PRIORITIES, description: 'Only tickets of this priority (repeatable).', multiple: true})(),
-    tag: Flags.string({description: 'Only tickets with this tag (repeatable: all must match).', multiple: true}),
-    assignee: Flags.string({description: 'Only tickets assigned to this user.'}),
-    requester: Flags.string({description: 'Only tickets requested by this user.'}),
-    search: Flags.string({description: 'Only tickets whose title or body contains this text.'}),
+    ...filterFlags,
     limit: Flags.integer({description: 'How many tickets to show.', default: DEFAULT_LIST_LIMIT, min: 1, max: MAX_LIST_LIMIT}),
     cursor: Flags.string({description: 'Continue after the previous page (its nextCursor).'}),
   };

@@ -1,7 +1,8 @@
 import {Flags} from '@oclif/core';
 
 import {BaseCommand} from '../../../cli/base-command.js';
-import {bulkFlags, filterFlags, runBulkCommand, spoolDir, type BulkResult} from '../../../cli/bulk.js';
+import {bulkFlags, runBulkCommand, spoolDir, type BulkResult} from '../../../cli/bulk.js';
+import {filterFlags} from '../../../cli/flags.js';
 import {UsageError} from '../../../domain/errors.js';
 import {parseFieldAssignments} from '../../../domain/ticket.js';
 
