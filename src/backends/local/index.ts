@@ -1,6 +1,7 @@
 import {join} from 'node:path';
 
 import type {Backend, BackendOptions, Capability} from '../backend.js';
+import {LocalKbApi} from './kb/api.js';
 import {openLocalStore} from './store.js';
 import {LocalTickets} from './tickets.js';
 
@@ -10,6 +11,7 @@ const CAPABILITIES: ReadonlySet<Capability> = new Set<Capability>([
   'internal-comments',
   'attachments',
   'events',
+  'kb',
   'idempotent-create',
   'custom-fields',
 ]);
@@ -23,6 +25,8 @@ export async function createLocalBackend(options: BackendOptions): Promise<Backe
     kind: 'local',
     capabilities: CAPABILITIES,
     tickets: new LocalTickets(store, options.identity),
+    // Seeds the built-in help articles on first use, so a fresh machine has answers.
+    kb: new LocalKbApi(async () => (await import('./kb/builtin.js')).openLocalKb(store)),
     whoami: async () => options.identity,
     close: async () => store.close(),
   };
