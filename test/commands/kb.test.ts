@@ -197,6 +197,21 @@ for (const kind of ['local', 'rest'] as const) {
     });
 
     if (kind === 'local') {
+      it('pages an article longer than the screen through $PAGER on a terminal, and not with --no-pager', async () => {
+        const long = Array.from({length: 60}, (_, i) => `- Step ${i + 1} of the long procedure.`).join('\n');
+        const dir = writeArticles({'long.md': article('long-one', 'A long procedure', long)});
+        expect((await run(KbImport, [dir])).exitCode).toBe(0);
+        const paged = join(box.dir, 'paged.txt');
+        const pagerEnv = {PAGER: `cat > '${paged}'`, NO_COLOR: '1'};
+        const viaPager = await run(KbView, ['long-one'], {tty: true, env: pagerEnv});
+        expect(viaPager.exitCode, viaPager.stderr).toBe(0);
+        expect(viaPager.stdout).toBe('');
+        const {readFileSync} = await import('node:fs');
+        expect(readFileSync(paged, 'utf8')).toContain('• Step 60 of the long procedure.');
+        const direct = await run(KbView, ['long-one', '--no-pager'], {tty: true, env: pagerEnv});
+        expect(direct.stdout).toContain('• Step 60 of the long procedure.');
+      });
+
       it('has nothing to sync, and --offline searches the store itself', async () => {
         const sync = await run(KbSync, []);
         expect(sync.exitCode).toBe(2);
