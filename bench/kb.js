@@ -6,6 +6,9 @@
 //   npm run build && node bench/kb.js            # 100,000 articles
 //   SUPPORT_BENCH_KB_ARTICLES=5000 node bench/kb.js
 //   SUPPORT_BENCH_KB_QUERIES=300 (default)  SUPPORT_BENCH_KB_KEEP=1 keeps the store
+//   SUPPORT_BENCH_KB_CLI_RUNS=15 (default): `support kb search` end to end on the same store,
+//   as a ratio to `node -e 0` measured in the same run (0 skips it)
+import {spawnSync} from 'node:child_process';
 import {mkdtempSync, readdirSync, readFileSync, rmSync, statSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
@@ -161,5 +164,35 @@ for (const [kind, list] of Object.entries(samples)) {
   console.log(`  ${kind.padEnd(12)} p50 ${pct(list, 50).toFixed(2).padStart(7)} ms   p95 ${pct(list, 95).toFixed(2).padStart(7)} ms`);
 }
 store.close();
+
+// End to end: the built `support kb search` against the store just written, as a person runs
+// it (a new process each time), against `node -e 0` in the same run.
+const CLI_RUNS = Number(process.env.SUPPORT_BENCH_KB_CLI_RUNS ?? 15);
+if (CLI_RUNS > 0) {
+  const bin = new URL('../bin/run.js', import.meta.url).pathname;
+  const env = {...process.env, SUPPORT_CONFIG_DIR: join(dir, 'config'), SUPPORT_DATA_DIR: dir, SUPPORT_CACHE_DIR: join(dir, 'cache'), SUPPORT_USER: 'bench'};
+  delete env.NODE_ENV;
+  const time = (args) => {
+    const t0 = process.hrtime.bigint();
+    const r = spawnSync(process.execPath, args, {env, stdio: ['ignore', 'ignore', 'pipe']});
+    if (r.status !== 0) throw new Error(`${args.join(' ')} exited ${r.status}: ${r.stderr}`);
+    return Number(process.hrtime.bigint() - t0) / 1e6;
+  };
+  const median = (list) => [...list].sort((a, b) => a - b)[Math.floor(list.length / 2)];
+  const cliQueries = ['proxy setup', 'login fails', 'diagnostic bundle', 'Proxy einrichten', 'konfiguriere', ...Array.from({length: 5}, () => `${zipf(vocab.en)} ${zipf(vocab.en)}`)];
+  // Warm-up: Node's compile cache, and the built-in articles seeded on the first open.
+  time(['-e', '0']);
+  time([bin, 'kb', 'search', 'warm up', '--json']);
+  const base = [];
+  const cli = [];
+  for (let i = 0; i < CLI_RUNS; i++) {
+    base.push(time(['-e', '0']));
+    cli.push(time([bin, 'kb', 'search', cliQueries[i % cliQueries.length], '--json']));
+  }
+  const b = median(base);
+  const c = median(cli);
+  console.log(`cli:      support kb search --json, median of ${CLI_RUNS}: ${c.toFixed(1)} ms; node -e 0: ${b.toFixed(1)} ms; ratio ${(c / b).toFixed(2)}x (target < 4.5x)`);
+}
+
 if (process.env.SUPPORT_BENCH_KB_KEEP) console.log(`store kept in ${dir}`);
 else rmSync(dir, {recursive: true, force: true});

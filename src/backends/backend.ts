@@ -1,6 +1,7 @@
 import type {RateLimitInfo} from '../domain/rate-limit.js';
 import type {SlaEvaluation} from '../domain/sla/engine.js';
 import type {SlaPolicySet} from '../domain/sla/policy.js';
+import type {Article, ArticleInput, KbHit, KbSearchQuery} from '../domain/article.js';
 import type {
   Attachment,
   Comment,
@@ -105,6 +106,39 @@ export interface SlaApi {
   status?(tickets: readonly string[] | 'open', at: number): Promise<SlaTicketEvaluation[]>;
 }
 
+export type KbUpsertOutcome = 'created' | 'updated' | 'unchanged';
+
+/** An article removed from the knowledge base, as a sync learns of it. */
+export interface KbDeletion {
+  id: string;
+  slug: string;
+  deletedAt: string;
+}
+
+/** One page of what changed after a cursor, oldest change first: what `kb sync` copies. */
+export interface KbChangesPage {
+  articles: Article[];
+  deleted: KbDeletion[];
+  /** Opaque; pass it back as `since` for the next page (and keep it for the next sync). */
+  cursor: string;
+  /** More changes wait after this page. */
+  more: boolean;
+}
+
+/** The knowledge base (capability 'kb'). */
+export interface KbApi {
+  /** Ranked hits, best first; snippets carry MATCH_START/MATCH_END around matched words. */
+  search(query: KbSearchQuery): Promise<KbHit[]>;
+  /** By id or slug; NotFoundError when there is none. */
+  get(idOrSlug: string): Promise<Article>;
+  /** Creates or updates articles by slug; a server allows this to admins only. */
+  upsert(articles: readonly ArticleInput[]): Promise<{slug: string; outcome: KbUpsertOutcome}[]>;
+  /** Removes an article by id or slug (admins only on a server); syncs then drop it too. */
+  delete(idOrSlug: string): Promise<void>;
+  /** Changes after `since` (absent: from the beginning), for syncing a local copy. */
+  changes(since?: string): Promise<KbChangesPage>;
+}
+
 export interface Identity {
   name: string;
   role: Role;
@@ -116,6 +150,8 @@ export interface Backend {
   readonly tickets: TicketApi;
   /** With capability 'sla'. */
   readonly sla?: SlaApi;
+  /** Present when the backend has a knowledge base (capability 'kb'). */
+  readonly kb?: KbApi;
   /** The latest rate-limit figures, for backends whose API reports them. */
   rateLimit?(): RateLimitInfo | undefined;
   /** Who the backend acts as, when it can tell. */

@@ -40,3 +40,11 @@ export async function openBackend(kind: string, options: BackendOptions): Promis
   const factory = await ADAPTERS[kind]!.load();
   return factory(options);
 }
+
+/**
+ * The offline copy of a remote knowledge base (`kb sync`, `kb search --offline`), kept by the
+ * local engine in `root`; see local/kb/cache.ts.
+ */
+export async function openKbCache(root: string, source?: string): Promise<import('./local/kb/cache.js').KbCache | undefined> {
+  return (await import('./local/kb/cache.js')).openKbCache(root, source);
+}

@@ -1,7 +1,8 @@
 import {userInfo} from 'node:os';
+import {join} from 'node:path';
 
 import type {Backend, Identity} from '../backends/backend.js';
-import {openBackend} from '../backends/registry.js';
+import {openBackend, openKbCache} from '../backends/registry.js';
 import {UsageError} from '../domain/errors.js';
 import {CredentialStore} from '../store/credentials.js';
 import type {Paths} from '../store/paths.js';
@@ -131,6 +132,16 @@ export class Context {
       identity: this.identity(profile),
       debug: this.debugEnabled ? (line) => this.options.stderr.write(`[debug] ${line}\n`) : undefined,
     });
+  }
+
+  /**
+   * The offline copy of the active profile's knowledge base in the cache directory. Without
+   * `source` only an existing, synced copy (undefined when there is none); with it (the
+   * profile's URL), one to sync into. The caller closes it.
+   */
+  async kbCache(source?: string) {
+    const {name} = await this.activeProfile();
+    return openKbCache(join(this.paths.cacheDir, 'kb', name), source);
   }
 
   /** Asks for a value on a terminal, or fails with a usage error naming the flag. */

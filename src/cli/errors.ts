@@ -40,3 +40,13 @@ export function describeFailure(error: unknown): Failure {
     stack: err.stack,
   };
 }
+
+/**
+ * The command has already reported what went wrong (a partial import lists its failed files):
+ * exit with the code, print nothing more.
+ */
+export class AlreadyReportedError extends SupportError {
+  constructor() {
+    super('');
+  }
+}

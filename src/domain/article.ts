@@ -46,6 +46,7 @@ export const MATCH_END = '\u0002';
 
 export interface KbHit {
   id: string;
+  slug: string;
   title: string;
   /** Plain text around the best match, matched words between MATCH_START and MATCH_END. */
   snippet: string;
@@ -58,6 +59,40 @@ export interface KbHit {
 
 /** Removes the match marks: the snippet as plain text. */
 export const stripMatchMarks = (snippet: string) => snippet.replaceAll(MATCH_START, '').replaceAll(MATCH_END, '');
+
+/**
+ * The snippet as it travels over the REST protocol: plain text, and the matched words as
+ * [start, end) offsets in UTF-16 code units (JavaScript string indexes), since control
+ * characters have no place in a JSON API.
+ */
+export function snippetToHighlights(snippet: string): {text: string; highlights: [number, number][]} {
+  let text = '';
+  const highlights: [number, number][] = [];
+  let start = -1;
+  for (const ch of snippet) {
+    if (ch === MATCH_START) start = text.length;
+    else if (ch === MATCH_END) {
+      if (start >= 0 && text.length > start) highlights.push([start, text.length]);
+      start = -1;
+    } else text += ch;
+  }
+  return {text, highlights};
+}
+
+/** The inverse of snippetToHighlights; ranges that overlap, reverse or overrun the text are dropped. */
+export function highlightsToSnippet(text: string, highlights: readonly (readonly [number, number])[] = []): string {
+  let out = '';
+  let cursor = 0;
+  for (const [start, end] of [...highlights].sort((a, b) => a[0] - b[0])) {
+    if (!Number.isInteger(start) || !Number.isInteger(end) || start < cursor || end <= start || end > text.length) continue;
+    out += `${text.slice(cursor, start)}${MATCH_START}${text.slice(start, end)}${MATCH_END}`;
+    cursor = end;
+  }
+  return out + text.slice(cursor);
+}
+
+/** Longest query the CLI sends: the engine reads only its first words, and servers cap the length. */
+export const MAX_KB_QUERY_CHARS = 1000;
 
 export const DEFAULT_KB_LIMIT = 10;
 export const MAX_KB_LIMIT = 100;

@@ -91,8 +91,8 @@ export class UnsupportedError extends SupportError {
   readonly backend: string;
   readonly capability: string;
 
-  constructor(backend: string, capability: string, options: SupportErrorOptions = {}) {
-    super(`The ${backend} backend does not support ${capability}.`, options);
+  constructor(backend: string, capability: string, options: SupportErrorOptions & {message?: string} = {}) {
+    super(options.message ?? `The ${backend} backend does not support ${capability}.`, options);
     this.backend = backend;
     this.capability = capability;
   }

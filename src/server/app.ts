@@ -6,8 +6,11 @@ import {Transform, type Readable} from 'node:stream';
 import type {FastifyInstance, FastifyReply, FastifyRequest} from 'fastify';
 
 import type {Identity} from '../backends/backend.js';
+import {parseSeqCursor} from '../backends/local/kb/api.js';
+import {openLocalKb} from '../backends/local/kb/builtin.js';
 import {openLocalStore, type LocalStore} from '../backends/local/store.js';
 import {LocalTickets} from '../backends/local/tickets.js';
+import {snippetToHighlights, type ArticleInput, type KbLocale} from '../domain/article.js';
 import {RejectedError, UsageError} from '../domain/errors.js';
 import {redactUrl} from '../domain/redact.js';
 import {
@@ -108,6 +111,8 @@ export async function buildServer(options: ServerOptions): Promise<{app: Fastify
   const spec = await loadSpec();
   const store = await openLocalStore(options.dataDir);
   const state = await ServerState.open(options.dataDir, now);
+  // The same engine and built-in articles as the local backend.
+  const kb = await openLocalKb(store, now);
   const limiter = new RateLimiter(options.rateLimit ?? DEFAULT_RATE_LIMIT, now);
   const maxUpload = options.maxUploadBytes ?? DEFAULT_MAX_UPLOAD_BYTES;
   const callers = new WeakMap<FastifyRequest, Caller>();
@@ -434,9 +439,55 @@ export async function buildServer(options: ServerOptions): Promise<{app: Fastify
       return {status: 204};
     },
 
-    // Filled in when the KB and SLA engines land; until then the routes exist and say so.
-    searchArticles: notImplemented('knowledge base'),
-    getArticle: notImplemented('knowledge base'),
+    searchArticles: async (req) => {
+      const q = req.query as {q: string; limit?: number; locale?: KbLocale; tag?: string[]};
+      const hits = kb.search({text: q.q, limit: q.limit ?? 10, locale: q.locale, tags: q.tag});
+      return {
+        status: 200,
+        body: {
+          hits: hits.map((h) => {
+            const {text, highlights} = snippetToHighlights(h.snippet);
+            return {id: h.id, slug: h.slug, title: h.title, snippet: text, highlights, score: h.score, locale: h.locale, tags: h.tags, url: h.url};
+          }),
+        },
+      };
+    },
+    getArticle: async (req) => ({status: 200, body: kb.get((req.params as {idOrSlug: string}).idOrSlug)}),
+    upsertArticle: async (req, caller) => {
+      requireRole(caller, 'admin');
+      const slug = (req.params as {idOrSlug: string}).idOrSlug;
+      const body = req.body as Omit<ArticleInput, 'slug' | 'updatedAt' | 'locale'> & {locale?: KbLocale; updatedAt?: string};
+      const input: ArticleInput = {
+        slug,
+        title: body.title,
+        body: body.body,
+        tags: body.tags ?? [],
+        locale: body.locale ?? 'en',
+        ...(body.url ? {url: body.url} : {}),
+        ...(body.updatedAt ? {updatedAt: Date.parse(body.updatedAt)} : {}),
+      };
+      const {article, outcome} = kb.upsert(input);
+      return outcome === 'created'
+        ? {status: 201, body: {outcome, article}, headers: {location: `/v1/kb/articles/${encodeURIComponent(article.slug)}`}}
+        : {status: 200, body: {outcome, article}};
+    },
+    deleteArticle: async (req, caller) => {
+      requireRole(caller, 'admin');
+      kb.delete((req.params as {idOrSlug: string}).idOrSlug);
+      return {status: 204};
+    },
+    listArticleChanges: async (req) => {
+      const q = req.query as {since?: string; limit?: number};
+      let since: number;
+      try {
+        since = parseSeqCursor(q.since);
+      } catch (error) {
+        throw new Problem('invalid-cursor', (error as UsageError).message, {hint: (error as UsageError).hint});
+      }
+      const page = kb.changes(since, q.limit ?? 500);
+      return {status: 200, body: {articles: page.articles, deleted: page.deleted, cursor: String(page.seq), more: page.more}};
+    },
+    // Filled in when the SLA engine lands; until then the routes exist and say so.
     listSlaPolicies: notImplemented('SLA policies'),
     getTicketSla: async (req, caller) => {
       await visible(caller, (req.params as {ticketId: string}).ticketId);

@@ -58,7 +58,7 @@ describe('progress on a terminal', () => {
     try {
       const file = join(box.dir, 'big.log');
       writeFileSync(file, 'x'.repeat(3 * 1024 * 1024));
-      const {exitCode, screen} = await typeInto(['ticket', 'create', '--title', 'Logs', '--body', 'see file', '--attach', file], box.env, []);
+      const {exitCode, screen} = await typeInto(['ticket', 'create', '--title', 'Logs', '--body', 'see file', '--attach', file, '--no-suggest'], box.env, []);
       expect(exitCode, screen).toBe(0);
       expect(screen).toMatch(/Uploading big\.log .*100% 3\.0 MB\/3\.0 MB/);
       const piped = await runBin(['ticket', 'create', '--title', 'Logs', '--body', 'see file', '--attach', file], {env: box.env});

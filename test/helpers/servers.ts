@@ -2,7 +2,7 @@ import {request as httpRequest, createServer, type IncomingMessage, type Server,
 import type {AddressInfo} from 'node:net';
 import {join} from 'node:path';
 
-import {startServer, type RunningServer, type ServerOptions} from '../../src/server/app.js';
+import {startServer, type ListenOptions, type RunningServer} from '../../src/server/app.js';
 import type {TokenRole} from '../../src/server/state.js';
 import {specViolations} from './spec.js';
 
@@ -11,7 +11,7 @@ export interface TestServer extends RunningServer {
 }
 
 /** A real `support serve` in this process, on a free loopback port, over its own directory. */
-export async function startTestServer(root: string, options: Partial<ServerOptions> = {}): Promise<TestServer> {
+export async function startTestServer(root: string, options: Partial<ListenOptions> = {}): Promise<TestServer> {
   const server = await startServer({dataDir: join(root, 'server'), host: '127.0.0.1', port: 0, rateLimit: 0, ...options});
   return {...server, token: (role, name) => server.state.createToken(name, role).token};
 }

@@ -2,6 +2,7 @@ import {join} from 'node:path';
 
 import type {Backend, BackendOptions, Capability} from '../backend.js';
 import {LocalSla} from './sla.js';
+import {LocalKbApi} from './kb/api.js';
 import {openLocalStore} from './store.js';
 import {LocalTickets} from './tickets.js';
 
@@ -12,6 +13,7 @@ const CAPABILITIES: ReadonlySet<Capability> = new Set<Capability>([
   'attachments',
   'events',
   'sla',
+  'kb',
   'idempotent-create',
   'custom-fields',
 ]);
@@ -26,6 +28,8 @@ export async function createLocalBackend(options: BackendOptions): Promise<Backe
     capabilities: CAPABILITIES,
     tickets: new LocalTickets(store, options.identity),
     sla: new LocalSla(store),
+    // Seeds the built-in help articles on first use, so a fresh machine has answers.
+    kb: new LocalKbApi(async () => (await import('./kb/builtin.js')).openLocalKb(store)),
     whoami: async () => options.identity,
     close: async () => store.close(),
   };

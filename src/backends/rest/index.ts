@@ -1,6 +1,7 @@
 import {AuthError, UsageError} from '../../domain/errors.js';
 import {createHttpClient, type HttpClientOptions} from '../../http/client.js';
 import type {Backend, BackendOptions, Capability, Identity} from '../backend.js';
+import {RestKb} from './kb.js';
 import {RestTickets} from './tickets.js';
 
 const CAPABILITIES: ReadonlySet<Capability> = new Set<Capability>([
@@ -9,6 +10,7 @@ const CAPABILITIES: ReadonlySet<Capability> = new Set<Capability>([
   'internal-comments',
   'attachments',
   'events',
+  'kb',
   'idempotent-create',
   'custom-fields',
 ]);
@@ -42,6 +44,7 @@ export async function createRestBackend(options: RestBackendOptions): Promise<Ba
     kind: 'rest',
     capabilities: CAPABILITIES,
     tickets,
+    kb: new RestKb((req) => tickets.call(req)),
     whoami: async (): Promise<Identity> => {
       const me = await tickets.call<{name: string; role: string}>({method: 'GET', path: 'v1/me'});
       // An admin is an agent who may also manage tokens and SLA policies.

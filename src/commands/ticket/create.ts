@@ -1,6 +1,7 @@
 import {Flags} from '@oclif/core';
 
 import {BaseCommand} from '../../cli/base-command.js';
+import {offerArticles} from '../../cli/deflect.js';
 import {ticketFlags} from '../../cli/flags.js';
 import {textFromFlags} from '../../cli/input.js';
 import {progressBar, type Progress} from '../../cli/progress.js';
@@ -14,7 +15,8 @@ export default class TicketCreate extends BaseCommand<typeof TicketCreate> {
   static override summary = 'Create a ticket.';
   static override description =
     'On a terminal, asks for the title and opens your editor for the body when they are not given. ' +
-    'Without a terminal, or with --no-input, the missing flags are a usage error.';
+    'Before filing, it shows up to three knowledge-base articles that match the title and asks whether one answers it ' +
+    '(--no-suggest skips this). Without a terminal, or with --no-input, it never asks, and missing flags are a usage error.';
 
   static override examples = [
     '<%= config.bin %> <%= command.id %> --title "Login fails with 502" --body "Since 9:00 every login returns 502."',
@@ -31,9 +33,10 @@ export default class TicketCreate extends BaseCommand<typeof TicketCreate> {
     tag: Flags.string({description: 'Tag (repeatable).', multiple: true}),
     attach: Flags.string({description: 'File to attach (repeatable).', multiple: true}),
     field: ticketFlags.field,
+    'no-suggest': Flags.boolean({description: 'Do not show knowledge-base articles that may answer the ticket before filing it.'}),
   };
 
-  async run(): Promise<TicketCreateResult> {
+  async run(): Promise<TicketCreateResult | undefined> {
     const {flags, ctx} = this;
     let title = flags.title;
     let body = await textFromFlags(flags.body, flags['body-file'], process.stdin, MAX_BODY_BYTES);
@@ -49,7 +52,13 @@ export default class TicketCreate extends BaseCommand<typeof TicketCreate> {
       if (!bars.has(file)) bars.set(file, progressBar(`Uploading ${file}`, {enabled: !this.jsonEnabled()}));
       return bars.get(file)!;
     };
-    const ticket = await createTicket(await ctx.backend(), {
+    const backend = await ctx.backend();
+    // On a terminal, an existing article may answer the question before anyone files it.
+    if (ctx.interactive && !flags['no-suggest'] && !this.jsonEnabled() && (await offerArticles(ctx, backend, title!))) {
+      this.note('Glad that helped. No ticket was created.');
+      return undefined;
+    }
+    const ticket = await createTicket(backend, {
       title: title!,
       body: body!,
       priority: flags.priority,

@@ -17,6 +17,7 @@ describeBackendConformance('local', async () => {
   });
   return {
     backend,
+    kbWriter: backend,
     scratch,
     close: async () => {
       await backend.close();

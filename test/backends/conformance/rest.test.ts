@@ -4,6 +4,7 @@ import {join} from 'node:path';
 import {afterAll, expect, it} from 'vitest';
 
 import {createRestBackend} from '../../../src/backends/rest/index.js';
+import {RejectedError} from '../../../src/domain/errors.js';
 import {isolatedDirs} from '../../helpers/env.js';
 import {startTestServer, startValidatingProxy} from '../../helpers/servers.js';
 import {describeBackendConformance} from './suite.js';
@@ -18,7 +19,15 @@ describeBackendConformance('rest', async () => {
   mkdirSync(scratch, {recursive: true});
   const server = await startTestServer(dirs.root);
   const token = server.token('agent', 'alice');
+  const adminToken = server.token('admin', 'root');
   proxy = await startValidatingProxy(server.url);
+  const options = {
+    dataDir: dirs.dataDir,
+    cacheDir: dirs.cacheDir,
+    identity: {name: 'ignored', role: 'customer' as const},
+    http: {retry: {limit: 1, baseDelayMs: 10}},
+  };
+  const kbWriter = await createRestBackend({...options, profile: 'conformance-admin', url: proxy.url, token: async () => adminToken});
   const backend = await createRestBackend({
     profile: 'conformance',
     url: proxy.url,
@@ -31,9 +40,11 @@ describeBackendConformance('rest', async () => {
   const p = proxy;
   return {
     backend,
+    kbWriter,
     scratch,
     close: async () => {
       await backend.close();
+      await kbWriter.close();
       await p.close();
       await server.close();
       dirs.cleanup();
@@ -45,6 +56,22 @@ afterAll(() => {
   // Runs after the suite's own afterAll: every response the server gave must match the spec.
   expect(proxy!.checked()).toBeGreaterThan(30);
   expect(proxy!.violations).toEqual([]);
+});
+
+it('refuses knowledge-base writes without an admin token', async () => {
+  const dirs = isolatedDirs();
+  const server = await startTestServer(dirs.root);
+  try {
+    const agent = await createRestBackend({profile: 'agent', url: server.url, token: async () => server.token('agent', 'bob'), dataDir: dirs.dataDir, cacheDir: dirs.cacheDir, identity: {name: 'x', role: 'agent'}});
+    const error = await agent.kb!.upsert([{slug: 'nope', title: 'No', body: 'No.', locale: 'en'}]).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RejectedError);
+    expect((error as RejectedError).hint).toMatch(/admin token/);
+    await expect(agent.kb!.delete('nope')).rejects.toBeInstanceOf(RejectedError);
+    await agent.close();
+  } finally {
+    await server.close();
+    dirs.cleanup();
+  }
 });
 
 it('is registered under the name rest', async () => {

@@ -5,6 +5,7 @@ import {join} from 'node:path';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 
 import type {Backend} from '../../../src/backends/backend.js';
+import {MATCH_START, stripMatchMarks} from '../../../src/domain/article.js';
 import {NotFoundError, RejectedError, UsageError} from '../../../src/domain/errors.js';
 import {fileAttachmentSource} from '../../../src/services/attachments.js';
 import {closeTicket, commentOnTicket, createTicket, listTickets, reopenTicket, updateTicket, viewTicket} from '../../../src/services/tickets.js';
@@ -14,6 +15,8 @@ export interface ConformanceTarget {
   backend: Backend;
   /** A directory for files to attach. */
   scratch: string;
+  /** The same backend with the right to write knowledge-base articles (an admin on a server). */
+  kbWriter: Backend;
   close(): Promise<void>;
 }
 
@@ -26,6 +29,8 @@ export function describeBackendConformance(name: string, setup: () => Promise<Co
     let target: ConformanceTarget;
     let backend: Backend;
     const uniqueTag = () => `t-${randomUUID().slice(0, 8)}`;
+    /** A made-up word that no other article holds, so a search finds exactly the test's article. */
+    const uniqueWord = () => `zq${randomUUID().replace(/[^a-f]/g, '').slice(0, 8)}x`;
 
     beforeAll(async () => {
       target = await setup();
@@ -167,6 +172,86 @@ export function describeBackendConformance(name: string, setup: () => Promise<Co
       expect(events.map((e) => e.type)).toEqual(['created', 'status_changed', 'comment']);
       expect(events[1]!.data).toMatchObject({from: 'new', to: 'pending'});
       expect(events.every((e) => e.ticketId === t.id && e.actor === 'alice')).toBe(true);
+    });
+
+    describe('knowledge base', () => {
+      it('has a knowledge base and says so', () => {
+        expect(backend.capabilities.has('kb')).toBe(true);
+        expect(backend.kb).toBeDefined();
+      });
+
+      it('creates an article by slug, leaves an identical one unchanged and updates a changed one', async () => {
+        const word = uniqueWord();
+        const slug = `conf-${word}`;
+        const article = {slug, title: `Reset the ${word} cache`, body: `Delete the ${word} folder, then restart.\n`, tags: ['Cache', 'howto'], locale: 'en' as const};
+        expect(await target.kbWriter.kb!.upsert([article])).toEqual([{slug, outcome: 'created'}]);
+        expect(await target.kbWriter.kb!.upsert([article])).toEqual([{slug, outcome: 'unchanged'}]);
+        expect(await target.kbWriter.kb!.upsert([{...article, body: `Remove the ${word} folder.\n`}])).toEqual([{slug, outcome: 'updated'}]);
+        const bySlug = await backend.kb!.get(slug);
+        expect(bySlug).toMatchObject({slug, title: article.title, body: `Remove the ${word} folder.\n`, tags: ['cache', 'howto'], locale: 'en'});
+        expect(Date.parse(bySlug.updatedAt)).not.toBeNaN();
+        expect(await backend.kb!.get(bySlug.id)).toEqual(bySlug);
+      });
+
+      it('finds an article with a ranked hit, its snippet marking the matched word', async () => {
+        const word = uniqueWord();
+        await target.kbWriter.kb!.upsert([
+          {slug: `a-${word}`, title: `Configure ${word}`, body: `Set the ${word} option in the settings.`, tags: ['setup'], locale: 'en'},
+          {slug: `b-${word}`, title: 'Unrelated title', body: `Sometimes ${word} is mentioned here.`, tags: ['misc'], locale: 'de'},
+        ]);
+        const hits = await backend.kb!.search({text: `${word} `, limit: 10});
+        expect(hits.map((h) => h.slug)).toEqual([`a-${word}`, `b-${word}`]);
+        expect(hits[0]).toMatchObject({title: `Configure ${word}`, locale: 'en', tags: ['setup'], url: null});
+        expect(hits[0]!.score).toBeGreaterThan(hits[1]!.score);
+        expect(hits[0]!.snippet).toContain(MATCH_START);
+        expect(stripMatchMarks(hits[0]!.snippet)).toContain(`Set the ${word} option`);
+        expect((await backend.kb!.search({text: `${word} `, limit: 10, locale: 'de'})).map((h) => h.slug)).toEqual([`b-${word}`]);
+        expect((await backend.kb!.search({text: `${word} `, limit: 10, tags: ['setup']})).map((h) => h.slug)).toEqual([`a-${word}`]);
+        expect(await backend.kb!.search({text: `${word} `, limit: 1})).toHaveLength(1);
+      });
+
+      it('treats query syntax in user input as text and finds nothing for stop words', async () => {
+        for (const text of ['"unbalanced', 'NEAR(a b)', 'a* OR -b', 'title: x', '(((', '^$%&']) {
+          await expect(backend.kb!.search({text, limit: 5})).resolves.toBeInstanceOf(Array);
+        }
+        expect(await backend.kb!.search({text: 'the and of', limit: 5})).toEqual([]);
+      });
+
+      it('answers NotFoundError for an article that does not exist', async () => {
+        await expect(backend.kb!.get('999999')).rejects.toBeInstanceOf(NotFoundError);
+        await expect(backend.kb!.get('no-such-article-anywhere')).rejects.toBeInstanceOf(NotFoundError);
+      });
+
+      it('lists changes after a cursor, deletions included, page by page', async () => {
+        let cursor: string | undefined;
+        for (;;) {
+          const page = await backend.kb!.changes(cursor);
+          cursor = page.cursor;
+          if (!page.more) break;
+        }
+        const word = uniqueWord();
+        await target.kbWriter.kb!.upsert([
+          {slug: `c1-${word}`, title: 'One', body: 'First.', locale: 'en'},
+          {slug: `c2-${word}`, title: 'Two', body: 'Second.', locale: 'de'},
+        ]);
+        const after = await backend.kb!.changes(cursor);
+        expect(after.articles.map((a) => a.slug)).toEqual([`c1-${word}`, `c2-${word}`]);
+        expect(after.deleted).toEqual([]);
+        expect(after.more).toBe(false);
+        const unchanged = await backend.kb!.changes(after.cursor);
+        expect(unchanged).toEqual({articles: [], deleted: [], cursor: after.cursor, more: false});
+
+        const gone = await backend.kb!.get(`c1-${word}`);
+        await target.kbWriter.kb!.delete(`c1-${word}`);
+        await expect(backend.kb!.get(`c1-${word}`)).rejects.toBeInstanceOf(NotFoundError);
+        const deleted = await backend.kb!.changes(after.cursor);
+        expect(deleted.articles).toEqual([]);
+        expect(deleted.deleted).toEqual([{id: gone.id, slug: `c1-${word}`, deletedAt: expect.any(String)}]);
+      });
+
+      it('refuses an article that is not valid', async () => {
+        await expect(target.kbWriter.kb!.upsert([{slug: 'Not A Slug', title: 'x', body: 'y', locale: 'en'}])).rejects.toThrow();
+      });
     });
   });
 }

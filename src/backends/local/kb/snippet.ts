@@ -37,7 +37,11 @@ export function makeSnippet(markdown: string, options: SnippetOptions): string {
   const tokens = tokenize(text);
   const size = options.words ?? 24;
   if (tokens.length === 0) return '';
+  // Stemming keeps a word's first letter, so a word whose first letter starts no term or
+  // prefix cannot match: most words of a body are never stemmed (a cold start pays for each).
+  const initials = new Set([...options.terms, ...options.prefixes].map((t) => t[0]));
   const matchedTerm = tokens.map((t) => {
+    if (!initials.has(t.folded[0])) return null;
     const term = stem(t.folded, options.locale);
     if (options.terms.has(term)) return term;
     const prefix = options.prefixes.find((p) => t.folded.startsWith(p) || term.startsWith(p));

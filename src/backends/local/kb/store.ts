@@ -313,6 +313,7 @@ export class LocalKb {
       return [
         {
           id: String(row.id),
+          slug: row.slug,
           title: row.title,
           snippet: makeSnippet(withoutTitleHeading(inflate(row.body_z), row.title), {terms: plan.terms, prefixes: plan.prefixes, locale}),
           score: Math.round(score * 1000) / 1000,

@@ -1,0 +1,17 @@
+import type {Backend} from '../backends/backend.js';
+import {suggestArticles} from '../services/kb.js';
+import type {Context} from './context.js';
+import {renderKbHits} from './render/kb.js';
+
+/**
+ * Before a ticket is filed on a terminal: shows the three articles that best match its title
+ * and asks whether one of them answers it. True when it did (the caller files nothing). Says
+ * nothing when the backend has no knowledge base or nothing matches.
+ */
+export async function offerArticles(ctx: Context, backend: Backend, title: string): Promise<boolean> {
+  const hits = await suggestArticles(backend, title, 3);
+  if (hits.length === 0) return false;
+  const color = Boolean(ctx.options.stderr.isTTY) && !ctx.options.noColor && ctx.env.NO_COLOR === undefined && ctx.env.TERM !== 'dumb';
+  ctx.options.stderr.write(`\nThese articles may already answer it:\n\n${renderKbHits(hits, {tty: true, color})}\n\nRead one with: support kb view ID\n\n`);
+  return ctx.prompter.confirm('Did one of these solve your problem?', {default: false});
+}

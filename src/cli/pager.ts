@@ -1,0 +1,28 @@
+import {spawn} from 'node:child_process';
+
+/**
+ * Shows text through the user's pager ($PAGER, else less) when it is longer than the terminal,
+ * as git and gh do. Returns false when the text was not paged (short, no terminal, no pager),
+ * and the caller prints it itself.
+ */
+export async function page(text: string, options: {env: NodeJS.ProcessEnv; stdout: NodeJS.WriteStream}): Promise<boolean> {
+  const {env, stdout} = options;
+  if (!stdout.isTTY) return false;
+  const rows = stdout.rows ?? 24;
+  if (text.split('\n').length < rows) return false;
+  const pager = (env.SUPPORT_PAGER ?? env.PAGER ?? 'less').trim();
+  if (!pager || pager === 'cat') return false;
+  // less: quit when it fits, keep colours, leave the text on the screen.
+  const childEnv = {...env, LESS: env.LESS ?? 'FRX', LV: env.LV ?? '-c'};
+  return new Promise((resolve) => {
+    const child = spawn(pager, {shell: true, stdio: ['pipe', 'inherit', 'inherit'], env: childEnv});
+    let failed = false;
+    child.on('error', () => {
+      failed = true;
+    });
+    // The user may quit before reading everything: that is not an error.
+    child.stdin.on('error', () => undefined);
+    child.stdin.end(text.endsWith('\n') ? text : `${text}\n`);
+    child.on('close', (code) => resolve(!failed && code !== 127 && code !== 126));
+  });
+}

@@ -1,0 +1,58 @@
+import {Args, Flags} from '@oclif/core';
+
+import {BaseCommand} from '../../cli/base-command.js';
+import {page} from '../../cli/pager.js';
+import {renderArticle} from '../../cli/render/kb.js';
+import type {Article} from '../../domain/article.js';
+import {SupportError} from '../../domain/errors.js';
+import {requireKb, viewArticle} from '../../services/kb.js';
+
+export type KbViewResult = Article;
+
+export default class KbView extends BaseCommand<typeof KbView> {
+  static override summary = 'Show a knowledge-base article.';
+  static override description =
+    'On a terminal the Markdown is rendered (headings, lists, code, links) and shown through $PAGER when it is longer than the screen. ' +
+    'When piped, prints key: value lines, then the Markdown as written.';
+
+  static override examples = [
+    '<%= config.bin %> <%= command.id %> proxy-setup',
+    '<%= config.bin %> <%= command.id %> 12 --raw > proxy.md',
+    '<%= config.bin %> <%= command.id %> proxy-setup --json',
+  ];
+
+  static override args = {article: Args.string({description: 'Article id or slug.', required: true})};
+  static override flags = {
+    raw: Flags.boolean({description: 'Print the Markdown as written.'}),
+    'no-pager': Flags.boolean({description: 'Print straight to the terminal, without $PAGER.'}),
+    offline: Flags.boolean({description: 'Read the offline copy made by `support kb sync`.'}),
+  };
+
+  async run(): Promise<KbViewResult> {
+    const {flags, ctx} = this;
+    const {profile} = await ctx.activeProfile();
+    let article: Article;
+    if (flags.offline && profile.backend !== 'local') {
+      const cache = await ctx.kbCache();
+      if (!cache) throw new SupportError('There is no offline copy of the knowledge base yet.', {hint: 'Run `support kb sync` while online.'});
+      try {
+        article = await viewArticle(cache, this.args.article);
+      } finally {
+        cache.close();
+      }
+    } else {
+      article = await viewArticle(requireKb(await ctx.backend()), this.args.article);
+    }
+    if (this.jsonEnabled()) return article;
+    if (flags.raw) {
+      this.print(article.body.replace(/\n+$/, ''));
+      return article;
+    }
+    const mode = ctx.mode;
+    const width = Math.min(process.stdout.columns || 80, 100);
+    const text = renderArticle(article, mode, {width});
+    if (mode.tty && !flags['no-pager'] && (await page(text, {env: ctx.env, stdout: process.stdout}))) return article;
+    this.print(text);
+    return article;
+  }
+}

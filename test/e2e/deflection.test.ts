@@ -1,0 +1,76 @@
+import {describe, expect, it} from 'vitest';
+
+import {BIN, parseJson, runBin, sandbox} from '../helpers.js';
+
+/** Runs the built binary in a real pseudo-terminal, answering prompts as they appear. */
+async function typeInto(argv: string[], env: Record<string, string>, steps: [RegExp, string][]): Promise<{screen: string; exitCode: number}> {
+  const pty = await import('@lydell/node-pty');
+  const child = pty.spawn(process.execPath, [BIN, ...argv], {cols: 120, rows: 40, env: {...process.env, NODE_ENV: 'production', ...env, TERM: 'xterm'}});
+  let screen = '';
+  let step = 0;
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill();
+      reject(new Error(`timed out waiting for ${steps[step]?.[0]}; screen so far:\n${screen}`));
+    }, 20_000);
+    child.onData((data) => {
+      screen += data;
+      while (step < steps.length && steps[step]![0].test(screen)) {
+        child.write(steps[step]![1]);
+        step++;
+      }
+    });
+    child.onExit(({exitCode}) => {
+      clearTimeout(timer);
+      resolve({screen, exitCode});
+    });
+  });
+}
+
+const tickets = async (env: Record<string, string>) => parseJson<{tickets: unknown[]}>((await runBin(['ticket', 'list', '--json'], {env})).stdout).tickets;
+
+describe('ticket create offers knowledge-base articles first, on a terminal', () => {
+  const argv = ['ticket', 'create', '--title', 'How do I set up a proxy', '--body', 'Behind the company proxy nothing works.'];
+
+  it('files nothing and exits 0 when an article solved it', async () => {
+    const box = sandbox();
+    try {
+      const {screen, exitCode} = await typeInto(argv, box.env, [[/solve your problem/, 'y\r']]);
+      expect(exitCode, screen).toBe(0);
+      expect(screen).toContain('These articles may already answer it');
+      expect(screen).toMatch(/Set up a proxy for the support CLI/);
+      expect(screen).toContain('No ticket was created.');
+      expect(await tickets(box.env)).toEqual([]);
+    } finally {
+      box.cleanup();
+    }
+  });
+
+  it('files the ticket when none did', async () => {
+    const box = sandbox();
+    try {
+      const {screen, exitCode} = await typeInto(argv, box.env, [[/solve your problem/, 'n\r']]);
+      expect(exitCode, screen).toBe(0);
+      expect(screen).toMatch(/Created ticket #1/);
+      expect(await tickets(box.env)).toHaveLength(1);
+    } finally {
+      box.cleanup();
+    }
+  });
+
+  it('does not ask with --no-suggest, nor without a terminal', async () => {
+    const box = sandbox();
+    try {
+      const {screen, exitCode} = await typeInto([...argv, '--no-suggest'], box.env, []);
+      expect(exitCode, screen).toBe(0);
+      expect(screen).not.toContain('These articles');
+      expect(screen).toMatch(/Created ticket #1/);
+      const piped = await runBin(argv, {env: box.env});
+      expect(piped.exitCode, piped.stderr).toBe(0);
+      expect(piped.stderr).not.toContain('These articles');
+      expect(await tickets(box.env)).toHaveLength(2);
+    } finally {
+      box.cleanup();
+    }
+  });
+});
