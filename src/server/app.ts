@@ -21,6 +21,7 @@ import {
 } from '../domain/ticket.js';
 import {Problem, toProblem} from './problem.js';
 import {RateLimiter} from './rate-limit.js';
+import {slaHandlers} from './sla.js';
 import {loadSpec, operations, requestSchemas, routerPath, type JsonSchema, type Operation} from './spec.js';
 import {ServerState, type TokenInfo, type TokenRole} from './state.js';
 
@@ -437,15 +438,9 @@ export async function buildServer(options: ServerOptions): Promise<{app: Fastify
     // Filled in when the KB and SLA engines land; until then the routes exist and say so.
     searchArticles: notImplemented('knowledge base'),
     getArticle: notImplemented('knowledge base'),
-    listSlaPolicies: notImplemented('SLA policies'),
-    getTicketSla: async (req, caller) => {
-      await visible(caller, (req.params as {ticketId: string}).ticketId);
-      throw new Problem('not-implemented', 'This server has no SLA engine yet.');
-    },
-    replaceSlaPolicies: async (_req, caller) => {
-      requireRole(caller, 'admin');
-      throw new Problem('not-implemented', 'This server has no SLA engine yet.');
-    },
+
+    // SLA: policies, their import and the clocks (src/server/sla.ts).
+    ...slaHandlers<Caller>({store, now, idempotent, hash: (value) => sha256(canonicalJson(value))}),
   };
 
   const reply = async (op: Operation, request: FastifyRequest, res: FastifyReply) => {
