@@ -2,6 +2,7 @@ import {AuthError, UsageError} from '../../domain/errors.js';
 import {createHttpClient, type HttpClientOptions} from '../../http/client.js';
 import type {Backend, BackendOptions, Capability, Identity} from '../backend.js';
 import {RestTickets} from './tickets.js';
+import {RestSla} from './sla.js';
 
 const CAPABILITIES: ReadonlySet<Capability> = new Set<Capability>([
   'tickets',
@@ -11,6 +12,7 @@ const CAPABILITIES: ReadonlySet<Capability> = new Set<Capability>([
   'events',
   'idempotent-create',
   'custom-fields',
+  'sla',
 ]);
 
 /** Tests tune timeouts and retries; the CLI uses the defaults of src/http. */
@@ -48,6 +50,7 @@ export async function createRestBackend(options: RestBackendOptions): Promise<Ba
       return {name: me.name, role: me.role === 'customer' ? 'customer' : 'agent'};
     },
     rateLimit: () => http.rateLimit(),
+    sla: new RestSla((req) => tickets.call(req)),
     close: () => http.close(),
   };
 }
