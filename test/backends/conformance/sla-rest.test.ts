@@ -1,9 +1,10 @@
 import {mkdirSync} from 'node:fs';
 import {join} from 'node:path';
 
-import {afterAll, expect} from 'vitest';
+import {afterAll, expect, it} from 'vitest';
 
 import {createRestBackend} from '../../../src/backends/rest/index.js';
+import {SlaPolicyFileError} from '../../../src/domain/sla/policy-file.js';
 import {isolatedDirs} from '../../helpers/env.js';
 import {startTestServer, startValidatingProxy} from '../../helpers/servers.js';
 import {describeSlaConformance} from './sla-suite.js';
@@ -48,4 +49,25 @@ afterAll(() => {
   // Runs after the suite's own afterAll: every response the server gave must match the spec.
   expect(proxy!.checked()).toBeGreaterThan(20);
   expect(proxy!.violations).toEqual([]);
+});
+
+it('reads the server’s 422 invalid-policy as a policy-file error with the file’s paths', async () => {
+  const dirs = isolatedDirs();
+  const server = await startTestServer(dirs.root);
+  try {
+    const admin = await createRestBackend({profile: 'admin', url: server.url, token: async () => server.token('admin', 'root'), dataDir: dirs.dataDir, cacheDir: dirs.cacheDir, identity: {name: 'x', role: 'agent'}});
+    // A set the CLI would never send (it checks files first), as another client might.
+    const error = await admin
+      .sla!.importPolicies({calendars: [], policies: [{name: 'p', match: {}, calendar: 'nowhere', targets: {firstResponse: 0}, pauseOn: []}]}, {source: 'raw.json'})
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(SlaPolicyFileError);
+    expect((error as SlaPolicyFileError).exitCode).toBe(2);
+    expect((error as SlaPolicyFileError).problems.map((p) => p.path)).toEqual(['policies[0].calendar', 'policies[0].targets.firstResponse']);
+    expect((error as SlaPolicyFileError).message).toContain('raw.json (checked by the server)');
+    expect((await admin.sla!.policyVersions()).map((v) => v.version)).toEqual([1]);
+    await admin.close();
+  } finally {
+    await server.close();
+    dirs.cleanup();
+  }
 });
