@@ -24,6 +24,7 @@ import {
 } from '../domain/ticket.js';
 import {Problem, toProblem} from './problem.js';
 import {RateLimiter} from './rate-limit.js';
+import {slaHandlers} from './sla.js';
 import {loadSpec, operations, requestSchemas, routerPath, type JsonSchema, type Operation} from './spec.js';
 import {ServerState, type TokenInfo, type TokenRole} from './state.js';
 
@@ -233,10 +234,6 @@ export async function buildServer(options: ServerOptions): Promise<{app: Fastify
     } finally {
       inFlightKeys.delete(flight);
     }
-  };
-
-  const notImplemented = (what: string): Handler => async () => {
-    throw new Problem('not-implemented', `This server has no ${what} yet.`);
   };
 
   const handlers: Record<string, Handler> = {
@@ -487,16 +484,9 @@ export async function buildServer(options: ServerOptions): Promise<{app: Fastify
       const page = kb.changes(since, q.limit ?? 500);
       return {status: 200, body: {articles: page.articles, deleted: page.deleted, cursor: String(page.seq), more: page.more}};
     },
-    // Filled in when the SLA engine lands; until then the routes exist and say so.
-    listSlaPolicies: notImplemented('SLA policies'),
-    getTicketSla: async (req, caller) => {
-      await visible(caller, (req.params as {ticketId: string}).ticketId);
-      throw new Problem('not-implemented', 'This server has no SLA engine yet.');
-    },
-    replaceSlaPolicies: async (_req, caller) => {
-      requireRole(caller, 'admin');
-      throw new Problem('not-implemented', 'This server has no SLA engine yet.');
-    },
+
+    // SLA: policies, their import and the clocks (src/server/sla.ts).
+    ...slaHandlers<Caller>({store, now, idempotent, hash: (value) => sha256(canonicalJson(value))}),
   };
 
   const reply = async (op: Operation, request: FastifyRequest, res: FastifyReply) => {

@@ -17,6 +17,7 @@ export const PROBLEM_TYPES = {
   internal: {status: 500, title: 'The server failed.'},
   unavailable: {status: 503, title: 'The server cannot serve the request now.'},
   'not-implemented': {status: 501, title: 'This server does not implement that yet.'},
+  'invalid-policy': {status: 422, title: 'The SLA policy set is not valid.'},
 } as const;
 
 export type ProblemType = keyof typeof PROBLEM_TYPES;

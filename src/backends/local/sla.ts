@@ -93,25 +93,34 @@ export class LocalSla implements SlaApi {
     return this.toVersion(row);
   }
 
-  async status(tickets: readonly string[] | 'open', at: number): Promise<SlaTicketEvaluation[]> {
+  /**
+   * `requester` keeps only that requester's tickets, for the reference server's customers: a
+   * named ticket of someone else is then reported as not existing.
+   */
+  async status(tickets: readonly string[] | 'open', at: number, options: {requester?: string} = {}): Promise<SlaTicketEvaluation[]> {
     const versions = await this.policyVersions();
     const {db} = this.store;
+    const mine = options.requester === undefined ? '' : ' AND t.requester = ?';
+    const who = options.requester === undefined ? [] : [options.requester];
     const {ticketRows, eventRows} = this.store.guard(() => {
       if (tickets === 'open') {
-        const where = `t.status IN (${OPEN_SQL}) AND t.created_at <= ?`;
+        const where = `t.status IN (${OPEN_SQL}) AND t.created_at <= ?${mine}`;
         return {
-          ticketRows: db.prepare(`${TICKET_SQL} WHERE ${where} ORDER BY t.id`).all(at) as unknown as SlaTicketRow[],
+          ticketRows: db.prepare(`${TICKET_SQL} WHERE ${where} ORDER BY t.id`).all(at, ...who) as unknown as SlaTicketRow[],
           // IN (subquery) rather than a join: SQLite then walks events_by_ticket in order, with no sort.
           eventRows: db
             .prepare(`${EVENT_SQL} WHERE e.ticket_id IN (SELECT t.id FROM tickets t WHERE ${where}) AND ${EVENT_TYPES} ORDER BY e.ticket_id, e.id`)
-            .all(at) as unknown as EventRow[],
+            .all(at, ...who) as unknown as EventRow[],
         };
       }
       const keys = JSON.stringify(tickets.map(ticketKey));
-      const ticketRows = db.prepare(`${TICKET_SQL} WHERE t.id IN (SELECT value FROM json_each(?)) ORDER BY t.id`).all(keys) as unknown as SlaTicketRow[];
+      const ticketRows = db
+        .prepare(`${TICKET_SQL} WHERE t.id IN (SELECT value FROM json_each(?))${mine} ORDER BY t.id`)
+        .all(keys, ...who) as unknown as SlaTicketRow[];
+      const found = JSON.stringify(ticketRows.map((r) => r.id));
       const eventRows = db
         .prepare(`${EVENT_SQL} WHERE e.ticket_id IN (SELECT value FROM json_each(?)) AND ${EVENT_TYPES} ORDER BY e.ticket_id, e.id`)
-        .all(keys) as unknown as EventRow[];
+        .all(found) as unknown as EventRow[];
       return {ticketRows, eventRows};
     });
     if (tickets !== 'open') {

@@ -3,6 +3,7 @@ import {createHttpClient, type HttpClientOptions} from '../../http/client.js';
 import type {Backend, BackendOptions, Capability, Identity} from '../backend.js';
 import {RestKb} from './kb.js';
 import {RestTickets} from './tickets.js';
+import {RestSla} from './sla.js';
 
 const CAPABILITIES: ReadonlySet<Capability> = new Set<Capability>([
   'tickets',
@@ -13,6 +14,7 @@ const CAPABILITIES: ReadonlySet<Capability> = new Set<Capability>([
   'kb',
   'idempotent-create',
   'custom-fields',
+  'sla',
 ]);
 
 /** Tests tune timeouts and retries; the CLI uses the defaults of src/http. */
@@ -51,6 +53,7 @@ export async function createRestBackend(options: RestBackendOptions): Promise<Ba
       return {name: me.name, role: me.role === 'customer' ? 'customer' : 'agent'};
     },
     rateLimit: () => http.rateLimit(),
+    sla: new RestSla((req) => tickets.call(req)),
     close: () => http.close(),
   };
 }

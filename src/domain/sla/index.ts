@@ -32,7 +32,9 @@ export {
   parseSlaPolicyFile,
   type PolicyFileProblem,
   type PolicyFileResult,
+  pointerToProblemPath,
   policySetToFile,
+  problemPathToPointer,
   SlaPolicyFileError,
   validateSlaPolicyFile,
 } from './policy-file.js';

@@ -358,3 +358,27 @@ export function policySetToFile(set: SlaPolicySet): Record<string, unknown> {
     })),
   };
 }
+
+/**
+ * `policies[1].targets.resolution` -> `/policies/1/targets/resolution`: a problem's place in the
+ * file as an RFC 6901 JSON pointer, the form problem details use on the wire.
+ */
+export function problemPathToPointer(path: string): string {
+  const segments: string[] = [];
+  for (const part of path ? path.split('.') : []) {
+    const [, key, indexes] = /^(.*?)((?:\[\d+\])*)$/.exec(part)!;
+    if (key) segments.push(key);
+    for (const index of indexes!.matchAll(/\[(\d+)\]/g)) segments.push(index[1]!);
+  }
+  return segments.map((s) => `/${s.replaceAll('~', '~0').replaceAll('/', '~1')}`).join('');
+}
+
+/** The inverse of problemPathToPointer: what a user reads next to the file. */
+export function pointerToProblemPath(pointer: string): string {
+  if (!pointer.startsWith('/')) return pointer;
+  return pointer
+    .slice(1)
+    .split('/')
+    .map((s) => s.replaceAll('~1', '/').replaceAll('~0', '~'))
+    .reduce((out, segment) => (/^\d+$/.test(segment) && out ? `${out}[${segment}]` : out ? `${out}.${segment}` : segment), '');
+}

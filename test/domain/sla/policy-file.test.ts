@@ -9,7 +9,9 @@ import {
   matchPolicy,
   parseDuration,
   parseSlaPolicyFile,
+  pointerToProblemPath,
   policySetToFile,
+  problemPathToPointer,
   SlaPolicyFileError,
   validateSlaPolicyFile,
 } from '../../../src/domain/sla/index.js';
@@ -203,5 +205,20 @@ describe('the default policy set', () => {
     expect(matchPolicy(DEFAULT_SLA_POLICY_SET, {priority: 'urgent', type: 'incident', tags: []})?.name).toBe('urgent');
     expect(matchPolicy(DEFAULT_SLA_POLICY_SET, {priority: 'high', type: 'incident', tags: []})?.name).toBe('high');
     expect(matchPolicy(DEFAULT_SLA_POLICY_SET, {priority: 'low', type: 'task', tags: []})?.name).toBe('standard');
+  });
+});
+
+describe('problem paths on the wire', () => {
+  it('turns a place in the file into a JSON pointer and back', () => {
+    for (const [path, pointer] of [
+      ['policies[1].targets.resolution', '/policies/1/targets/resolution'],
+      ['calendars[0].hours.mon[2]', '/calendars/0/hours/mon/2'],
+      ['policies', '/policies'],
+      ['a/b.c~d', '/a~1b/c~0d'],
+      ['', ''],
+    ] as const) {
+      expect(problemPathToPointer(path)).toBe(pointer);
+      expect(pointerToProblemPath(pointer)).toBe(path);
+    }
   });
 });

@@ -1,0 +1,109 @@
+import type {FastifyRequest} from 'fastify';
+
+import type {SlaPolicyVersion, SlaTicketEvaluation} from '../backends/backend.js';
+import {LocalSla} from '../backends/local/sla.js';
+import type {LocalStore} from '../backends/local/store.js';
+import {metricToJson} from '../domain/sla/engine.js';
+import {formatProblem, policySetToFile, problemPathToPointer, validateSlaPolicyFile} from '../domain/sla/policy-file.js';
+import {Problem} from './problem.js';
+import type {TokenRole} from './state.js';
+
+/**
+ * The SLA routes of `support serve` (openapi.yaml, tag sla): the policy set in force and its
+ * versions, the admin-only import, and the clocks of one ticket or of many in one pass. They
+ * use the local backend's SLA store and engine, so a server answers exactly what the local
+ * backend would for the same data.
+ */
+
+interface SlaCaller {
+  name: string;
+  role: TokenRole;
+}
+
+interface SlaResult {
+  status: number;
+  body?: unknown;
+  headers?: Record<string, string>;
+}
+
+export interface SlaRouteDeps<C extends SlaCaller> {
+  store: LocalStore;
+  now: () => number;
+  /** The server's Idempotency-Key handling: replays a repeated request's stored response. */
+  idempotent(req: FastifyRequest, caller: C, scope: string, requestHash: string, run: () => Promise<SlaResult>): Promise<SlaResult>;
+  /** A stable hash of a request, whatever the order of its keys. */
+  hash(value: unknown): string;
+}
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+/** A version as the wire has it: the policy file's form (durations like "8h"), every field present. */
+function versionJson(v: SlaPolicyVersion) {
+  const file = policySetToFile(v.policySet) as {calendars: unknown[]; policies: Array<Record<string, unknown>>};
+  return {
+    version: v.version,
+    effectiveFrom: v.effectiveFrom,
+    importedAt: v.importedAt,
+    source: v.source,
+    calendars: file.calendars,
+    policies: file.policies.map((p) => ({...p, pauseOn: p['pauseOn'] ?? []})),
+  };
+}
+
+/** One ticket as `support sla status --json` prints it. */
+function ticketJson(e: SlaTicketEvaluation) {
+  return {ticketId: e.ticketId, title: e.title, policy: e.policy, metrics: e.metrics.map(metricToJson)};
+}
+
+export function slaHandlers<C extends SlaCaller>(deps: SlaRouteDeps<C>): Record<string, (req: FastifyRequest, caller: C) => Promise<SlaResult>> {
+  const sla = new LocalSla(deps.store, deps.now);
+  const atOf = (req: FastifyRequest) => {
+    const {at} = req.query as {at?: string};
+    return at === undefined ? deps.now() : Date.parse(at);
+  };
+  // A customer's view is their own tickets: another requester's ticket does not exist for them.
+  const scope = (caller: C) => (caller.role === 'customer' ? {requester: caller.name} : {});
+
+  return {
+    listSlaPolicies: async () => ({status: 200, body: versionJson(await sla.policies())}),
+
+    listSlaPolicyVersions: async () => ({status: 200, body: {versions: (await sla.policyVersions()).map(versionJson)}}),
+
+    importSlaPolicies: async (req, caller) => {
+      if (caller.role !== 'admin') {
+        throw new Problem('forbidden', `Only an admin may import SLA policies; this token has the ${caller.role} role.`, {
+          hint: 'Use an admin token (support serve token create --role admin), or ask the server’s admin to import the file.',
+        });
+      }
+      const {source} = req.query as {source?: string};
+      const result = validateSlaPolicyFile(req.body);
+      if (!result.ok) {
+        const {problems} = result;
+        throw new Problem('invalid-policy', `The SLA policy set has ${problems.length === 1 ? 'a problem' : `${problems.length} problems`}: ${problems.map(formatProblem).join('; ')}`, {
+          hint: 'Fix every problem listed in errors and import again; nothing was changed.',
+          errors: problems.map((p) => ({location: 'body', path: problemPathToPointer(p.path), message: p.message})),
+        });
+      }
+      return deps.idempotent(req, caller, 'importSlaPolicies', deps.hash({source: source ?? null, body: req.body}), async () => ({
+        status: 201,
+        body: versionJson(await sla.importPolicies(result.policySet, {source: source ?? `(imported by ${caller.name})`})),
+        headers: {location: '/v1/sla/policies'},
+      }));
+    },
+
+    getTicketSla: async (req, caller) => {
+      const id = (req.params as {ticketId: string}).ticketId;
+      const at = atOf(req);
+      const [evaluation] = await sla.status([id], at, scope(caller));
+      return {status: 200, body: {at: iso(at), ...ticketJson(evaluation!)}};
+    },
+
+    getSlaStatus: async (req, caller) => {
+      const {ticket} = req.query as {ticket?: string[]};
+      const at = atOf(req);
+      const which = ticket?.length ? [...new Set(ticket.map((id) => id.trim()))] : 'open';
+      const evaluations = await sla.status(which, at, scope(caller));
+      return {status: 200, body: {at: iso(at), tickets: evaluations.map(ticketJson)}};
+    },
+  };
+}

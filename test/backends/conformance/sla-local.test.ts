@@ -1,0 +1,27 @@
+import {mkdirSync} from 'node:fs';
+import {join} from 'node:path';
+
+import {createLocalBackend} from '../../../src/backends/local/index.js';
+import {isolatedDirs} from '../../helpers/env.js';
+import {describeSlaConformance} from './sla-suite.js';
+
+describeSlaConformance('local', async () => {
+  const dirs = isolatedDirs();
+  const scratch = join(dirs.root, 'files');
+  mkdirSync(scratch, {recursive: true});
+  const backend = await createLocalBackend({
+    profile: 'default',
+    dataDir: dirs.dataDir,
+    cacheDir: dirs.cacheDir,
+    identity: {name: 'alice', role: 'agent'},
+  });
+  return {
+    backend,
+    admin: backend,
+    scratch,
+    close: async () => {
+      await backend.close();
+      dirs.cleanup();
+    },
+  };
+});
