@@ -41,8 +41,12 @@ export class Pacer {
   limit: number;
   private active = 0;
   private readonly waiters: (() => void)[] = [];
-  /** No call starts before this (Retry-After, an unavailable backend, an exhausted window). */
+  /** No call starts before this (Retry-After, an exhausted window). */
   private pausedUntil = 0;
+  /** Nor before this, while the backend is unreachable; the first call that goes through ends it. */
+  private outageUntil = 0;
+  /** When the outage backoff last grew: failures of calls sent before then are the same outage. */
+  private lastEscalation = Number.NEGATIVE_INFINITY;
   /** GCRA theoretical arrival time of the next call. */
   private tat = 0;
   private readonly rateInterval: number;
@@ -95,7 +99,7 @@ export class Pacer {
       const now = this.clock.now();
       const interval = Math.max(this.rateInterval, this.adaptiveInterval);
       const tolerance = this.adaptiveInterval > this.rateInterval ? 0 : this.burst * this.rateInterval;
-      const earliest = Math.max(this.pausedUntil, interval ? this.tat - tolerance : 0);
+      const earliest = Math.max(this.pausedUntil, this.outageUntil, interval ? this.tat - tolerance : 0);
       if (now >= earliest) {
         if (interval) this.tat = Math.max(this.tat, now) + interval;
         this.calls++;
@@ -109,6 +113,7 @@ export class Pacer {
   succeeded(info?: RateLimitInfo): void {
     const now = this.clock.now();
     this.backoffMs = 0;
+    this.outageUntil = 0;
     // 429s the HTTP layer met and already waited out: slow down all the same, without a pause.
     if (info && info.throttled > this.seenThrottled) {
       this.rateLimited += info.throttled - this.seenThrottled;
@@ -145,13 +150,20 @@ export class Pacer {
     this.pausedUntil = Math.max(this.pausedUntil, now + wait);
   }
 
-  /** The backend could not be reached: everyone waits, longer each time, until a call goes through. */
-  unreachable(): void {
+  /**
+   * The backend could not be reached: everyone waits, longer each time, until a call goes through.
+   * `sentAt` is when the failed call was sent: every call in flight fails with the same outage (a
+   * server restarting), and only a call sent after the last wait began makes the wait longer, so
+   * eight workers back off one step, not eight.
+   */
+  unreachable(sentAt?: number): void {
     const now = this.clock.now();
     this.unavailable++;
     this.lastThrottle = now;
+    if (sentAt !== undefined && sentAt <= this.lastEscalation) return;
+    this.lastEscalation = now;
     this.backoffMs = Math.min(MAX_BACKOFF_MS, this.backoffMs ? this.backoffMs * 2 : 500);
-    this.pausedUntil = Math.max(this.pausedUntil, now + this.backoffMs);
+    this.outageUntil = Math.max(this.outageUntil, now + this.backoffMs);
   }
 }
 
@@ -176,13 +188,14 @@ export async function pacedCall<T>(
   const maxAttempts = options.maxAttempts ?? 8;
   for (let attempt = 1; ; attempt++) {
     await pacer.beforeCall(options.signal);
+    const sentAt = pacer.clock.now();
     try {
       const result = await fn();
       pacer.succeeded(backend.rateLimit?.());
       return result;
     } catch (error) {
       if (error instanceof RateLimitError) pacer.throttled(error.retryAfterSeconds);
-      else if (error instanceof UnavailableError) pacer.unreachable();
+      else if (error instanceof UnavailableError) pacer.unreachable(sentAt);
       else throw error;
       if (attempt >= maxAttempts) throw error;
       if (error instanceof UnavailableError && options.beforeRetry && (await options.beforeRetry())) return undefined;

@@ -1,6 +1,7 @@
 import {describe, expect, it} from 'vitest';
 
-import {Pacer} from '../../src/services/bulk-pacer.js';
+import {UnavailableError} from '../../src/domain/errors.js';
+import {pacedCall, Pacer} from '../../src/services/bulk-pacer.js';
 import {busiestMinute, virtualClock} from './clock.js';
 
 describe('Pacer', () => {
@@ -82,5 +83,70 @@ describe('Pacer', () => {
     a();
     await waiting;
     expect(third).toBe(true);
+  });
+
+  it('backs off one step when every call in flight meets the same outage, and a call that goes through ends the wait', async () => {
+    const clock = virtualClock();
+    const pacer = new Pacer({concurrency: 8, clock});
+    const sent = clock.now();
+    await clock.sleep(5000);
+    for (let i = 0; i < 8; i++) pacer.unreachable(sent);
+    expect(pacer.unavailable).toBe(8);
+    let t = clock.now();
+    await pacer.beforeCall();
+    expect(clock.now() - t).toBe(500);
+    // The next round fails too: the wait doubles, once for the round.
+    const round = clock.now();
+    await clock.sleep(5000);
+    for (let i = 0; i < 8; i++) pacer.unreachable(round);
+    t = clock.now();
+    await pacer.beforeCall();
+    expect(clock.now() - t).toBe(1000);
+    // A failure with no send time (an older caller) still counts as a new step.
+    pacer.unreachable();
+    pacer.succeeded();
+    t = clock.now();
+    await pacer.beforeCall();
+    expect(clock.now()).toBe(t);
+  });
+
+  it('carries eight callers through a server restart without a long idle wait once it is back', async () => {
+    const clock = virtualClock();
+    const pacer = new Pacer({concurrency: 8, clock});
+    const downFrom = clock.now() + 1000;
+    const downUntil = downFrom + 15_000;
+    let attempts = 0;
+    // Each failed attempt takes 5 s: the HTTP layer's own retries before it gives up.
+    const call = async () => {
+      attempts++;
+      const at = clock.now();
+      if (at >= downFrom && at < downUntil) {
+        await clock.sleep(5000);
+        throw new UnavailableError('Could not reach 127.0.0.1: ECONNREFUSED.');
+      }
+      await clock.sleep(100);
+      return 'ok';
+    };
+    let done = 0;
+    let left = 400;
+    await Promise.all(
+      Array.from({length: 8}, async () => {
+        while (left-- > 0) {
+          const release = await pacer.slot();
+          try {
+            expect(await pacedCall(pacer, {}, call, {maxAttempts: 8})).toBe('ok');
+            done++;
+          } finally {
+            release();
+          }
+        }
+      }),
+    );
+    expect(done).toBe(400);
+    expect(pacer.unavailable).toBeGreaterThanOrEqual(8);
+    // Not eight doublings per round: the longest wait stays a few steps of backoff.
+    const outageWaits = clock.sleeps.filter((ms) => ms !== 100 && ms !== 5000);
+    expect(Math.max(...outageWaits)).toBeLessThanOrEqual(4000);
+    expect(attempts - 400).toBeLessThanOrEqual(8 * 4);
   });
 });

@@ -1,0 +1,197 @@
+import {writeFileSync} from 'node:fs';
+import {join} from 'node:path';
+
+import {afterEach, beforeEach, describe, expect, it} from 'vitest';
+
+import {createRestBackend} from '../../src/backends/rest/index.js';
+import TicketBulkCreate from '../../src/commands/ticket/bulk/create.js';
+import TicketBulkUpdate from '../../src/commands/ticket/bulk/update.js';
+import TicketExport from '../../src/commands/ticket/export.js';
+import type {BulkResult} from '../../src/cli/bulk.js';
+import type {Ticket} from '../../src/domain/ticket.js';
+import {openInput} from '../../src/services/bulk-input.js';
+import {runBulk} from '../../src/services/bulk.js';
+import {api} from '../helpers/api.js';
+import {startFaultProxy, startTestServer, type TestServer} from '../helpers/servers.js';
+import {parseJson, runCommand, sandbox, type Sandbox} from '../helpers.js';
+
+let box: Sandbox;
+let server: TestServer;
+let token: string;
+/** Every request the server answered: "METHOD path status". */
+let served: string[];
+
+beforeEach(async () => {
+  box = sandbox();
+  served = [];
+  server = await startTestServer(box.dir, {log: (line) => served.push(line)});
+  token = server.token('agent', 'alice');
+});
+afterEach(async () => {
+  await server.close();
+  box.cleanup();
+});
+
+/** A bulk or export command as `support` runs it against a rest profile: SUPPORT_BACKEND, SUPPORT_URL, SUPPORT_TOKEN. */
+const run = <T = unknown>(cmd: Parameters<typeof runCommand>[0], argv: string[]) =>
+  runCommand<T>(cmd, argv, {env: {...box.env, SUPPORT_BACKEND: 'rest', SUPPORT_URL: server.url, SUPPORT_TOKEN: token}});
+
+const file = (name: string, text: string) => {
+  const path = join(box.dir, name);
+  writeFileSync(path, text);
+  return path;
+};
+
+/** What the server holds, read through its API as any client would, every page of the cursor. */
+async function serverTickets(tag: string): Promise<Ticket[]> {
+  const all: Ticket[] = [];
+  let cursor: string | undefined;
+  do {
+    const res = await api(server.url, 'GET', `/v1/tickets?tag=${tag}&limit=1000${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`, {token, checkSpec: false});
+    expect(res.status).toBe(200);
+    all.push(...(res.json.tickets as Ticket[]));
+    cursor = res.json.nextCursor ?? undefined;
+  } while (cursor);
+  return all.sort((a, b) => Number(a.id) - Number(b.id));
+}
+
+const comments = async (id: string) =>
+  (await api(server.url, 'GET', `/v1/tickets/${id}/comments`, {token, checkSpec: false})).json.comments as {body: string}[];
+
+describe('bulk work on the rest backend, against a real support serve', () => {
+  it('round-trips create -> export -> edit -> bulk update, and a rerun of each applies nothing twice', async () => {
+    const input = file(
+      'backlog.csv',
+      'title,body,priority,tags,fields.legacy_id,status\r\n' +
+        '"Printer, on fire","Smoke since 9:00\r\nsecond line",urgent,rt hw,OLD-1,open\r\n' +
+        'VPN drops,"He said ""reboot""",high,rt net,OLD-2,\r\n' +
+        'Mail slow,Since Monday,,rt,OLD-3,\r\n',
+    );
+    const created = await run<BulkResult>(TicketBulkCreate, ['--input', input, '--json']);
+    expect(created.exitCode, created.stderr).toBe(0);
+    const result = parseJson<BulkResult>(created.stdout);
+    expect(result).toMatchObject({total: 3, succeeded: 3, failed: 0, skipped: 0});
+    const ids = result.results.map((r) => r.id!);
+    let onServer = await serverTickets('rt');
+    expect(onServer.map((t) => t.id)).toEqual(ids);
+    expect(onServer[0]).toMatchObject({
+      title: 'Printer, on fire',
+      body: 'Smoke since 9:00\r\nsecond line',
+      priority: 'urgent',
+      status: 'open',
+      tags: ['hw', 'rt'],
+      fields: {legacy_id: 'OLD-1'},
+      requester: 'alice',
+    });
+    // Every create carried the journal's key, one per row.
+    const keys = await import('node:sqlite').then(({DatabaseSync}) => {
+      const db = new DatabaseSync(join(box.dir, 'server', 'support.db'), {readOnly: true});
+      try {
+        return (db.prepare('SELECT key FROM idempotency_keys ORDER BY ticket_id').all() as {key: string}[]).map((r) => r.key);
+      } finally {
+        db.close();
+      }
+    });
+    expect(keys).toHaveLength(3);
+    expect(keys.map((k) => k.replace(/^alice\n/, ''))).toEqual([
+      expect.stringMatching(/^bulk-[0-9a-f]{32}-2$/),
+      expect.stringMatching(/^bulk-[0-9a-f]{32}-4$/),
+      expect.stringMatching(/^bulk-[0-9a-f]{32}-5$/),
+    ]);
+
+    // The same file again: every row is done, nothing is sent.
+    const before = served.length;
+    const again = await run<BulkResult>(TicketBulkCreate, ['--input', input, '--json']);
+    expect(parseJson<BulkResult>(again.stdout)).toMatchObject({total: 3, succeeded: 0, skipped: 3});
+    expect(served.slice(before).filter((l) => /^POST /.test(l))).toEqual([]);
+
+    // Export, edit one row in the CSV, feed it back.
+    const csv = await run(TicketExport, ['--format', 'csv', '--tag', 'rt']);
+    expect(csv.exitCode, csv.stderr).toBe(0);
+    expect(csv.stdout.split('\r\n')[0]).toBe('id,title,body,status,priority,type,tags,assignee,requester,createdAt,updatedAt,fields');
+    for (const id of ids) expect(csv.stdout).toMatch(new RegExp(`^${id},`, 'm'));
+    const vpn = ids[1]!;
+    const edited = csv.stdout.replace(new RegExp(`^(${vpn},VPN drops,[^\\r]*?,)new,high,question,net rt,,`, 'm'), '$1solved,low,question,net rt vpn,carol,');
+    expect(edited).not.toBe(csv.stdout);
+    const patchesBefore = served.filter((l) => /^PATCH /.test(l)).length;
+    const updated = await run<BulkResult>(TicketBulkUpdate, ['--input', file('export.csv', edited), '--json']);
+    expect(updated.exitCode, updated.stderr).toBe(0);
+    expect(parseJson<BulkResult>(updated.stdout)).toMatchObject({total: 3, succeeded: 3, failed: 0});
+    // Rows nobody edited send no change: one PATCH, for the edited row.
+    expect(served.filter((l) => /^PATCH /.test(l))).toHaveLength(patchesBefore + 1);
+    onServer = await serverTickets('rt');
+    expect(onServer[1]).toMatchObject({status: 'solved', priority: 'low', tags: ['net', 'rt', 'vpn'], assignee: 'carol'});
+    expect(onServer[0]).toMatchObject({status: 'open', priority: 'urgent', assignee: null});
+
+    // JSONL with tag changes and a comment; run twice, the comment is there once.
+    const changes = file(
+      'changes.jsonl',
+      ids.map((id) => JSON.stringify({id, addTags: ['migrated'], removeTags: ['hw'], comment: `Migrated ${id}.`})).join('\n'),
+    );
+    for (let i = 0; i < 2; i++) {
+      const r = await run<BulkResult>(TicketBulkUpdate, ['--input', changes, '--json']);
+      expect(r.exitCode, r.stderr).toBe(0);
+      expect(parseJson<BulkResult>(r.stdout)).toMatchObject(i === 0 ? {succeeded: 3, skipped: 0} : {succeeded: 0, skipped: 3});
+    }
+    onServer = await serverTickets('migrated');
+    expect(onServer.map((t) => t.tags)).toEqual([['migrated', 'rt'], ['migrated', 'net', 'rt', 'vpn'], ['migrated', 'rt']]);
+    for (const id of ids) expect((await comments(id)).map((c) => c.body)).toEqual([`Migrated ${id}.`]);
+
+    // The selection form, over the list cursor of the server.
+    const selected = await run<BulkResult>(TicketBulkUpdate, ['--tag', 'migrated', '--status', 'new', '--set', 'status=pending', '--json']);
+    expect(selected.exitCode, selected.stderr).toBe(0);
+    expect(parseJson<BulkResult>(selected.stdout)).toMatchObject({total: 1, succeeded: 1});
+    expect((await serverTickets('rt')).map((t) => t.status)).toEqual(['open', 'solved', 'pending']);
+  });
+
+  it('an update of a ticket that does not exist fails that row; the others go on', async () => {
+    const r1 = await run<BulkResult>(TicketBulkCreate, ['--input', file('a.jsonl', '{"title":"one","body":"b","tags":["nf"]}\n')]);
+    expect(r1.exitCode, r1.stderr).toBe(0);
+    const [one] = await serverTickets('nf');
+    const r = await run<BulkResult>(TicketBulkUpdate, ['--input', file('u.csv', `id,status\n${one!.id},solved\n424242,solved\n`), '--json']);
+    expect(r.exitCode).toBe(1);
+    expect(parseJson<BulkResult>(r.stdout)).toEqual({
+      total: 2,
+      succeeded: 1,
+      failed: 1,
+      skipped: 0,
+      results: [
+        {line: 2, id: one!.id, ok: true, error: null},
+        {line: 3, id: '424242', ok: false, error: 'Ticket 424242 does not exist.'},
+      ],
+    });
+  });
+
+  it('posts a comment once when every response to it is lost: the engine looks on the server before posting again', async () => {
+    // POST .../comments reaches the server (which commits) but the answer never comes back;
+    // the HTTP layer's own retries carry the same key, then give up with UnavailableError.
+    const proxy = await startFaultProxy(server.url, (req) => (req.method === 'POST' && /\/comments$/.test(req.url!) ? {kind: 'commit-then-drop'} : {kind: 'forward'}));
+    try {
+      const made = await api(server.url, 'POST', '/v1/tickets', {token, json: {title: 't', body: 'b'}, checkSpec: false});
+      const id = made.json.id as string;
+      const backend = await createRestBackend({
+        profile: 'test',
+        url: proxy.url,
+        token: async () => token,
+        dataDir: box.env.SUPPORT_DATA_DIR,
+        cacheDir: box.env.SUPPORT_CACHE_DIR,
+        identity: {name: 'alice', role: 'agent'},
+        http: {retry: {limit: 1, baseDelayMs: 1, maxDelayMs: 1}},
+      });
+      const input = file('c.jsonl', `${JSON.stringify({id, comment: 'Only once, please.'})}\n`);
+      const source = await openInput({input, stdin: process.stdin, spoolDir: join(box.dir, 'spool')});
+      try {
+        const summary = await runBulk(backend, {operation: 'update', source, dataDir: box.env.SUPPORT_DATA_DIR});
+        expect(summary).toMatchObject({succeeded: 1, failed: 0});
+        expect(summary.unavailable).toBeGreaterThan(0);
+      } finally {
+        await source.close();
+        await backend.close();
+      }
+      expect(proxy.seen.filter((l) => l.startsWith('POST'))).toHaveLength(2);
+      expect((await comments(id)).map((c) => c.body)).toEqual(['Only once, please.']);
+    } finally {
+      await proxy.close();
+    }
+  });
+});
