@@ -116,24 +116,19 @@ export async function runCommand<T>(
   return {stdout: out.join(''), stderr: err.join(''), exitCode, result};
 }
 
-/** Runs the built `bin/run.js` in a child process. */
-export function runBin(
+/** Runs the built `bin/run.js` in a child process, with exactly the environment given. */
+export function spawnBin(
   argv: string[],
-  options: {env?: Record<string, string>; stdin?: string | Buffer; timeoutMs?: number} = {},
+  env: NodeJS.ProcessEnv,
+  options: {stdin?: string | Buffer; timeoutMs?: number} = {},
 ): Promise<{stdout: string; stderr: string; exitCode: number}> {
   return new Promise((resolve, reject) => {
-    const env: NodeJS.ProcessEnv = {...process.env, ...options.env};
-    for (const key of ENV_KEYS) if (!(options.env && key in options.env)) delete env[key];
-    // vitest sets NODE_ENV=test, which sends oclif looking for TypeScript sources; users have no such thing.
-    delete env.NODE_ENV;
-    // Tests talk to loopback only: no proxy of the machine's may stand in between.
-    for (const key of Object.keys(env)) if (/^(https?_proxy|no_proxy|all_proxy)$/i.test(key) && !(options.env && key in options.env)) delete env[key];
     const child = spawn(process.execPath, [BIN, ...argv], {env, stdio: ['pipe', 'pipe', 'pipe']});
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
     child.stderr.on('data', (d) => (stderr += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 20_000);
+    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 30_000);
     child.on('error', reject);
     child.on('close', (code, signal) => {
       clearTimeout(timer);
@@ -141,6 +136,20 @@ export function runBin(
     });
     child.stdin.end(options.stdin ?? '');
   });
+}
+
+/** Runs the built `bin/run.js` in a child process: this machine's environment with the test's on top. */
+export function runBin(
+  argv: string[],
+  options: {env?: Record<string, string>; stdin?: string | Buffer; timeoutMs?: number} = {},
+): Promise<{stdout: string; stderr: string; exitCode: number}> {
+  const env: NodeJS.ProcessEnv = {...process.env, ...options.env};
+  for (const key of ENV_KEYS) if (!(options.env && key in options.env)) delete env[key];
+  // vitest sets NODE_ENV=test, which sends oclif looking for TypeScript sources; users have no such thing.
+  delete env.NODE_ENV;
+  // Tests talk to loopback only: no proxy of the machine's may stand in between.
+  for (const key of Object.keys(env)) if (/^(https?_proxy|no_proxy|all_proxy)$/i.test(key) && !(options.env && key in options.env)) delete env[key];
+  return spawnBin(argv, env, {stdin: options.stdin, timeoutMs: options.timeoutMs ?? 20_000});
 }
 
 export function parseJson<T = any>(text: string): T {
