@@ -3,9 +3,11 @@ import {join} from 'node:path';
 
 import {createLocalBackend} from '../../../src/backends/local/index.js';
 import {isolatedDirs} from '../../helpers/env.js';
+import {describeSlaConformance} from './sla-suite.js';
 import {describeBackendConformance} from './suite.js';
 
-describeBackendConformance('local', async () => {
+/** A fresh local store; on the local backend every user may write articles and policies. */
+async function freshLocal() {
   const dirs = isolatedDirs();
   const scratch = join(dirs.root, 'files');
   mkdirSync(scratch, {recursive: true});
@@ -18,10 +20,14 @@ describeBackendConformance('local', async () => {
   return {
     backend,
     kbWriter: backend,
+    admin: backend,
     scratch,
     close: async () => {
       await backend.close();
       dirs.cleanup();
     },
   };
-});
+}
+
+describeBackendConformance('local', freshLocal);
+describeSlaConformance('local', freshLocal);
