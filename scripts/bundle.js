@@ -1,17 +1,24 @@
 #!/usr/bin/env node
-// Bundles the CLI for start-up speed: dist/bundle/cli.js holds @oclif/core and every command, so a
-// run reads one file instead of hundreds. Modules that the code imports lazily (`await import(...)`)
-// become chunks of their own beside it, read only when used; the dependencies in EXTERNAL are left in
-// node_modules and loaded from there, also only when used. Run after `tsc` (npm run build does):
-// code that finds files relative to its own module (import.meta.url) still finds them in dist/.
-import {readdirSync} from 'node:fs';
+// Bundles the CLI for start-up speed (npm run build runs it after tsc). A run of the unbundled
+// build resolves and reads a few hundred small files of oclif, its dependencies and ours; the
+// bundle reads a handful:
+//   dist/bundle/cli.js              oclif's `execute`, for bin/run.js
+//   dist/bundle/commands/**.js      one file per command, where oclif's manifest points
+//   dist/bundle/chunk-*.js          the code they share (oclif itself is one), and every module
+//                                   imported lazily (`await import(...)`), read only when used
+// The dependencies in EXTERNAL stay in node_modules and are loaded from there, also only when used.
+import {mkdirSync, readdirSync, rmSync, writeFileSync} from 'node:fs';
+import {readFile} from 'node:fs/promises';
 import {dirname, join, relative, sep} from 'node:path';
 import {fileURLToPath} from 'node:url';
 
 import {build} from 'esbuild';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const outdir = join(root, 'dist', 'bundle');
+const src = join(root, 'src');
+const dist = join(root, 'dist');
+const outdir = join(dist, 'bundle');
+const posix = (path) => path.split(sep).join('/');
 
 /**
  * Dependencies not bundled: none is on the start-up path (each is imported lazily where it is
@@ -28,7 +35,6 @@ const EXTERNAL = [
   'fastify',
   'got',
   'hpagent',
-  'picomatch',
   'proxy-from-env',
   'tar',
   'yaml',
@@ -38,62 +44,71 @@ const EXTERNAL = [
   'tsx',
 ];
 
-/** oclif's command ids: the path under src/commands, `index` naming its folder. */
-function commandEntries(dir = join(root, 'src', 'commands')) {
-  return readdirSync(dir, {recursive: true, withFileTypes: true})
-    .filter((entry) => entry.isFile() && entry.name.endsWith('.ts'))
-    .map((entry) => {
-      const file = join(entry.parentPath, entry.name);
-      const parts = relative(join(root, 'src', 'commands'), file).slice(0, -'.ts'.length).split(sep);
-      if (parts.at(-1) === 'index') parts.pop();
-      return {id: parts.join(':'), file};
-    })
-    .sort((a, b) => a.id.localeCompare(b.id));
-}
+const commandFiles = readdirSync(join(src, 'commands'), {recursive: true, withFileTypes: true})
+  .filter((entry) => entry.isFile() && entry.name.endsWith('.ts'))
+  .map((entry) => join(entry.parentPath, entry.name))
+  .sort();
 
-const commands = commandEntries();
-const entry = [
-  ...commands.map(({file}, i) => `import C${i} from ${JSON.stringify(`./${relative(root, file).split(sep).join('/')}`)};`),
-  `export const COMMANDS = {${commands.map(({id}, i) => `${JSON.stringify(id)}: C${i}`).join(', ')}};`,
-  "export {execute} from '@oclif/core';",
-].join('\n');
+/** The entry bin/run.js imports: oclif's `execute`, from the chunk the commands share. */
+const cliEntry = {
+  name: 'cli-entry',
+  setup(b) {
+    b.onResolve({filter: /^supportkit:cli$/}, () => ({path: 'cli', namespace: 'cli-entry'}));
+    b.onLoad({filter: /.*/, namespace: 'cli-entry'}, () => ({contents: "export {execute} from '@oclif/core';", resolveDir: root, loader: 'js'}));
+  },
+};
 
 /**
- * `import.meta.url` in a bundled module would name the chunk; give it the URL of the module's own
- * file in dist/ instead, where the build copied the assets it looks for beside it.
+ * `import.meta.url` in a bundled module would name whichever output file holds it; such code
+ * looks for assets beside its own module (src/server/openapi.yaml, the built-in kb articles),
+ * which the build copies into dist/ beside the tsc output. So each use becomes a placeholder
+ * naming the module's file in dist/, replaced below by a URL relative to the output file.
  */
+const PLACEHOLDER = /__supportkitDistUrl\("([^"]+)"\)/g;
 const distUrls = {
   name: 'dist-import-meta-url',
   setup(b) {
-    b.onLoad({filter: /[\\/]src[\\/].*\.ts$/}, async ({path}) => {
-      const {readFile} = await import('node:fs/promises');
+    b.onLoad({filter: /\.ts$/}, async ({path}) => {
+      if (!path.startsWith(src + sep)) return undefined;
       const source = await readFile(path, 'utf8');
       if (!source.includes('import.meta.url')) return undefined;
-      const target = join(root, 'dist', relative(join(root, 'src'), path)).replace(/\.ts$/, '.js');
-      const rel = relative(outdir, target).split(sep).join('/');
-      return {contents: source.replaceAll('import.meta.url', `new URL(${JSON.stringify(rel)}, import.meta.url).href`), loader: 'ts'};
+      const target = posix(relative(src, path).replace(/\.ts$/, '.js'));
+      return {contents: source.replaceAll('import.meta.url', `__supportkitDistUrl(${JSON.stringify(target)})`), loader: 'ts'};
     });
   },
 };
 
 const result = await build({
-  stdin: {contents: entry, resolveDir: root, sourcefile: 'cli-entry.js', loader: 'js'},
+  entryPoints: [
+    {in: 'supportkit:cli', out: 'cli'},
+    ...commandFiles.map((file) => ({in: file, out: relative(src, file).slice(0, -'.ts'.length)})),
+  ],
   bundle: true,
   splitting: true,
   format: 'esm',
   platform: 'node',
   target: 'node22',
   outdir,
-  entryNames: 'cli',
   chunkNames: 'chunk-[hash]',
   external: EXTERNAL.flatMap((name) => [name, `${name}/*`]),
   // oclif is CommonJS: inside an ES module it needs a `require` of its own.
   banner: {js: "import {createRequire as __supportkitCreateRequire} from 'node:module';\nconst require = __supportkitCreateRequire(import.meta.url);"},
-  plugins: [distUrls],
+  plugins: [cliEntry, distUrls],
   legalComments: 'none',
   logLevel: 'warning',
   metafile: true,
+  write: false,
 });
+
+rmSync(outdir, {recursive: true, force: true});
+for (const file of result.outputFiles) {
+  const text = file.text.replace(PLACEHOLDER, (_, target) => {
+    const rel = posix(relative(dirname(file.path), join(dist, target)));
+    return `new URL(${JSON.stringify(rel)}, import.meta.url).href`;
+  });
+  mkdirSync(dirname(file.path), {recursive: true});
+  writeFileSync(file.path, text);
+}
 
 if (process.argv.includes('--analyze')) {
   const {analyzeMetafile} = await import('esbuild');
