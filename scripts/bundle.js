@@ -78,6 +78,25 @@ const distUrls = {
   },
 };
 
+/**
+ * oclif matches the `plugins` of package.json against every dependency name with minimatch,
+ * compiling a pattern per name on every run. A pattern without glob characters matches only
+ * the same name, so that answer needs no minimatch; any other pattern still goes to it.
+ */
+const PLAIN_PATTERN = String.raw`/^[\w@./-]+$/`;
+const plainMinimatch = {
+  name: 'plain-minimatch',
+  setup(b) {
+    b.onResolve({filter: /^minimatch$/}, ({importer}) =>
+      importer.includes(`${sep}@oclif${sep}core${sep}`) ? {path: 'minimatch', namespace: 'plain-minimatch'} : undefined);
+    b.onLoad({filter: /.*/, namespace: 'plain-minimatch'}, () => ({
+      contents: `exports.minimatch = (name, pattern, options) => ${PLAIN_PATTERN}.test(pattern) && !options ? name === pattern : require(${JSON.stringify(join(root, 'node_modules', 'minimatch'))}).minimatch(name, pattern, options);`,
+      resolveDir: root,
+      loader: 'js',
+    }));
+  },
+};
+
 const result = await build({
   entryPoints: [
     {in: 'supportkit:cli', out: 'cli'},
@@ -93,7 +112,10 @@ const result = await build({
   external: EXTERNAL.flatMap((name) => [name, `${name}/*`]),
   // oclif is CommonJS: inside an ES module it needs a `require` of its own.
   banner: {js: "import {createRequire as __supportkitCreateRequire} from 'node:module';\nconst require = __supportkitCreateRequire(import.meta.url);"},
-  plugins: [cliEntry, distUrls],
+  plugins: [cliEntry, distUrls, plainMinimatch],
+  // oclif checks its own package's engines with semver when loaded; in a bundle it cannot find that
+  // package.json (it looks beside its own file), so the check only costs the loading of semver.
+  define: {'process.env.OCLIF_DISABLE_ENGINE_WARNING': '"1"'},
   legalComments: 'none',
   logLevel: 'warning',
   metafile: true,
