@@ -46,6 +46,7 @@ const cases = [
   ['support --version', ['--version'], 3],
   ['support --help', ['--help'], undefined],
   ['support ticket list --json (1,000 tickets)', ['ticket', 'list', '--json'], 4],
+  ['support kb search word', ['kb', 'search', 'word'], 4.5],
 ];
 console.log(`node ${process.version}, ${runs} runs each, median wall time`);
 console.log(`${'node -e 0'.padEnd(44)} ${baseline.toFixed(1).padStart(7)} ms   1.00x`);

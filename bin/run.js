@@ -11,6 +11,14 @@ if (argv.length === 1 && argv[0] === '--version') {
   const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
   process.stdout.write(`${pkg.name}/${pkg.version} ${process.platform}-${process.arch} node-${process.version}\n`);
 } else {
-  const {execute} = await import('@oclif/core');
+  // oclif's own check of the Node version is off in the bundle (it would load semver); this one
+  // says the same for the "engines" of package.json (22.13 or later).
+  const [major, minor] = process.versions.node.split('.').map(Number);
+  if (major < 22 || (major === 22 && minor < 13)) {
+    process.emitWarning(`Node version must be >=22.13 to use this CLI. Current node version: ${process.versions.node}`);
+  }
+  // The bundle (npm run build, scripts/bundle.js): oclif and our code in a few files instead of
+  // hundreds; oclif's manifest points at one file per command in dist/bundle/commands.
+  const {execute} = await import('../dist/bundle/cli.js');
   await execute({dir: import.meta.url});
 }
