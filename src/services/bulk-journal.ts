@@ -1,11 +1,11 @@
 import {createHash} from 'node:crypto';
 import {existsSync, mkdirSync} from 'node:fs';
 import {dirname, join} from 'node:path';
-import type * as Sqlite from 'node:sqlite';
 import type {DatabaseSync, StatementSync} from 'node:sqlite';
 
 import type {BulkOperation} from '../domain/bulk.js';
 import {UnavailableError, UsageError} from '../domain/errors.js';
+import {loadSqlite} from '../store/sqlite.js';
 
 export type RowState = 'started' | 'done' | 'failed' | 'invalid';
 
@@ -16,24 +16,6 @@ export interface JournalEntry {
   attempts: number;
   /** When the first attempt of the row began (epoch ms). */
   startedAt: number | null;
-}
-
-let sqlite: typeof Sqlite | undefined;
-
-/** node:sqlite without its "experimental" warning on Node 22. */
-async function loadSqlite(): Promise<typeof Sqlite> {
-  if (sqlite) return sqlite;
-  const emit = process.emitWarning;
-  process.emitWarning = ((warning: string | Error, ...rest: unknown[]) => {
-    if (/SQLite is an experimental feature/i.test(typeof warning === 'string' ? warning : warning.message)) return;
-    return (emit as (...a: unknown[]) => void).call(process, warning, ...rest);
-  }) as typeof process.emitWarning;
-  try {
-    sqlite = await import('node:sqlite');
-  } finally {
-    process.emitWarning = emit;
-  }
-  return sqlite;
 }
 
 /** The journal's name: the operation and the input's content, so the same command finds it again. */

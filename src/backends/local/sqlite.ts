@@ -1,27 +1,8 @@
-import type * as Sqlite from 'node:sqlite';
 import type {DatabaseSync} from 'node:sqlite';
 
 import {UnavailableError} from '../../domain/errors.js';
 
-type SqliteModule = typeof Sqlite;
-let sqlite: SqliteModule | undefined;
-
-/** node:sqlite, loaded on first use, without its "experimental" warning on every run. */
-export async function loadSqlite(): Promise<SqliteModule> {
-  if (sqlite) return sqlite;
-  const emit = process.emitWarning;
-  process.emitWarning = ((warning: string | Error, ...rest: unknown[]) => {
-    const text = typeof warning === 'string' ? warning : warning.message;
-    if (/SQLite is an experimental feature/i.test(text)) return;
-    return (emit as (...a: unknown[]) => void).call(process, warning, ...rest);
-  }) as typeof process.emitWarning;
-  try {
-    sqlite = await import('node:sqlite');
-  } finally {
-    process.emitWarning = emit;
-  }
-  return sqlite;
-}
+export {loadSqlite} from '../../store/sqlite.js';
 
 interface SqliteError extends Error {
   code?: string;
