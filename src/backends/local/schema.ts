@@ -126,6 +126,13 @@ const MIGRATIONS: string[] = [
     '{"calendars":[{"name":"business-hours","timezone":"UTC","hours":{"mon":["09:00-17:00"],"tue":["09:00-17:00"],"wed":["09:00-17:00"],"thu":["09:00-17:00"],"fri":["09:00-17:00"]},"holidays":[]}],"policies":[{"name":"urgent","match":{"priority":["urgent"]},"calendar":"24x7","targets":{"firstResponse":"1h","nextResponse":"2h","resolution":"8h"},"pauseOn":["pending","on_hold"]},{"name":"high","match":{"priority":["high"]},"calendar":"business-hours","targets":{"firstResponse":"4h","nextResponse":"8h","resolution":"24h"},"pauseOn":["pending","on_hold"]},{"name":"standard","match":{},"calendar":"business-hours","targets":{"firstResponse":"8h","nextResponse":"16h","resolution":"40h"},"pauseOn":["pending","on_hold"]}]}');
   CREATE INDEX tickets_by_status ON tickets (status, id);
   `,
+  // 4: the knowledge base's ranking index (kb/postings.ts): each term's articles with their
+  // field counts, 256 ids to a row, and each article's field lengths and language, 4,096 to a
+  // row. Filled from kb_articles by kb/store.ts on first use, since analysis runs in JavaScript.
+  `
+  CREATE TABLE kb_postings (term TEXT NOT NULL, blk INTEGER NOT NULL, data BLOB NOT NULL, PRIMARY KEY (term, blk)) WITHOUT ROWID;
+  CREATE TABLE kb_norms (blk INTEGER PRIMARY KEY, data BLOB NOT NULL);
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
