@@ -1,4 +1,5 @@
 import type {Backend} from '../backends/backend.js';
+import {userKbLocale} from '../domain/article.js';
 import {suggestArticles} from '../services/kb.js';
 import type {Context} from './context.js';
 import {renderKbHits} from './render/kb.js';
@@ -9,7 +10,7 @@ import {renderKbHits} from './render/kb.js';
  * nothing when the backend has no knowledge base or nothing matches.
  */
 export async function offerArticles(ctx: Context, backend: Backend, title: string): Promise<boolean> {
-  const hits = await suggestArticles(backend, title, 3);
+  const hits = await suggestArticles(backend, title, 3, userKbLocale(ctx.env));
   if (hits.length === 0) return false;
   const color = Boolean(ctx.options.stderr.isTTY) && !ctx.options.noColor && ctx.env.NO_COLOR === undefined && ctx.env.TERM !== 'dumb';
   ctx.options.stderr.write(`\nThese articles may already answer it:\n\n${renderKbHits(hits, {tty: true, color})}\n\nRead one with: support kb view ID\n\n`);
