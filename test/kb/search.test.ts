@@ -139,6 +139,35 @@ describe('the user\'s language', () => {
   });
 });
 
+describe('pruning', () => {
+  test('finds exactly the hits and scores of scoring every article', async () => {
+    const seed = Number(process.env.SUPPORT_TEST_SEED ?? Date.now() % 1_000_000);
+    console.log(`pruning test seed: ${seed} (SUPPORT_TEST_SEED=${seed} repeats it)`);
+    let state = seed || 1;
+    const random = () => {
+      state = (state * 48271) % 2147483647;
+      return state / 2147483647;
+    };
+    const words = Array.from({length: 400}, (_, i) => `w${i.toString(36)}x${'abcdefghij'[i % 10]}`);
+    const word = () => words[Math.floor(words.length * random() ** 3)]!;
+    const text = (n: number) => Array.from({length: n}, word).join(' ');
+    const big = await openTempKb();
+    try {
+      big.kb.upsertMany(
+        Array.from({length: 1500}, (_, i) => ({slug: `a-${i}`, locale: random() < 0.5 ? ('en' as const) : ('de' as const), title: text(2 + Math.floor(random() * 5)), body: text(20 + Math.floor(random() * 200)), tags: []})),
+      );
+      for (let q = 0; q < 60; q++) {
+        const query = {text: `${text(1 + Math.floor(random() * 5))}${q % 3 === 0 ? ` "${word()} ${word()}"` : ''} `, limit: 1 + (q % 12), ...(q % 2 ? {prefer: 'de' as const} : {})};
+        const pruned = big.kb.search(query).map((h) => [h.slug, h.score]);
+        const exhaustive = big.kb.search(query, {prune: false}).map((h) => [h.slug, h.score]);
+        expect(pruned, `${JSON.stringify(query)} (seed ${seed})`).toEqual(exhaustive);
+      }
+    } finally {
+      big.close();
+    }
+  });
+});
+
 describe('the ranking index', () => {
   test('is built for a store written before it, and kept through updates and deletions', () => {
     // As a store of the previous version: no ranking index yet.

@@ -127,7 +127,7 @@ const MIGRATIONS: string[] = [
   CREATE INDEX tickets_by_status ON tickets (status, id);
   `,
   // 4: the knowledge base's ranking index (kb/postings.ts): each term's articles with their
-  // field counts, 256 ids to a row, and each article's field lengths and language, 4,096 to a
+  // field counts, 1,024 ids to a row, and each article's field lengths and language, 4,096 to a
   // row. Filled from kb_articles by kb/store.ts on first use, since analysis runs in JavaScript.
   `
   CREATE TABLE kb_postings (term TEXT NOT NULL, blk INTEGER NOT NULL, data BLOB NOT NULL, PRIMARY KEY (term, blk)) WITHOUT ROWID;

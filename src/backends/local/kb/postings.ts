@@ -3,23 +3,19 @@ import type {KbLocale} from '../../../domain/article.js';
 
 /**
  * The ranking index: for each analysed term, the articles that hold it and how often in each
- * field, in rows of 256 consecutive ids (kb_postings), and each article's field lengths and
+ * field, in rows of 1,024 consecutive ids (kb_postings), and each article's field lengths and
  * language in rows of 4,096 (kb_norms). A query reads the rows of its few terms and scores
  * every article they hold in JavaScript (rank.ts), so nothing is dropped by a shortcut and the
  * ranking is ours to choose; FTS5 (kb_fts) keeps positions, for quoted phrases.
  *
- * A posting is varint(id - previous id, from the row's first id), varint(body count), then
- * one byte: title count (4 bits, capped at 15) and tags count (4 bits).
+ * A posting is four bytes: the id's offset in its row (16 bits, little-endian), the body count
+ * (8 bits, capped at 255) and the title and tags counts (4 bits each, capped at 15), in id
+ * order. Fixed-width postings decode in a tight loop and can be binary-searched, which is what
+ * lets rank.ts look up only the articles still in the running for the commonest words.
  */
-export const POSTING_SHIFT = 8;
+export const POSTING_SHIFT = 10;
 export const NORM_SHIFT = 12;
 const NORM_BYTES = 4;
-
-export interface FieldCounts {
-  title: number;
-  body: number;
-  tags: number;
-}
 
 export interface Norm {
   titleLength: number;
@@ -45,145 +41,153 @@ export function readStats(db: Db): IndexStats | undefined {
   return row ? (JSON.parse(row.value) as IndexStats) : undefined;
 }
 
-/** Decodes one row of postings, calling `each` with the id and its counts in id order. */
-export function decodePostings(blk: number, data: Uint8Array, each: (id: number, title: number, body: number, tags: number) => void): void {
-  let id = blk << POSTING_SHIFT;
-  let i = 0;
-  const n = data.length;
-  while (i < n) {
-    let delta = 0;
-    let shift = 0;
-    let b: number;
-    do {
-      b = data[i++]!;
-      delta |= (b & 0x7f) << shift;
-      shift += 7;
-    } while (b & 0x80);
-    id += delta;
-    let body = 0;
-    shift = 0;
-    do {
-      b = data[i++]!;
-      body |= (b & 0x7f) << shift;
-      shift += 7;
-    } while (b & 0x80);
-    const packed = data[i++]!;
-    each(id, packed >> 4, body, packed & 15);
-  }
-}
+export const POSTING_BYTES = 4;
 
-function encodePostings(blk: number, entries: Map<number, FieldCounts>): Uint8Array {
-  const ids = [...entries.keys()].sort((a, b) => a - b);
-  const out: number[] = [];
-  const varint = (v: number) => {
-    while (v > 0x7f) {
-      out.push((v & 0x7f) | 0x80);
-      v >>>= 7;
-    }
-    out.push(v);
-  };
-  let previous = blk << POSTING_SHIFT;
-  for (const id of ids) {
-    const c = entries.get(id)!;
-    varint(id - previous);
-    varint(Math.min(c.body, 0xfffffff));
-    out.push((Math.min(c.title, 15) << 4) | Math.min(c.tags, 15));
-    previous = id;
-  }
-  return Uint8Array.from(out);
-}
-
-/** Reads norms rows on demand and caches them for one query. */
-export class NormReader {
-  private readonly rows = new Map<number, Uint8Array | null>();
-  private readonly select;
-
-  constructor(db: Db) {
-    this.select = db.prepare('SELECT data FROM kb_norms WHERE blk = ?');
-  }
-
-  /** The row holding `id`: bytes [title length, body length (2 bytes), tags length << 2 | locale << 1 | present]. */
-  row(id: number): Uint8Array | null {
-    const blk = id >> NORM_SHIFT;
-    let row = this.rows.get(blk);
-    if (row === undefined) {
-      row = ((this.select.get(blk) as {data: Uint8Array} | undefined)?.data) ?? null;
-      this.rows.set(blk, row);
-    }
-    return row;
-  }
-}
-
-export const normOffset = (id: number) => (id & ((1 << NORM_SHIFT) - 1)) * NORM_BYTES;
+/** Where an article's norms start in its kb_norms row: [title length, body length (2 bytes), tags length << 2 | German << 1 | present]. */
+const normOffset = (id: number) => (id & ((1 << NORM_SHIFT) - 1)) * NORM_BYTES;
 
 /**
- * Changes to the ranking index gathered over a write transaction and written once per row, so
- * that importing a thousand articles rewrites each touched row once, not once per article.
+ * An article's counts of one term packed in one number, as the writer keeps them: title in
+ * bits 0-3, tags in bits 4-7, body in bits 8-15, each capped where the posting caps it.
+ */
+const TITLE = 1;
+const TAGS = 16;
+const BODY = 256;
+
+function encodePosting(out: Uint8Array, at: number, offset: number, packed: number): void {
+  out[at] = offset & 0xff;
+  out[at + 1] = offset >> 8;
+  out[at + 2] = packed >> 8;
+  out[at + 3] = ((packed & 15) << 4) | ((packed >> 4) & 15);
+}
+
+/** A row's postings as a map from id to packed counts. */
+function decodeRow(blk: number, data: Uint8Array): Map<number, number> {
+  const out = new Map<number, number>();
+  const first = blk << POSTING_SHIFT;
+  for (let i = 0; i + POSTING_BYTES <= data.length; i += POSTING_BYTES) {
+    out.set(first + (data[i]! | (data[i + 1]! << 8)), (data[i + 2]! << 8) | ((data[i + 3]! & 15) << 4) | (data[i + 3]! >> 4));
+  }
+  return out;
+}
+
+function encodeRow(blk: number, entries: Map<number, number>): Uint8Array {
+  const first = blk << POSTING_SHIFT;
+  const ids = [...entries.keys()].sort((a, b) => a - b);
+  const out = new Uint8Array(ids.length * POSTING_BYTES);
+  ids.forEach((id, i) => encodePosting(out, i * POSTING_BYTES, id - first, entries.get(id)!));
+  return out;
+}
+
+/** The analysed terms of an article's title, body and tags. */
+export type ArticleTerms = readonly [readonly string[], readonly string[], readonly string[]];
+
+/** One term's changes in a write: ids and packed counts in call order (-1: removed). */
+interface TermChanges {
+  ids: number[];
+  packed: number[];
+  /** Only additions of new articles: the rows can be appended to without reading them. */
+  appendOnly: boolean;
+}
+
+/**
+ * Changes to the ranking index (and to kb_terms' document frequencies) gathered over a write
+ * transaction and written once per row. New articles take ids above every existing one
+ * (AUTOINCREMENT), so their postings are appended to the rows in SQL, without reading them:
+ * importing a thousand articles costs a statement per term and row they touch.
  */
 export class IndexWriter {
-  private readonly postings = new Map<string, Map<number, FieldCounts | null>>();
+  private readonly postings = new Map<string, TermChanges>();
+  private readonly df = new Map<string, number>();
   private readonly norms = new Map<number, Norm | null>();
   private readonly stats = {docs: 0, title: 0, body: 0, tags: 0};
 
-  add(id: number, fields: readonly [string, string, string], locale: KbLocale): void {
-    this.change(id, fields, locale, 1);
+  /** `countTerms`: false when kb_terms is already right (building the index of an existing store). */
+  constructor(private readonly countTerms = true) {}
+
+  /** `fresh`: the article is new in this write, its id above every indexed one. */
+  add(id: number, fields: ArticleTerms, locale: KbLocale, fresh: boolean): void {
+    this.change(id, fields, locale, fresh ? 1 : 0);
   }
 
-  remove(id: number, fields: readonly [string, string, string], locale: KbLocale): void {
+  remove(id: number, fields: ArticleTerms, locale: KbLocale): void {
     this.change(id, fields, locale, -1);
   }
 
-  private change(id: number, fields: readonly [string, string, string], locale: KbLocale, sign: 1 | -1): void {
-    const counts = new Map<string, FieldCounts>();
-    const lengths = [0, 0, 0];
-    fields.forEach((field, f) => {
-      for (const term of field.split(' ')) {
-        if (!term) continue;
-        lengths[f]!++;
-        let c = counts.get(term);
-        if (!c) counts.set(term, (c = {title: 0, body: 0, tags: 0}));
-        if (f === 0) c.title++;
-        else if (f === 1) c.body++;
-        else c.tags++;
-      }
-    });
-    for (const [term, c] of counts) {
-      let byId = this.postings.get(term);
-      if (!byId) this.postings.set(term, (byId = new Map()));
-      // In call order: an update removes the old version's postings, then adds the new one's.
-      byId.set(id, sign > 0 ? c : null);
+  /** kind: 1 adds a new article, 0 adds an existing one's new version, -1 removes. */
+  private change(id: number, fields: ArticleTerms, locale: KbLocale, kind: 1 | 0 | -1): void {
+    const counts = new Map<string, number>();
+    const [title, body, tags] = fields;
+    for (const term of title) {
+      const v = counts.get(term) ?? 0;
+      counts.set(term, (v & 15) < 15 ? v + TITLE : v);
     }
-    this.norms.set(id, sign > 0 ? {titleLength: lengths[0]!, bodyLength: lengths[1]!, tagsLength: lengths[2]!, locale} : null);
+    for (const term of tags) {
+      const v = counts.get(term) ?? 0;
+      counts.set(term, ((v >> 4) & 15) < 15 ? v + TAGS : v);
+    }
+    for (const term of body) {
+      const v = counts.get(term) ?? 0;
+      counts.set(term, v >> 8 < 255 ? v + BODY : v);
+    }
+    const sign = kind < 0 ? -1 : 1;
+    for (const [term, packed] of counts) {
+      let c = this.postings.get(term);
+      if (!c) this.postings.set(term, (c = {ids: [], packed: [], appendOnly: true}));
+      c.ids.push(id);
+      c.packed.push(kind < 0 ? -1 : packed);
+      if (kind !== 1) c.appendOnly = false;
+      if (this.countTerms) this.df.set(term, (this.df.get(term) ?? 0) + sign);
+    }
+    this.norms.set(id, kind < 0 ? null : {titleLength: title.length, bodyLength: body.length, tagsLength: tags.length, locale});
     this.stats.docs += sign;
-    this.stats.title += sign * lengths[0]!;
-    this.stats.body += sign * lengths[1]!;
-    this.stats.tags += sign * lengths[2]!;
+    this.stats.title += sign * title.length;
+    this.stats.body += sign * body.length;
+    this.stats.tags += sign * tags.length;
   }
 
   save(db: Db): void {
     const read = db.prepare('SELECT data FROM kb_postings WHERE term = ? AND blk = ?');
     const write = db.prepare('INSERT OR REPLACE INTO kb_postings (term, blk, data) VALUES (?, ?, ?)');
+    // hex() keeps the blob a blob: || alone would make it text.
+    const append = db.prepare(
+      'INSERT INTO kb_postings (term, blk, data) VALUES (?, ?, ?) ON CONFLICT (term, blk) DO UPDATE SET data = unhex(hex(kb_postings.data) || hex(excluded.data))',
+    );
     const drop = db.prepare('DELETE FROM kb_postings WHERE term = ? AND blk = ?');
-    for (const [term, byId] of this.postings) {
-      const byBlock = new Map<number, [number, FieldCounts | null][]>();
-      for (const [id, c] of byId) {
+    for (const [term, c] of this.postings) {
+      if (c.appendOnly) {
+        // Ids arrive in increasing order: cut the list where the row changes.
+        for (let i = 0; i < c.ids.length; ) {
+          const blk = c.ids[i]! >> POSTING_SHIFT;
+          let j = i;
+          while (j < c.ids.length && c.ids[j]! >> POSTING_SHIFT === blk) j++;
+          const out = new Uint8Array((j - i) * POSTING_BYTES);
+          for (let k = i; k < j; k++) encodePosting(out, (k - i) * POSTING_BYTES, c.ids[k]! - (blk << POSTING_SHIFT), c.packed[k]!);
+          append.run(term, blk, out);
+          i = j;
+        }
+        continue;
+      }
+      const byBlock = new Map<number, number[]>();
+      c.ids.forEach((id, k) => {
         const blk = id >> POSTING_SHIFT;
         let list = byBlock.get(blk);
         if (!list) byBlock.set(blk, (list = []));
-        list.push([id, c]);
-      }
+        list.push(k);
+      });
       for (const [blk, changes] of byBlock) {
-        const entries = new Map<number, FieldCounts>();
-        const existing = read.get(term, blk) as {data: Uint8Array} | undefined;
-        if (existing) decodePostings(blk, existing.data, (id, title, body, tags) => entries.set(id, {title, body, tags}));
-        for (const [id, c] of changes) {
-          if (c) entries.set(id, c);
-          else entries.delete(id);
+        const existing = (read.get(term, blk) as {data: Uint8Array} | undefined)?.data;
+        const entries = existing ? decodeRow(blk, existing) : new Map<number, number>();
+        for (const k of changes) {
+          if (c.packed[k]! < 0) entries.delete(c.ids[k]!);
+          else entries.set(c.ids[k]!, c.packed[k]!);
         }
         if (entries.size === 0) drop.run(term, blk);
-        else write.run(term, blk, encodePostings(blk, entries));
+        else write.run(term, blk, encodeRow(blk, entries));
       }
     }
+    const upsertDf = db.prepare('INSERT INTO kb_terms (term, df) VALUES (?, ?) ON CONFLICT (term) DO UPDATE SET df = df + excluded.df');
+    for (const [term, delta] of this.df) if (delta !== 0) upsertDf.run(term, delta);
     const readNorms = db.prepare('SELECT data FROM kb_norms WHERE blk = ?');
     const writeNorms = db.prepare('INSERT OR REPLACE INTO kb_norms (blk, data) VALUES (?, ?)');
     const byBlock = new Map<number, [number, Norm | null][]>();
@@ -220,6 +224,7 @@ export class IndexWriter {
     };
     db.prepare('INSERT INTO kb_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value').run(STATS_KEY, JSON.stringify(next));
     this.postings.clear();
+    this.df.clear();
     this.norms.clear();
     this.stats.docs = this.stats.title = this.stats.body = this.stats.tags = 0;
   }

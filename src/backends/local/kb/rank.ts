@@ -1,6 +1,6 @@
 import type {KbLocale} from '../../../domain/article.js';
 import type {LocalStore} from '../store.js';
-import {decodePostings, NormReader, normOffset, type IndexStats} from './postings.js';
+import {NORM_SHIFT, POSTING_SHIFT, type IndexStats} from './postings.js';
 import type {WordGroup} from './query.js';
 
 /**
@@ -28,8 +28,10 @@ export interface RankingParams {
   delta: number;
   /** Multiplies the score of an article in another language than the preferred one. */
   otherLocale: number;
-  /** Multiplies the score of an article holding a quoted phrase exactly. */
+  /** Multiplies the score of an article holding a quoted phrase exactly (at least 1: pruning counts on it). */
   phrase: number;
+  /** MaxScore pruning; the hits are the same without it, only slower (test/kb/search.test.ts checks). */
+  prune: boolean;
 }
 
 export const DEFAULT_RANKING: RankingParams = {
@@ -41,6 +43,7 @@ export const DEFAULT_RANKING: RankingParams = {
   delta: 0.5,
   otherLocale: 0.5,
   phrase: 1.5,
+  prune: true,
 };
 
 export interface RankOptions {
@@ -54,7 +57,7 @@ export interface RankOptions {
   only?: KbLocale | undefined;
   /** Articles in this language first. */
   prefer?: KbLocale | undefined;
-  /** Ids of articles that hold a quoted phrase exactly. */
+  /** Ids of the articles that hold a quoted phrase exactly. */
   phraseMatches?: ReadonlySet<number> | undefined;
   /** Whether an article may be shown (tags); asked best first, until `limit` are found. */
   accept?: ((ids: number[]) => Set<number>) | undefined;
@@ -67,70 +70,132 @@ export interface Ranked {
   score: number;
 }
 
+/**
+ * Accumulators, kept between queries (a server answers many): allocating and zeroing arrays
+ * of 100,000 entries per query costs more than scoring. Each query leaves them zeroed.
+ */
+let scratch: {total: Float64Array; best: Float64Array; matched: Uint8Array} | undefined;
+
+function accumulators(size: number) {
+  if (!scratch || scratch.total.length < size) {
+    const room = Math.ceil(size * 1.25) + 1024;
+    scratch = {total: new Float64Array(room), best: new Float64Array(room), matched: new Uint8Array(room)};
+  }
+  return scratch;
+}
+
 export function rank(db: LocalStore['db'], o: RankOptions): Ranked[] {
   const {params: p, stats} = o;
   if (o.groups.length === 0 || stats.docs <= 0) return [];
   const n = stats.docs;
-  const avgTitle = Math.max(stats.title / n, 1);
-  const avgBody = Math.max(stats.body / n, 1);
-  const avgTags = Math.max(stats.tags / n, 1);
   const size = o.maxId + 1;
-  const total = new Float64Array(size);
-  const matched = new Uint8Array(size);
-  const best = new Float64Array(size);
-  const touched: number[] = [];
-  const norms = new NormReader(db);
+  const norms = readNorms(db, size);
+  const {total, best, matched} = accumulators(size);
   const onlyFlag = o.only === undefined ? -1 : o.only === 'de' ? 2 : 0;
-  const select = db.prepare('SELECT blk, data FROM kb_postings WHERE term = ?');
+  const preferFlag = o.prefer === undefined ? -1 : o.prefer === 'de' ? 2 : 0;
+  const selectRows = db.prepare('SELECT blk, data FROM kb_postings WHERE term = ?');
+  const k1 = p.k1;
+  const bTitle = (p.k1 * p.b) / Math.max(stats.title / n, 1);
+  const bBody = (p.k1 * p.b) / Math.max(stats.body / n, 1);
+  const bTags = (p.k1 * p.b) / Math.max(stats.tags / n, 1);
+  const base = p.k1 * (1 - p.b);
+  const tw = p.titleWeight;
+  const gw = p.tagsWeight;
+  const delta = p.delta;
+  const weightOf = (term: string, weight: number) => weight * idf(o.df.get(term) ?? 0, n);
 
-  // The per-field BM25+ part of one posting, without idf and weight.
-  const fieldScore = (id: number, title: number, body: number, tags: number): number => {
-    const row = norms.row(id);
-    if (!row) return -1;
-    const at = normOffset(id);
-    const flags = row[at + 3]!;
-    if (!(flags & 1) || (onlyFlag >= 0 && (flags & 2) !== onlyFlag)) return -1;
+  // A word's contribution is at most its best alternative's idf times every field's ceiling.
+  const ceiling = (tw + 1 + gw) * (k1 + 1 + delta);
+  const bound = (g: WordGroup) => Math.max(...g.alternatives.map((a) => a.terms.reduce((sum, t) => sum + weightOf(t, a.weight), 0) / a.terms.length)) * ceiling;
+  // Rarest words first: they decide the leaders, and the common ones may then only be looked up.
+  const groups = o.groups.map((g) => ({g, bound: bound(g)})).sort((x, y) => y.bound - x.bound);
+  const G = groups.length;
+  const coverage = new Float64Array(G + 1);
+  for (let m = 1; m <= G; m++) coverage[m] = (m / G) ** p.coverage;
+  const phraseMax = o.phraseMatches ? Math.max(p.phrase, 1) : 1;
+  const localeOf = (id: number) => (preferFlag >= 0 && (norms[(id << 2) + 3]! & 2) !== preferFlag ? p.otherLocale : 1);
+
+  const touched: number[] = [];
+  let groupTouched: number[] = [];
+  /** Survivors by row, once only they can still make the top: other articles are skipped. */
+  let survivorsByRow: Map<number, number[]> | undefined;
+
+  const score = (id: number, packed: number, body: number, w: number) => {
+    const at = id << 2;
+    const title = packed >> 4;
+    const tags = packed & 15;
     let s = 0;
-    if (title > 0) s += p.titleWeight * bm25Part(title, row[at]!, avgTitle, p);
-    if (body > 0) s += bm25Part(body, row[at + 1]! | (row[at + 2]! << 8), avgBody, p);
-    if (tags > 0) s += p.tagsWeight * bm25Part(tags, flags >> 2, avgTags, p);
-    return s;
+    if (title > 0) s += tw * ((title * (k1 + 1)) / (title + base + bTitle * norms[at]!) + delta);
+    if (body > 0) s += (body * (k1 + 1)) / (body + base + bBody * (norms[at + 1]! | (norms[at + 2]! << 8))) + delta;
+    if (tags > 0) s += gw * ((tags * (k1 + 1)) / (tags + base + bTags * (norms[at + 3]! >> 2)) + delta);
+    return s * w;
+  };
+  const usable = (id: number) => {
+    const flags = norms[(id << 2) + 3]!;
+    return (flags & 1) !== 0 && (onlyFlag < 0 || (flags & 2) === onlyFlag);
+  };
+  const credit = (id: number, s: number) => {
+    if (s > best[id]!) {
+      if (best[id] === 0) groupTouched.push(id);
+      best[id] = s;
+    }
   };
 
-  for (const group of o.groups) {
-    const groupTouched: number[] = [];
-    const credit = (id: number, score: number) => {
-      if (score <= best[id]!) return;
-      if (best[id] === 0) groupTouched.push(id);
-      best[id] = score;
-    };
-    for (const alternative of group.alternatives) {
-      if (alternative.terms.length === 1) {
-        const term = alternative.terms[0]!;
-        const w = alternative.weight * idf(o.df.get(term) ?? 0, n);
-        for (const row of select.iterate(term) as Iterable<{blk: number; data: Uint8Array}>) {
-          decodePostings(row.blk, row.data, (id, title, body, tags) => {
-            const s = fieldScore(id, title, body, tags);
-            if (s > 0) credit(id, w * s);
-          });
+  /** Hands each (usable, and while pruning, surviving) article holding `term` to `visit` with its score. */
+  const scan = (term: string, weight: number, visit: (id: number, s: number) => void) => {
+    const w = weightOf(term, weight);
+    for (const row of selectRows.iterate(term) as Iterable<{blk: number; data: Uint8Array}>) {
+      const data = row.data;
+      const first = row.blk << POSTING_SHIFT;
+      const count = data.length >> 2;
+      if (survivorsByRow) {
+        const wanted = survivorsByRow.get(row.blk);
+        if (!wanted) continue;
+        // Binary search for each survivor in the row: a handful of reads instead of a thousand.
+        for (const id of wanted) {
+          const offset = id - first;
+          let lo = 0;
+          let hi = count - 1;
+          while (lo <= hi) {
+            const mid = (lo + hi) >> 1;
+            const at = mid << 2;
+            const v = data[at]! | (data[at + 1]! << 8);
+            if (v < offset) lo = mid + 1;
+            else if (v > offset) hi = mid - 1;
+            else {
+              visit(id, score(id, data[at + 3]!, data[at + 2]!, w));
+              break;
+            }
+          }
         }
+        continue;
+      }
+      for (let at = 0; at < data.length; at += 4) {
+        const id = first + (data[at]! | (data[at + 1]! << 8));
+        if (usable(id)) visit(id, score(id, data[at + 3]!, data[at + 2]!, w));
+      }
+    }
+  };
+
+  for (let j = 0; j < G; j++) {
+    groupTouched = [];
+    for (const alternative of groups[j]!.g.alternatives) {
+      if (alternative.terms.length === 1) {
+        scan(alternative.terms[0]!, alternative.weight, credit);
         continue;
       }
       // A compound's parts: an article must hold all of them.
       let partial: Map<number, number> | undefined;
       for (const term of alternative.terms) {
-        const w = alternative.weight * idf(o.df.get(term) ?? 0, n);
         const next = new Map<number, number>();
-        for (const row of select.iterate(term) as Iterable<{blk: number; data: Uint8Array}>) {
-          decodePostings(row.blk, row.data, (id, title, body, tags) => {
-            if (partial && !partial.has(id)) return;
-            const s = fieldScore(id, title, body, tags);
-            if (s > 0) next.set(id, (partial?.get(id) ?? 0) + w * s);
-          });
-        }
+        const previous = partial;
+        scan(term, alternative.weight, (id, s) => {
+          if (!previous) next.set(id, s);
+          else if (previous.has(id)) next.set(id, previous.get(id)! + s);
+        });
         partial = next;
       }
-      for (const [id, s] of partial ?? []) credit(id, s / alternative.terms.length);
+      for (const [id, sum] of partial ?? []) credit(id, sum / alternative.terms.length);
     }
     for (const id of groupTouched) {
       if (matched[id] === 0) touched.push(id);
@@ -138,18 +203,79 @@ export function rank(db: LocalStore['db'], o: RankOptions): Ranked[] {
       matched[id]!++;
       best[id] = 0;
     }
+    if (j === G - 1 || o.accept || !p.prune) continue;
+
+    // MaxScore (Turtle and Flood, 1995), term at a time: once an article that holds none of the
+    // words so far cannot reach the k-th best score found, the remaining words only add to the
+    // articles already found; and those that cannot reach it either are dropped. Exact: an
+    // article is dropped only when its score's upper bound is below a score already reached.
+    let rest = 0;
+    for (let r = j + 1; r < G; r++) rest += groups[r]!.bound;
+    const remaining = G - j - 1;
+    const candidates = survivorsByRow ? [...survivorsByRow.values()].flat() : touched;
+    const lower = (id: number) => total[id]! * coverage[matched[id]!]! * localeOf(id);
+    const kth = kthLargest(candidates, lower, o.limit);
+    if (kth <= 0 || (!survivorsByRow && rest * coverage[remaining]! * phraseMax >= kth)) continue;
+    const upper = (id: number) => (total[id]! + rest) * coverage[Math.min(G, matched[id]! + remaining)]! * localeOf(id) * phraseMax;
+    const next = new Map<number, number[]>();
+    for (const id of candidates) {
+      if (upper(id) < kth) continue;
+      const blk = id >> POSTING_SHIFT;
+      let list = next.get(blk);
+      if (!list) next.set(blk, (list = []));
+      list.push(id);
+    }
+    for (const list of next.values()) list.sort((a, b) => a - b);
+    survivorsByRow = next;
   }
 
-  const groups = o.groups.length;
-  const preferFlag = o.prefer === undefined ? -1 : o.prefer === 'de' ? 2 : 0;
-  const scored: Ranked[] = [];
-  for (const id of touched) {
-    let score = total[id]! * (matched[id]! / groups) ** p.coverage;
-    if (preferFlag >= 0 && ((norms.row(id)![normOffset(id) + 3]! & 2) !== preferFlag)) score *= p.otherLocale;
-    if (o.phraseMatches?.has(id)) score *= p.phrase;
-    scored.push({id, score});
+  // Final scores: coverage, language, phrase; over the survivors when pruning began.
+  const finalists = survivorsByRow ? [...survivorsByRow.values()].flat() : touched;
+  for (const id of finalists) {
+    let s = total[id]! * coverage[matched[id]!]! * localeOf(id);
+    if (o.phraseMatches?.has(id)) s *= p.phrase;
+    best[id] = s;
   }
-  return top(scored, o.limit, o.accept);
+  try {
+    return top(finalists, best, o.limit, o.accept);
+  } finally {
+    for (const id of touched) total[id] = matched[id] = best[id] = 0;
+  }
+}
+
+/** The k-th largest of `value` over `ids` (0 when there are fewer than k). */
+function kthLargest(ids: readonly number[], value: (id: number) => number, k: number): number {
+  if (ids.length < k) return 0;
+  const heap: number[] = []; // ascending, at most k
+  for (const id of ids) {
+    const v = value(id);
+    if (heap.length === k && v <= heap[0]!) continue;
+    let i = heap.length === k ? 0 : heap.length;
+    if (heap.length === k) {
+      while (i + 1 < k && heap[i + 1]! < v) {
+        heap[i] = heap[i + 1]!;
+        i++;
+      }
+    } else {
+      heap.push(v);
+      while (i > 0 && heap[i - 1]! > v) {
+        heap[i] = heap[i - 1]!;
+        i--;
+      }
+    }
+    heap[i] = v;
+  }
+  return heap[0]!;
+}
+
+/** Every article's norms (postings.ts) in one array indexed by id * 4; zeros where none is. */
+function readNorms(db: LocalStore['db'], size: number): Uint8Array {
+  const out = new Uint8Array(size * 4 + 4);
+  for (const row of db.prepare('SELECT blk, data FROM kb_norms WHERE blk <= ?').iterate((size - 1) >> NORM_SHIFT) as Iterable<{blk: number; data: Uint8Array}>) {
+    const at = (row.blk << NORM_SHIFT) * 4;
+    out.set(at + row.data.length <= out.length ? row.data : row.data.subarray(0, out.length - at), at);
+  }
+  return out;
 }
 
 /** idf as Lucene's bm25 has it: never negative, however common the term. */
@@ -157,37 +283,30 @@ function idf(df: number, n: number): number {
   return Math.log(1 + (n - df + 0.5) / (df + 0.5));
 }
 
-function bm25Part(tf: number, length: number, avgLength: number, p: RankingParams): number {
-  return (tf * (p.k1 + 1)) / (tf + p.k1 * (1 - p.b + (p.b * length) / avgLength)) + p.delta;
-}
-
-const better = (a: Ranked, b: Ranked) => a.score > b.score || (a.score === b.score && a.id < b.id);
-
-/** The best `limit`, best first, without sorting everything; `accept` filters them in batches. */
-function top(scored: Ranked[], limit: number, accept?: (ids: number[]) => Set<number>): Ranked[] {
-  if (!accept) return select(scored, limit);
-  // Filters (tags) are checked on the best candidates first, a batch at a time.
+/** The best `limit` of `ids` by `scores`, best first; `accept` filters them, best candidates first. */
+function top(ids: number[], scores: Float64Array, limit: number, accept?: (ids: number[]) => Set<number>): Ranked[] {
+  if (!accept) return selectTop(ids, scores, limit).map((id) => ({id, score: scores[id]!}));
   const out: Ranked[] = [];
   let want = Math.max(limit * 4, 64);
-  let rest = scored;
+  let rest = ids;
   while (out.length < limit && rest.length > 0) {
-    const batch = select(rest, want);
-    const ok = accept(batch.map((r) => r.id));
-    for (const r of batch) if (ok.has(r.id) && out.length < limit) out.push(r);
-    const taken = new Set(batch.map((r) => r.id));
-    rest = rest.filter((r) => !taken.has(r.id));
+    const batch = selectTop(rest, scores, want);
+    const ok = accept(batch);
+    for (const id of batch) if (ok.has(id) && out.length < limit) out.push({id, score: scores[id]!});
+    const taken = new Set(batch);
+    rest = rest.filter((id) => !taken.has(id));
     want *= 4;
   }
   return out;
 }
 
-/** The `k` best of `list`, best first: a bounded insertion, linear while k is small. */
-function select(list: Ranked[], k: number): Ranked[] {
-  if (list.length <= k) return [...list].sort((a, b) => (better(a, b) ? -1 : better(b, a) ? 1 : 0));
-  const heap: Ranked[] = [];
-  for (const r of list) {
-    if (heap.length < k) heap.push(r);
-    else if (better(r, heap[k - 1]!)) heap[k - 1] = r;
+/** The `k` best ids, best first (ties: the older article first), by a bounded insertion. */
+function selectTop(ids: readonly number[], scores: Float64Array, k: number): number[] {
+  const better = (a: number, b: number) => scores[a]! > scores[b]! || (scores[a] === scores[b] && a < b);
+  const heap: number[] = [];
+  for (const id of ids) {
+    if (heap.length < k) heap.push(id);
+    else if (better(id, heap[k - 1]!)) heap[k - 1] = id;
     else continue;
     for (let i = heap.length - 1; i > 0 && better(heap[i]!, heap[i - 1]!); i--) [heap[i], heap[i - 1]] = [heap[i - 1]!, heap[i]!];
   }
