@@ -270,9 +270,9 @@ async function sweep(engine) {
   if (!engine.withRanking) return;
   const dev = [...sets.en.dev, ...sets.de.dev];
   console.log(`  sweep on the ${dev.length} dev queries (MRR@10 en / de):`);
-  for (const titleWeight of [1, 2, 3, 4, 6, 8]) {
+  for (const titleWeight of [1, 1.5, 2, 3, 4, 6]) {
     const cells = [];
-    for (const coverage of [0, 0.5, 1, 2]) {
+    for (const coverage of [0, 0.5, 0.75, 1, 1.5]) {
       const search = engine.withRanking({titleWeight, coverage});
       const en = measure(search, sets.en.dev).mrr;
       const de = measure(search, sets.de.dev).mrr;

@@ -88,6 +88,8 @@ interface TermChanges {
   packed: number[];
   /** Only additions of new articles: the rows can be appended to without reading them. */
   appendOnly: boolean;
+  /** Change of the number of articles holding the term. */
+  df: number;
 }
 
 /**
@@ -98,7 +100,6 @@ interface TermChanges {
  */
 export class IndexWriter {
   private readonly postings = new Map<string, TermChanges>();
-  private readonly df = new Map<string, number>();
   private readonly norms = new Map<number, Norm | null>();
   private readonly stats = {docs: 0, title: 0, body: 0, tags: 0};
 
@@ -133,11 +134,11 @@ export class IndexWriter {
     const sign = kind < 0 ? -1 : 1;
     for (const [term, packed] of counts) {
       let c = this.postings.get(term);
-      if (!c) this.postings.set(term, (c = {ids: [], packed: [], appendOnly: true}));
+      if (!c) this.postings.set(term, (c = {ids: [], packed: [], appendOnly: true, df: 0}));
       c.ids.push(id);
       c.packed.push(kind < 0 ? -1 : packed);
       if (kind !== 1) c.appendOnly = false;
-      if (this.countTerms) this.df.set(term, (this.df.get(term) ?? 0) + sign);
+      c.df += sign;
     }
     this.norms.set(id, kind < 0 ? null : {titleLength: title.length, bodyLength: body.length, tagsLength: tags.length, locale});
     this.stats.docs += sign;
@@ -187,7 +188,7 @@ export class IndexWriter {
       }
     }
     const upsertDf = db.prepare('INSERT INTO kb_terms (term, df) VALUES (?, ?) ON CONFLICT (term) DO UPDATE SET df = df + excluded.df');
-    for (const [term, delta] of this.df) if (delta !== 0) upsertDf.run(term, delta);
+    if (this.countTerms) for (const [term, c] of this.postings) if (c.df !== 0) upsertDf.run(term, c.df);
     const readNorms = db.prepare('SELECT data FROM kb_norms WHERE blk = ?');
     const writeNorms = db.prepare('INSERT OR REPLACE INTO kb_norms (blk, data) VALUES (?, ?)');
     const byBlock = new Map<number, [number, Norm | null][]>();
@@ -224,7 +225,6 @@ export class IndexWriter {
     };
     db.prepare('INSERT INTO kb_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value').run(STATS_KEY, JSON.stringify(next));
     this.postings.clear();
-    this.df.clear();
     this.norms.clear();
     this.stats.docs = this.stats.title = this.stats.body = this.stats.tags = 0;
   }
