@@ -17,6 +17,7 @@
 //   npm run build && npm run bench:kb-relevance
 //   SUPPORT_BENCH_QUERIES=1000 (per language, default)  SUPPORT_BENCH_LARGE=100000 (0 skips it)
 //   SUPPORT_BENCH_CACHE=~/.cache/supportkit-bench (default)  SUPPORT_BENCH_SWEEP=0 skips the sweep
+//   SUPPORT_BENCH_SYSTEMS=engine,fts5,minisearch (default): which to measure
 import {execFileSync} from 'node:child_process';
 import {existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync} from 'node:fs';
 import {homedir, tmpdir} from 'node:os';
@@ -42,6 +43,7 @@ const {LocalKb} = await load('backends/local/kb/store.js');
 const QUERIES = Number(process.env.SUPPORT_BENCH_QUERIES ?? 1000);
 const LARGE = Number(process.env.SUPPORT_BENCH_LARGE ?? 100_000);
 const SWEEP = process.env.SUPPORT_BENCH_SWEEP !== '0';
+const SYSTEMS = (process.env.SUPPORT_BENCH_SYSTEMS ?? 'engine,fts5,minisearch').split(',');
 const CACHE = process.env.SUPPORT_BENCH_CACHE ?? join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'supportkit-bench');
 const LANGS = [
   {locale: 'en', dir: 'en-US', pkg: 'libreoffice-help-en-us'},
@@ -248,7 +250,7 @@ async function table(docs, label, warm) {
   console.log(`\n${label}: ${docs.length.toLocaleString('en')} articles (${docs.filter((d) => d.locale === 'en').length.toLocaleString('en')} en, ${docs.filter((d) => d.locale === 'de').length.toLocaleString('en')} de); ${sets.en.test.length} + ${sets.de.test.length} test queries`);
   header();
   const results = {};
-  for (const open of [openEngine, openFts5, openMiniSearch]) {
+  for (const open of [openEngine, openFts5, openMiniSearch].filter((o) => SYSTEMS.includes(o.name.replace(/^open/, '').toLowerCase()))) {
     const t0 = performance.now();
     const system = await open(docs);
     const built = performance.now() - t0;
