@@ -171,10 +171,14 @@ const sets = {en: split(queries.en), de: split(queries.de)};
 
 // ---- Systems ----
 async function openEngine(docs, ranking) {
-  const dir = mkdtempSync(join(tmpdir(), 'support-bench-kbrel-'));
+  // SUPPORT_BENCH_KEEP_STORE=DIR keeps the engine's stores there and reuses them (the corpus is
+  // the same on every run): for profiling queries without importing again.
+  const kept = process.env.SUPPORT_BENCH_KEEP_STORE ? join(process.env.SUPPORT_BENCH_KEEP_STORE, String(docs.length)) : undefined;
+  const reuse = kept !== undefined && existsSync(join(kept, 'local'));
+  const dir = kept ?? mkdtempSync(join(tmpdir(), 'support-bench-kbrel-'));
   const store = await openLocalStore(join(dir, 'local'));
   const kb = new LocalKb(store, undefined, ranking ? {ranking} : {});
-  for (let i = 0; i < docs.length; i += 1000) kb.upsertMany(docs.slice(i, i + 1000));
+  if (!reuse) for (let i = 0; i < docs.length; i += 1000) kb.upsertMany(docs.slice(i, i + 1000));
   const slugById = new Map(store.db.prepare('SELECT id, slug FROM kb_articles').all().map((r) => [String(r.id), r.slug]));
   return {
     name: 'engine',
@@ -182,7 +186,7 @@ async function openEngine(docs, ranking) {
     withRanking: (r) => (q, locale) => kb.search({text: q, limit: 10, prefer: locale}, r).map((h) => h.slug ?? slugById.get(h.id)),
     close: () => {
       store.close();
-      rmSync(dir, {recursive: true, force: true});
+      if (!kept) rmSync(dir, {recursive: true, force: true});
     },
   };
 }
@@ -261,7 +265,7 @@ async function table(docs, label, warm) {
       console.log(row([system.name, locale, f3(m.r1), f3(m.r3), f3(m.mrr), m.p50.toFixed(2), m.p95.toFixed(2)], WIDTHS));
     }
     console.log(`${''.padEnd(WIDTHS[0])}  (indexed in ${(built / 1000).toFixed(1)} s)`);
-    if (open === openEngine && SWEEP && label.startsWith('real')) await sweep(system);
+    if (open === openEngine && SWEEP && label === 'real corpus') await sweep(system);
     system.close();
   }
   return results;

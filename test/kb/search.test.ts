@@ -148,7 +148,8 @@ describe('pruning', () => {
       state = (state * 48271) % 2147483647;
       return state / 2147483647;
     };
-    const words = Array.from({length: 400}, (_, i) => `w${i.toString(36)}x${'abcdefghij'[i % 10]}`);
+    // Words that share prefixes (completions) and are long enough for typo corrections.
+    const words = Array.from({length: 400}, (_, i) => `word${i.toString(36)}${'abcdefghij'[i % 10]}`);
     const word = () => words[Math.floor(words.length * random() ** 3)]!;
     const text = (n: number) => Array.from({length: n}, word).join(' ');
     const big = await openTempKb();
@@ -157,7 +158,10 @@ describe('pruning', () => {
         Array.from({length: 1500}, (_, i) => ({slug: `a-${i}`, locale: random() < 0.5 ? ('en' as const) : ('de' as const), title: text(2 + Math.floor(random() * 5)), body: text(20 + Math.floor(random() * 200)), tags: []})),
       );
       for (let q = 0; q < 60; q++) {
-        const query = {text: `${text(1 + Math.floor(random() * 5))}${q % 3 === 0 ? ` "${word()} ${word()}"` : ''} `, limit: 1 + (q % 12), ...(q % 2 ? {prefer: 'de' as const} : {})};
+        const typo = (w: string) => `${w.slice(0, 2)}${w[3]}${w[2]}${w.slice(4)}`;
+        const typed = `${text(1 + Math.floor(random() * 4))}${q % 5 === 2 ? ` ${typo(word())}` : ''}${q % 3 === 0 ? ` "${word()} ${word()}"` : ''}`;
+        // Without a space at the end, the last word is also a prefix: more alternatives per word.
+        const query = {text: q % 4 === 1 ? typed.slice(0, -1) : `${typed} `, limit: 1 + (q % 12), ...(q % 2 ? {prefer: 'de' as const} : {})};
         const pruned = big.kb.search(query).map((h) => [h.slug, h.score]);
         const exhaustive = big.kb.search(query, {prune: false}).map((h) => [h.slug, h.score]);
         expect(pruned, `${JSON.stringify(query)} (seed ${seed})`).toEqual(exhaustive);

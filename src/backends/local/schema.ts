@@ -132,6 +132,9 @@ const MIGRATIONS: string[] = [
   `
   CREATE TABLE kb_postings (term TEXT NOT NULL, blk INTEGER NOT NULL, data BLOB NOT NULL, PRIMARY KEY (term, blk)) WITHOUT ROWID;
   CREATE TABLE kb_norms (blk INTEGER PRIMARY KEY, data BLOB NOT NULL);
+  -- The fields each term was ever seen in (1 title, 2 body, 4 tags): a bound on its score that
+  -- lets a query skip articles that cannot make the top (kb/rank.ts).
+  ALTER TABLE kb_terms ADD COLUMN fields INTEGER NOT NULL DEFAULT 0;
   `,
 ];
 

@@ -90,6 +90,8 @@ interface TermChanges {
   appendOnly: boolean;
   /** Change of the number of articles holding the term. */
   df: number;
+  /** The fields it was added in: 1 title, 2 body, 4 tags. */
+  fields: number;
 }
 
 /**
@@ -134,7 +136,8 @@ export class IndexWriter {
     const sign = kind < 0 ? -1 : 1;
     for (const [term, packed] of counts) {
       let c = this.postings.get(term);
-      if (!c) this.postings.set(term, (c = {ids: [], packed: [], appendOnly: true, df: 0}));
+      if (!c) this.postings.set(term, (c = {ids: [], packed: [], appendOnly: true, df: 0, fields: 0}));
+      if (kind >= 0) c.fields |= (packed & 15 ? 1 : 0) | (packed >> 8 ? 2 : 0) | ((packed >> 4) & 15 ? 4 : 0);
       c.ids.push(id);
       c.packed.push(kind < 0 ? -1 : packed);
       if (kind !== 1) c.appendOnly = false;
@@ -187,8 +190,15 @@ export class IndexWriter {
         else write.run(term, blk, encodeRow(blk, entries));
       }
     }
-    const upsertDf = db.prepare('INSERT INTO kb_terms (term, df) VALUES (?, ?) ON CONFLICT (term) DO UPDATE SET df = df + excluded.df');
-    if (this.countTerms) for (const [term, c] of this.postings) if (c.df !== 0) upsertDf.run(term, c.df);
+    // Fields are only ever added: a bound that is too high is still a bound.
+    const upsertTerm = this.countTerms
+      ? db.prepare('INSERT INTO kb_terms (term, df, fields) VALUES (?, ?, ?) ON CONFLICT (term) DO UPDATE SET df = df + excluded.df, fields = fields | excluded.fields')
+      : db.prepare('INSERT INTO kb_terms (term, df, fields) VALUES (?, 0, ?) ON CONFLICT (term) DO UPDATE SET fields = fields | excluded.fields');
+    for (const [term, c] of this.postings) {
+      if (c.df === 0 && c.fields === 0) continue;
+      if (this.countTerms) upsertTerm.run(term, c.df, c.fields);
+      else upsertTerm.run(term, c.fields);
+    }
     const readNorms = db.prepare('SELECT data FROM kb_norms WHERE blk = ?');
     const writeNorms = db.prepare('INSERT OR REPLACE INTO kb_norms (blk, data) VALUES (?, ?)');
     const byBlock = new Map<number, [number, Norm | null][]>();

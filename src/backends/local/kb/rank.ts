@@ -55,8 +55,10 @@ export const DEFAULT_RANKING: RankingParams = {
 
 export interface RankOptions {
   groups: readonly WordGroup[];
-  /** Term -> number of articles that hold it. */
-  df: ReadonlyMap<string, number>;
+  /** Term -> number of articles that hold it, and the fields it occurs in (1 title, 2 body, 4 tags). */
+  terms: ReadonlyMap<string, TermStats>;
+  /** Every article's norms, from readNorms. */
+  norms: Uint8Array;
   stats: IndexStats;
   /** Largest article id, to size the accumulators. */
   maxId: number;
@@ -72,6 +74,11 @@ export interface RankOptions {
   params: RankingParams;
 }
 
+export interface TermStats {
+  df: number;
+  fields: number;
+}
+
 export interface Ranked {
   id: number;
   score: number;
@@ -81,14 +88,26 @@ export interface Ranked {
  * Accumulators, kept between queries (a server answers many): allocating and zeroing arrays
  * of 100,000 entries per query costs more than scoring. Each query leaves them zeroed.
  */
-let scratch: {total: Float64Array; best: Float64Array; matched: Uint8Array} | undefined;
+const scratch = {size: 0, total: new Float64Array(0), final: new Float64Array(0), matched: new Uint8Array(0), words: [] as Float32Array[]};
 
-function accumulators(size: number) {
-  if (!scratch || scratch.total.length < size) {
+function ensureScratch(size: number, words: number): void {
+  if (scratch.size < size) {
     const room = Math.ceil(size * 1.25) + 1024;
-    scratch = {total: new Float64Array(room), best: new Float64Array(room), matched: new Uint8Array(room)};
+    scratch.size = room;
+    scratch.total = new Float64Array(room);
+    scratch.final = new Float64Array(room);
+    scratch.matched = new Uint8Array(room);
+    scratch.words = [];
   }
-  return scratch;
+  while (scratch.words.length < words) scratch.words.push(new Float32Array(scratch.size));
+}
+
+/** One alternative of one word, as MaxScore orders them: by the most it can add to a score. */
+interface List {
+  word: number;
+  terms: string[];
+  weight: number;
+  bound: number;
 }
 
 export function rank(db: LocalStore['db'], o: RankOptions): Ranked[] {
@@ -96,8 +115,11 @@ export function rank(db: LocalStore['db'], o: RankOptions): Ranked[] {
   if (o.groups.length === 0 || stats.docs <= 0) return [];
   const n = stats.docs;
   const size = o.maxId + 1;
-  const norms = readNorms(db, size);
-  const {total, best, matched} = accumulators(size);
+  const G = o.groups.length;
+  const norms = o.norms;
+  ensureScratch(size, G);
+  const {total, matched} = scratch;
+  const wordBest = scratch.words;
   const onlyFlag = o.only === undefined ? -1 : o.only === 'de' ? 2 : 0;
   const preferFlag = o.prefer === undefined ? -1 : o.prefer === 'de' ? 2 : 0;
   const selectRows = db.prepare('SELECT blk, data FROM kb_postings WHERE term = ?');
@@ -109,22 +131,22 @@ export function rank(db: LocalStore['db'], o: RankOptions): Ranked[] {
   const tw = p.titleWeight;
   const gw = p.tagsWeight;
   const delta = p.delta;
-  const weightOf = (term: string, weight: number) => weight * idf(o.df.get(term) ?? 0, n);
-
-  // A word's contribution is at most its best alternative's idf times every field's ceiling.
-  const ceiling = (tw + 1 + gw) * (k1 + 1 + delta);
-  const bound = (g: WordGroup) => Math.max(...g.alternatives.map((a) => a.terms.reduce((sum, t) => sum + weightOf(t, a.weight), 0) / a.terms.length)) * ceiling;
-  // Rarest words first: they decide the leaders, and the common ones may then only be looked up.
-  const groups = o.groups.map((g) => ({g, bound: bound(g)})).sort((x, y) => y.bound - x.bound);
-  const G = groups.length;
+  const weightOf = (term: string, weight: number) => weight * idf(o.terms.get(term)?.df ?? 0, n);
+  // A term's score is at most its idf times the ceiling of each field it occurs in.
+  const ceiling = (term: string) => {
+    const f = o.terms.get(term)?.fields || 7;
+    return ((f & 1 ? tw : 0) + (f & 2 ? 1 : 0) + (f & 4 ? gw : 0)) * (k1 + 1 + delta);
+  };
+  const lists: List[] = o.groups
+    .flatMap((g, word) => g.alternatives.map((a) => ({word, terms: a.terms, weight: a.weight, bound: a.terms.reduce((sum, t) => sum + weightOf(t, a.weight) * ceiling(t), 0) / a.terms.length})))
+    .sort((x, y) => y.bound - x.bound);
   const coverage = new Float64Array(G + 1);
   for (let m = 1; m <= G; m++) coverage[m] = (m / G) ** p.coverage;
   const phraseMax = o.phraseMatches ? Math.max(p.phrase, 1) : 1;
   const localeOf = (id: number) => (preferFlag >= 0 && (norms[(id << 2) + 3]! & 2) !== preferFlag ? p.otherLocale : 1);
 
   const touched: number[] = [];
-  let groupTouched: number[] = [];
-  /** Survivors by row, once only they can still make the top: other articles are skipped. */
+  /** Once set, only these articles (by row) can still make the top: the rest is not read. */
   let survivorsByRow: Map<number, number[]> | undefined;
 
   const score = (id: number, packed: number, body: number, w: number) => {
@@ -141,20 +163,25 @@ export function rank(db: LocalStore['db'], o: RankOptions): Ranked[] {
     const flags = norms[(id << 2) + 3]!;
     return (flags & 1) !== 0 && (onlyFlag < 0 || (flags & 2) === onlyFlag);
   };
-  const credit = (id: number, s: number) => {
-    if (s > best[id]!) {
-      if (best[id] === 0) groupTouched.push(id);
-      best[id] = s;
+  /** An article's score for a word is its best alternative's; the total follows. */
+  const credit = (word: number, id: number, s: number) => {
+    const best = wordBest[word]!;
+    const old = best[id]!;
+    if (s <= old) return;
+    best[id] = s;
+    total[id]! += s - old;
+    if (old === 0) {
+      if (matched[id] === 0) touched.push(id);
+      matched[id]!++;
     }
   };
 
-  /** Hands each (usable, and while pruning, surviving) article holding `term` to `visit` with its score. */
+  /** Hands each (usable and, while pruning, surviving) article holding `term` to `visit` with its score. */
   const scan = (term: string, weight: number, visit: (id: number, s: number) => void) => {
     const w = weightOf(term, weight);
     for (const row of selectRows.iterate(term) as Iterable<{blk: number; data: Uint8Array}>) {
       const data = row.data;
       const first = row.blk << POSTING_SHIFT;
-      const count = data.length >> 2;
       if (survivorsByRow) {
         const wanted = survivorsByRow.get(row.blk);
         if (!wanted) continue;
@@ -162,7 +189,7 @@ export function rank(db: LocalStore['db'], o: RankOptions): Ranked[] {
         for (const id of wanted) {
           const offset = id - first;
           let lo = 0;
-          let hi = count - 1;
+          let hi = (data.length >> 2) - 1;
           while (lo <= hi) {
             const mid = (lo + hi) >> 1;
             const at = mid << 2;
@@ -184,69 +211,70 @@ export function rank(db: LocalStore['db'], o: RankOptions): Ranked[] {
     }
   };
 
-  for (let j = 0; j < G; j++) {
-    groupTouched = [];
-    for (const alternative of groups[j]!.g.alternatives) {
-      if (alternative.terms.length === 1) {
-        scan(alternative.terms[0]!, alternative.weight, credit);
-        continue;
-      }
+  for (let i = 0; i < lists.length; i++) {
+    const list = lists[i]!;
+    if (list.terms.length === 1) scan(list.terms[0]!, list.weight, (id, s) => credit(list.word, id, s));
+    else {
       // A compound's parts: an article must hold all of them.
       let partial: Map<number, number> | undefined;
-      for (const term of alternative.terms) {
+      for (const term of list.terms) {
         const next = new Map<number, number>();
         const previous = partial;
-        scan(term, alternative.weight, (id, s) => {
+        scan(term, list.weight, (id, s) => {
           if (!previous) next.set(id, s);
           else if (previous.has(id)) next.set(id, previous.get(id)! + s);
         });
         partial = next;
       }
-      for (const [id, sum] of partial ?? []) credit(id, sum / alternative.terms.length);
+      for (const [id, sum] of partial ?? []) credit(list.word, id, sum / list.terms.length);
     }
-    for (const id of groupTouched) {
-      if (matched[id] === 0) touched.push(id);
-      total[id]! += best[id]!;
-      matched[id]!++;
-      best[id] = 0;
-    }
-    if (j === G - 1 || o.accept || !p.prune) continue;
+    if (i === lists.length - 1 || o.accept || !p.prune) continue;
 
-    // MaxScore (Turtle and Flood, 1995), term at a time: once an article that holds none of the
-    // words so far cannot reach the k-th best score found, the remaining words only add to the
-    // articles already found; and those that cannot reach it either are dropped. Exact: an
-    // article is dropped only when its score's upper bound is below a score already reached.
+    // MaxScore (Turtle and Flood, 1995), term at a time: the lists left can add at most the
+    // best bound left of each word. Once an article found in none of the lists so far could
+    // not reach the k-th best score already reached, the rest are only looked up for the
+    // articles found; and of those, any that could not reach it either is dropped. Exact: an
+    // article is dropped only when an upper bound of its score is below a score reached.
+    const restOfWord = new Float64Array(G);
+    for (let r = i + 1; r < lists.length; r++) restOfWord[lists[r]!.word] = Math.max(restOfWord[lists[r]!.word]!, lists[r]!.bound);
     let rest = 0;
-    for (let r = j + 1; r < G; r++) rest += groups[r]!.bound;
-    const remaining = G - j - 1;
+    let wordsLeft = 0;
+    for (let g = 0; g < G; g++) {
+      rest += restOfWord[g]!;
+      if (restOfWord[g]! > 0) wordsLeft++;
+    }
     const candidates = survivorsByRow ? [...survivorsByRow.values()].flat() : touched;
-    const lower = (id: number) => total[id]! * coverage[matched[id]!]! * localeOf(id);
-    const kth = kthLargest(candidates, lower, o.limit);
-    if (kth <= 0 || (!survivorsByRow && rest * coverage[remaining]! * phraseMax >= kth)) continue;
-    const upper = (id: number) => (total[id]! + rest) * coverage[Math.min(G, matched[id]! + remaining)]! * localeOf(id) * phraseMax;
+    const kth = kthLargest(candidates, (id) => total[id]! * coverage[matched[id]!]! * localeOf(id), o.limit);
+    if (kth <= 0 || (!survivorsByRow && rest * coverage[wordsLeft]! * phraseMax >= kth)) continue;
     const next = new Map<number, number[]>();
     for (const id of candidates) {
-      if (upper(id) < kth) continue;
+      if ((total[id]! + rest) * coverage[Math.min(G, matched[id]! + wordsLeft)]! * localeOf(id) * phraseMax < kth) continue;
       const blk = id >> POSTING_SHIFT;
-      let list = next.get(blk);
-      if (!list) next.set(blk, (list = []));
-      list.push(id);
+      let ids = next.get(blk);
+      if (!ids) next.set(blk, (ids = []));
+      ids.push(id);
     }
-    for (const list of next.values()) list.sort((a, b) => a - b);
+    for (const ids of next.values()) ids.sort((a, b) => a - b);
     survivorsByRow = next;
   }
 
-  // Final scores: coverage, language, phrase; over the survivors when pruning began.
+  // Final scores: coverage, language, phrase; over the survivors once pruning began.
   const finalists = survivorsByRow ? [...survivorsByRow.values()].flat() : touched;
+  const final = scratch.final;
   for (const id of finalists) {
     let s = total[id]! * coverage[matched[id]!]! * localeOf(id);
     if (o.phraseMatches?.has(id)) s *= p.phrase;
-    best[id] = s;
+    final[id] = s;
   }
   try {
-    return top(finalists, best, o.limit, o.accept);
+    return top(finalists, final, o.limit, o.accept);
   } finally {
-    for (const id of touched) total[id] = matched[id] = best[id] = 0;
+    for (const id of touched) {
+      total[id] = 0;
+      final[id] = 0;
+      matched[id] = 0;
+      for (let g = 0; g < G; g++) wordBest[g]![id] = 0;
+    }
   }
 }
 
@@ -276,7 +304,7 @@ function kthLargest(ids: readonly number[], value: (id: number) => number, k: nu
 }
 
 /** Every article's norms (postings.ts) in one array indexed by id * 4; zeros where none is. */
-function readNorms(db: LocalStore['db'], size: number): Uint8Array {
+export function readNorms(db: LocalStore['db'], size: number): Uint8Array {
   const out = new Uint8Array(size * 4 + 4);
   for (const row of db.prepare('SELECT blk, data FROM kb_norms WHERE blk <= ?').iterate((size - 1) >> NORM_SHIFT) as Iterable<{blk: number; data: Uint8Array}>) {
     const at = (row.blk << NORM_SHIFT) * 4;

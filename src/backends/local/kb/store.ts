@@ -19,7 +19,7 @@ import {writeTransaction} from '../sqlite.js';
 import type {LocalStore} from '../store.js';
 import {IndexWriter, readStats, type ArticleTerms} from './postings.js';
 import {parseQuery, planSearch, type SearchPlan} from './query.js';
-import {DEFAULT_RANKING, rank, type RankingParams} from './rank.js';
+import {DEFAULT_RANKING, rank, readNorms, type RankingParams, type TermStats} from './rank.js';
 import {makeSnippet} from './snippet.js';
 import {stem, tokenize} from './text.js';
 
@@ -97,6 +97,9 @@ const REINDEX_BATCH = 500;
  */
 export class LocalKb {
   private readonly ranking: RankingParams;
+  /** Writes through this connection, which PRAGMA data_version does not count. */
+  private writes = 0;
+  private normsCache: {key: string; norms: Uint8Array} | undefined;
 
   constructor(
     private readonly store: LocalStore,
@@ -182,6 +185,7 @@ export class LocalKb {
           });
         }
         postings.save(db);
+        this.writes++;
         this.setMeta('change_seq', String(seq));
         return results;
       }),
@@ -216,6 +220,7 @@ export class LocalKb {
         const postings = new IndexWriter();
         postings.remove(Number(article.id), analyse(article), article.locale);
         postings.save(db);
+        this.writes++;
         db.prepare('DELETE FROM kb_articles WHERE id = ?').run(Number(article.id));
         db.prepare('INSERT OR REPLACE INTO kb_tombstones (slug, id, deleted_at, change_seq) VALUES (?, ?, ?, ?)').run(
           article.slug,
@@ -283,11 +288,13 @@ export class LocalKb {
       const stats = readStats(this.store.db);
       if (!stats) return [];
       const all = new Set(plan.groups.flatMap((g) => g.alternatives.flatMap((a) => a.terms)));
+      const maxId = (this.store.db.prepare('SELECT max(id) AS n FROM kb_articles').get() as {n: number | null}).n ?? 0;
       const ranked = rank(this.store.db, {
         groups: plan.groups,
-        df: this.documentFrequencies([...all]),
+        terms: this.termStats([...all]),
+        norms: this.norms(maxId),
         stats,
-        maxId: (this.store.db.prepare('SELECT max(id) AS n FROM kb_articles').get() as {n: number | null}).n ?? 0,
+        maxId,
         only: locale,
         prefer,
         phraseMatches: plan.phrases.length ? this.phraseMatches(plan.phrases) : undefined,
@@ -343,6 +350,24 @@ export class LocalKb {
         },
       ];
     });
+  }
+
+  /**
+   * Every article's norms, kept while nothing is written: a server answers many queries, and
+   * reading them costs more than ranking (PRAGMA data_version tells of other connections' writes).
+   */
+  private norms(maxId: number): Uint8Array {
+    const version = (this.store.db.prepare('PRAGMA data_version').get() as {data_version: number}).data_version;
+    const key = `${version}:${this.writes}:${maxId}`;
+    if (this.normsCache?.key !== key) this.normsCache = {key, norms: readNorms(this.store.db, maxId + 1)};
+    return this.normsCache.norms;
+  }
+
+  private termStats(terms: readonly string[]): Map<string, TermStats> {
+    const rows = this.store.db
+      .prepare('SELECT term, df, fields FROM kb_terms WHERE term IN (SELECT value FROM json_each(?)) AND df > 0')
+      .all(JSON.stringify(terms)) as {term: string; df: number; fields: number}[];
+    return new Map(rows.map((r) => [r.term, {df: r.df, fields: r.fields}]));
   }
 
   /** How many articles hold each term, for the terms that any article holds. */
