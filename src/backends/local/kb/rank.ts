@@ -88,7 +88,7 @@ export interface Ranked {
  * Accumulators, kept between queries (a server answers many): allocating and zeroing arrays
  * of 100,000 entries per query costs more than scoring. Each query leaves them zeroed.
  */
-const scratch = {size: 0, total: new Float64Array(0), final: new Float64Array(0), matched: new Uint8Array(0), words: [] as Float32Array[]};
+const scratch = {size: 0, total: new Float64Array(0), final: new Float64Array(0), matched: new Uint8Array(0), alive: new Uint8Array(0), words: [] as Float64Array[]};
 
 function ensureScratch(size: number, words: number): void {
   if (scratch.size < size) {
@@ -97,9 +97,10 @@ function ensureScratch(size: number, words: number): void {
     scratch.total = new Float64Array(room);
     scratch.final = new Float64Array(room);
     scratch.matched = new Uint8Array(room);
+    scratch.alive = new Uint8Array(room);
     scratch.words = [];
   }
-  while (scratch.words.length < words) scratch.words.push(new Float32Array(scratch.size));
+  while (scratch.words.length < words) scratch.words.push(new Float64Array(scratch.size));
 }
 
 /** One alternative of one word, as MaxScore orders them: by the most it can add to a score. */
@@ -118,7 +119,7 @@ export function rank(db: LocalStore['db'], o: RankOptions): Ranked[] {
   const G = o.groups.length;
   const norms = o.norms;
   ensureScratch(size, G);
-  const {total, matched} = scratch;
+  const {total, matched, alive} = scratch;
   const wordBest = scratch.words;
   const onlyFlag = o.only === undefined ? -1 : o.only === 'de' ? 2 : 0;
   const preferFlag = o.prefer === undefined ? -1 : o.prefer === 'de' ? 2 : 0;
@@ -185,7 +186,16 @@ export function rank(db: LocalStore['db'], o: RankOptions): Ranked[] {
       if (survivorsByRow) {
         const wanted = survivorsByRow.get(row.blk);
         if (!wanted) continue;
-        // Binary search for each survivor in the row: a handful of reads instead of a thousand.
+        const count = data.length >> 2;
+        if (wanted.length * 12 > count) {
+          // Many survivors in the row: one pass, skipping the others.
+          for (let at = 0; at < data.length; at += 4) {
+            const id = first + (data[at]! | (data[at + 1]! << 8));
+            if (alive[id]) visit(id, score(id, data[at + 3]!, data[at + 2]!, w));
+          }
+          continue;
+        }
+        // A few: binary search for each, a handful of reads instead of a thousand.
         for (const id of wanted) {
           const offset = id - first;
           let lo = 0;
@@ -244,6 +254,10 @@ export function rank(db: LocalStore['db'], o: RankOptions): Ranked[] {
       if (restOfWord[g]! > 0) wordsLeft++;
     }
     const candidates = survivorsByRow ? [...survivorsByRow.values()].flat() : touched;
+    // Pruning costs a pass over the candidates: not worth it when the lists left are shorter.
+    let restPostings = 0;
+    for (let r = i + 1; r < lists.length; r++) for (const t of lists[r]!.terms) restPostings += o.terms.get(t)?.df ?? 0;
+    if (restPostings < candidates.length) continue;
     const kth = kthLargest(candidates, (id) => total[id]! * coverage[matched[id]!]! * localeOf(id), o.limit);
     if (kth <= 0 || (!survivorsByRow && rest * coverage[wordsLeft]! * phraseMax >= kth)) continue;
     const next = new Map<number, number[]>();
@@ -255,6 +269,8 @@ export function rank(db: LocalStore['db'], o: RankOptions): Ranked[] {
       ids.push(id);
     }
     for (const ids of next.values()) ids.sort((a, b) => a - b);
+    if (survivorsByRow) for (const id of candidates) alive[id] = 0;
+    for (const ids of next.values()) for (const id of ids) alive[id] = 1;
     survivorsByRow = next;
   }
 
@@ -273,6 +289,7 @@ export function rank(db: LocalStore['db'], o: RankOptions): Ranked[] {
       total[id] = 0;
       final[id] = 0;
       matched[id] = 0;
+      alive[id] = 0;
       for (let g = 0; g < G; g++) wordBest[g]![id] = 0;
     }
   }
