@@ -133,9 +133,9 @@ export class Journal {
     if (!this.readOnly) this.finishRow.run(key, line, outcome.state, outcome.ticketId ?? null, outcome.error ?? null, now);
   }
 
-  /** The idempotency key of a row's create: the same on every rerun of this journal. */
-  idempotencyKey(line: number): string {
-    return `bulk-${this.id}-${line}`;
+  /** The idempotency key of a row's create (or of another step of it): the same on every rerun of this journal. */
+  idempotencyKey(line: number, step?: string): string {
+    return `bulk-${this.id}-${line}${step ? `-${step}` : ''}`;
   }
 
   close(): void {
