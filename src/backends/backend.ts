@@ -148,11 +148,18 @@ export interface KbApi {
 export interface Identity {
   name: string;
   role: Role;
+  /** The principal's stable id, when the backend has one (a server's token principal); the name is the identity otherwise. */
+  id?: string;
 }
 
 export interface Backend {
   readonly kind: string;
   readonly capabilities: ReadonlySet<Capability>;
+  /**
+   * Where its tickets live, as a user names it: the base URL of a remote backend, the database
+   * file of the local store. Bulk journals are kept per backend, location and principal.
+   */
+  readonly location?: string;
   readonly tickets: TicketApi;
   /** With capability 'sla'. */
   readonly sla?: SlaApi;

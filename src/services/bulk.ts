@@ -1,4 +1,6 @@
 import {randomUUID} from 'node:crypto';
+import {existsSync} from 'node:fs';
+import {resolve} from 'node:path';
 
 import type {AttemptControl, Backend} from '../backends/backend.js';
 import {
@@ -9,13 +11,14 @@ import {
   resolveUpdate,
   type BulkOperation,
   type BulkPlan,
+  type BulkTarget,
   type CreatePlan,
   type UpdatePlan,
 } from '../domain/bulk.js';
 import {AuthError, CancelledError, SupportError, UnavailableError, UnsupportedError, UsageError} from '../domain/errors.js';
 import type {Ticket} from '../domain/ticket.js';
 import {FailureWriter, type RowSource, type SourceRow} from './bulk-input.js';
-import {defaultJournalPath, Journal, journalIdFor, type JournalEntry} from './bulk-journal.js';
+import {defaultJournalPath, Journal, journalIdFor, LegacyJournalError, type JournalEntry} from './bulk-journal.js';
 import {pacedCall, Pacer, type Clock} from './bulk-pacer.js';
 
 export interface BulkRowResult {
@@ -46,6 +49,10 @@ export interface BulkOptions {
   journalFile?: string;
   /** What the journal is keyed by instead of the input's bytes (a selection). */
   identity?: string;
+  /** Where the rows go; by default the backend's kind, location and whoami(). */
+  target?: BulkTarget;
+  /** Where the backend's tickets live, for a backend that does not say (the profile's URL). */
+  location?: string;
   concurrency?: number;
   ratePerMinute?: number;
   dryRun?: boolean;
@@ -72,6 +79,10 @@ export interface BulkSummary {
   skipped: number;
   /** The journal file, when one was written. */
   journal: string | null;
+  /** Where the rows went. */
+  target: BulkTarget;
+  /** The journal held rows of an earlier run against the same target, which this one carried on. */
+  resumed: boolean;
   /** Invalid rows (the first hundred), found before anything was sent. */
   invalid: {line: number; error: string}[];
   invalidCount: number;
@@ -162,7 +173,8 @@ export async function runBulk(backend: Backend, options: BulkOptions): Promise<B
   }
   if (total === 0 && options.identity) {
     // A selection that matches nothing: nothing to do, which is no error.
-    return {total: 0, succeeded: 0, failed: 0, skipped: 0, journal: null, invalid, invalidCount, rateLimited: 0, unavailable: 0, calls: pacer.calls, cancelled: false, elapsedMs: 0};
+    const target = options.target ?? (await bulkTargetOf(backend, options.location));
+    return {total: 0, succeeded: 0, failed: 0, skipped: 0, journal: null, target, resumed: false, invalid, invalidCount, rateLimited: 0, unavailable: 0, calls: pacer.calls, cancelled: false, elapsedMs: 0};
   }
   if (total === 0) {
     throw new UsageError(`${source.label} has no rows.`, {
@@ -173,12 +185,21 @@ export async function runBulk(backend: Backend, options: BulkOptions): Promise<B
 
   const identity = options.identity ?? source.identity();
   if (!identity) throw new Error('The input was not read to its end.');
-  const journalOperation = options.identity ? `${operation}-selection` : operation;
-  const journalFile = options.journalFile ?? defaultJournalPath(options.dataDir, journalIdFor(journalOperation as BulkOperation, identity));
+  const journalOperation = (options.identity ? `${operation}-selection` : operation) as BulkOperation;
+  const target = options.target ?? (await bulkTargetOf(backend, options.location));
+  const journalFile = options.journalFile ?? defaultJournalPath(options.dataDir, journalIdFor(journalOperation, identity, target));
+  if (!options.journalFile && !options.fresh && !existsSync(journalFile)) {
+    // Journals were once named by operation and input alone: such a run may have been against
+    // another backend, so it is neither reused nor ignored without the user saying which.
+    const legacy = defaultJournalPath(options.dataDir, journalIdFor(journalOperation, identity));
+    if (existsSync(legacy)) throw new LegacyJournalError(legacy, target);
+  }
   const journal = await Journal.open({
     file: journalFile,
     operation: journalOperation,
     inputIdentity: identity,
+    target,
+    adopt: Boolean(options.journalFile),
     fresh: options.fresh,
     readOnly: options.dryRun,
     now: startedAt,
@@ -350,6 +371,8 @@ export async function runBulk(backend: Backend, options: BulkOptions): Promise<B
     total,
     ...counts,
     journal: options.dryRun ? null : journalFile,
+    target,
+    resumed: journal?.resumed ?? false,
     invalid,
     invalidCount,
     rateLimited: pacer.rateLimited,
@@ -358,6 +381,25 @@ export async function runBulk(backend: Backend, options: BulkOptions): Promise<B
     cancelled,
     elapsedMs: clock.now() - startedAt,
   };
+}
+
+/** The target of a run: the backend's kind, where its tickets live, and the principal it acts as there. */
+export async function bulkTargetOf(backend: Backend, location?: string): Promise<BulkTarget> {
+  const me = await backend.whoami();
+  return {backend: backend.kind, location: normalizeLocation(backend.location ?? location ?? ''), principal: me.id ?? me.name};
+}
+
+/** One spelling per place: a URL as the WHATWG parser writes it (lower-case host, no trailing slash), a path made absolute. */
+function normalizeLocation(location: string): string {
+  if (!location) return '';
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(location)) {
+    try {
+      return new URL(location).href.replace(/\/+$/, '');
+    } catch {
+      return location;
+    }
+  }
+  return resolve(location);
 }
 
 /** Rows that break the rules, found before anything was sent. */
