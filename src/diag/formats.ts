@@ -6,7 +6,7 @@
 /** Parsed whole by a library (see structure.ts). */
 export type StructuredFormat = 'json' | 'yaml' | 'toml' | 'properties' | 'xml';
 /** Credential files known by name, handled line by line. */
-export type CredentialFormat = 'netrc' | 'pgpass' | 'htpasswd';
+export type CredentialFormat = 'netrc' | 'pgpass' | 'htpasswd' | 'npmrc';
 export type TextFormat = StructuredFormat | CredentialFormat | 'text';
 
 const BY_EXTENSION: Record<string, TextFormat> = {
@@ -23,6 +23,7 @@ const BY_EXTENSION: Record<string, TextFormat> = {
 const BY_NAME: Record<string, TextFormat> = {
   '.netrc': 'netrc', _netrc: 'netrc', netrc: 'netrc', '.authinfo': 'netrc',
   '.pgpass': 'pgpass', 'pgpass.conf': 'pgpass',
+  '.npmrc': 'npmrc', npmrc: 'npmrc',
   '.htpasswd': 'htpasswd', htpasswd: 'htpasswd', '.htdigest': 'htpasswd',
   kubeconfig: 'yaml', 'pipfile': 'toml', 'cargo.lock': 'toml', 'poetry.lock': 'toml',
 };

@@ -89,6 +89,14 @@ export const TOKEN_SHAPES: readonly TokenShape[] = [
   },
 ];
 
+const WHOLE_SHAPES = TOKEN_SHAPES.map((shape) => ({id: shape.id, re: new RegExp(`^(?:${shape.source})$`)}));
+
+/** The token shape a whole value has, if any: a value found by its key is still counted under its vendor. */
+export function shapeOf(value: string): string | undefined {
+  if (value.length < 16 || value.length > 1024) return undefined;
+  return WHOLE_SHAPES.find((shape) => shape.re.test(value))?.id;
+}
+
 /** A PEM private key (or PGP private key block) on one line, as in JSON strings with `\n` escapes. */
 export const INLINE_PRIVATE_KEY =
   /-----BEGIN ([A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?)-----[\s\S]*?-----END \1-----/g;

@@ -575,6 +575,8 @@ export class ScrubSession {
       line = this.applyProse(line);
     }
     if (this.known.size > 0) line = this.applyKnown(line);
+    // npm's own form for a token kept out of the file, which npm and secret scanners read as a reference.
+    if (this.format === 'npmrc') line = line.replace(/(_auth(?:Token)?|_password)=REDACTED/g, '$1=${REDACTED}');
     if (this.scrubber.pseudonymizer) line = pseudonymizeLine(line, this.scrubber.pseudonymizer, this.count);
     return line;
   }
@@ -770,6 +772,8 @@ export class ScrubSession {
         const colon = userinfo.indexOf(':');
         const password = colon === -1 ? '' : userinfo.slice(colon + 1);
         const user = colon === -1 ? userinfo : userinfo.slice(0, colon);
+        // A password a token rule already replaced: the user goes too, so that no `user:REDACTED@` is left.
+        if (password.includes(REDACTED) || user.includes(REDACTED)) return `${scheme}${REDACTED}@`;
         if (password ? isPlaceholder(password) : !looksRandom(user)) return match;
         this.count('url-userinfo');
         // The whole userinfo goes, not just the password: `user:REDACTED@` still reads as a

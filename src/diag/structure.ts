@@ -14,7 +14,7 @@ import {SaxesParser} from 'saxes';
 import {parseTOML} from 'toml-eslint-parser';
 import {isAlias, isMap, isScalar, isSeq, parseAllDocuments, type Scalar} from 'yaml';
 
-import {classifySecretName, PEM_BEGIN, REDACTED, type SecretName, shouldRedactValue} from './rules.js';
+import {classifySecretName, PEM_BEGIN, REDACTED, type SecretName, shapeOf, shouldRedactValue} from './rules.js';
 
 export type StructuredFormat = 'json' | 'yaml' | 'toml' | 'properties' | 'xml';
 
@@ -144,7 +144,8 @@ function judge(node: SNode | undefined, inherited: SecretName | undefined, out: 
 
 function redactLeaf(leaf: SLeaf, name: SecretName, out: Redaction[]): void {
   if (!shouldRedactValue(name, leaf.value) && !(name.strength === 'weak' && decodesToCredential(leaf.value))) return;
-  out.push({start: leaf.start, end: leaf.end, replacement: leaf.replacement ?? REDACTED, rule: name.ruleId, value: leaf.value});
+  const rule = name.ruleId === 'secret-key-name' || name.ruleId === 'high-entropy-value' ? (shapeOf(leaf.value) ?? name.ruleId) : name.ruleId;
+  out.push({start: leaf.start, end: leaf.end, replacement: leaf.replacement ?? REDACTED, rule, value: leaf.value});
 }
 
 /** A leaf under no secret name: `NAME=value` strings, base64 that hides a credential, JSON inside a string. */
