@@ -82,7 +82,7 @@ const FOREIGN_HINTS = ['passe', 'contrase', 'clave', 'senha', 'segredo', 'wachtw
   'токен', 'كلمة المرور', 'סיסמה', 'รหัสผ่าน', 'mật khẩu'].map((word) => escapeRegex(latin1(word)));
 /** Cheap test that a line may hold a named secret; most log lines fail it and skip the key layers. */
 const SECRETISH = new RegExp(
-  `pass|pwd|secret|token|key|auth|cookie|cred|sig|session|sid|salt|priv|dsn|license|seed|bearer|connection|otp|jwt|mfa|pin|hmac|sas|psk|machine|-u|-p|-w|-a|-P|-N|-D|${FOREIGN_HINTS.join('|')}`,
+  `pass|pwd|secret|token|key|auth|cookie|cred|sig|session|sid|salt|priv|dsn|license|seed|bearer|connection|otp|jwt|mfa|pin|hmac|sas|psk|machine|\\s-[upwaND]|${FOREIGN_HINTS.join('|')}`,
   'i',
 );
 const SHAPES = new RegExp(TOKEN_SHAPES.map((shape, i) => `(?<r${i}>${shape.source})`).join('|'), 'g');
@@ -268,6 +268,9 @@ interface MultilineString {
   close: string;
 }
 
+/** A run of characters that can be a whole value in any of the syntaxes. */
+const KNOWN_WORD = /[^\s"'<>,;=:&?/@()[\]{}\\`]{6,}/g;
+
 const STRUCTURED = new Set<TextFormat>(['json', 'yaml', 'toml', 'properties', 'xml']);
 
 /**
@@ -389,8 +392,6 @@ export class ScrubSession {
       out += text.slice(copied, r.start) + r.replacement;
       copied = r.end;
       this.count(r.rule);
-      this.remember(r.value, r.rule);
-      if (original !== r.value) this.remember(original, r.rule);
     }
     out += text.slice(copied);
     for (const r of found) if (r.start < 0) this.remember(r.value, r.rule);
@@ -399,22 +400,24 @@ export class ScrubSession {
 
   private remember(value: string, rule: string): void {
     const v = value.trim();
-    if (v.length < 6 || v.includes('\n') || isPlaceholder(v) || this.known.size >= 256) return;
-    this.known.set(v, rule);
-    const escaped = JSON.stringify(v).slice(1, -1);
-    if (escaped !== v) this.known.set(escaped, rule);
+    if (v.length < 6 || isPlaceholder(v) || this.known.size >= 4096) return;
+    KNOWN_WORD.lastIndex = 0;
+    const word = KNOWN_WORD.exec(v);
+    if (word && word[0] === v) this.known.set(v, rule);
   }
 
+  /**
+   * Other copies of values structure found (the same password in a URL further down, a secret
+   * inside JSON kept as a string): looked up word by word, so the cost does not grow with their number.
+   */
   private applyKnown(text: string): string {
     if (this.known.size === 0) return text;
-    let out = text;
-    for (const [value, rule] of this.known) {
-      if (!out.includes(value)) continue;
-      const parts = out.split(value);
-      for (let i = 1; i < parts.length; i++) this.count(rule);
-      out = parts.join(REDACTED);
-    }
-    return out;
+    return text.replace(KNOWN_WORD, (word) => {
+      const rule = this.known.get(word);
+      if (rule === undefined) return word;
+      this.count(rule);
+      return REDACTED;
+    });
   }
 
   /** The line loop: complete lines are scrubbed; a line longer than the limit is cut where no secret is split. */
@@ -574,7 +577,6 @@ export class ScrubSession {
       line = this.applyKeyValues(line);
       line = this.applyProse(line);
     }
-    if (this.known.size > 0) line = this.applyKnown(line);
     // npm's own form for a token kept out of the file, which npm and secret scanners read as a reference.
     if (this.format === 'npmrc') line = line.replace(/(_auth(?:Token)?|_password)=REDACTED/g, '$1=${REDACTED}');
     if (this.scrubber.pseudonymizer) line = pseudonymizeLine(line, this.scrubber.pseudonymizer, this.count);
