@@ -11,6 +11,7 @@ import SlaStatus from '../../src/commands/sla/status.js';
 import TicketBulkCreate from '../../src/commands/ticket/bulk/create.js';
 import TicketComment from '../../src/commands/ticket/comment.js';
 import TicketCreate from '../../src/commands/ticket/create.js';
+import TicketExport from '../../src/commands/ticket/export.js';
 import TicketList from '../../src/commands/ticket/list.js';
 import TicketView from '../../src/commands/ticket/view.js';
 import type {Article} from '../../src/domain/article.js';
@@ -140,6 +141,15 @@ describe('outside text never drives the terminal', () => {
     expect(raw.stdout).toContain(ARTICLE_TEXT);
     const terminal = await run(KbView, ['proxy-setup', '--raw'], {tty: true});
     expectNeutralised(terminal.stdout);
+  });
+
+  it('ticket export: exact into a pipe (JSON Lines parse to the original), escaped on a terminal', async () => {
+    const jsonl = await run(TicketExport, ['--format', 'jsonl']);
+    expect(jsonl.stdout).not.toMatch(/[\u0080-\u009f\u202a-\u202e]/);
+    expect(parseJson<{title: string}>(jsonl.stdout.split('\n')[0]!).title).toBe(HOSTILE);
+    const terminal = await run(TicketExport, ['--format', 'csv'], {tty: true});
+    expectNeutralised(terminal.stdout);
+    expect(terminal.stdout).toContain('\\x1b]0;pwned');
   });
 
   it('bulk create: a row whose error echoes the input stays one escaped row', async () => {

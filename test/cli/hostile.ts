@@ -17,14 +17,14 @@ export const HOSTILE_SHOWN = {text: neutralise(HOSTILE, 'text'), field: neutrali
 const RAW = ['\u001b]', '\u001b[2J', '\u001b[5;8m', '\u001b[0m', '\u009b', '\u202e', '\u0000', '\u0007', '\u001bP', '\u001b_', '\u007f'];
 
 /**
- * Output without colour holds no control character but tabs and newlines, and none of the
+ * Output without colour holds no control character but tabs and newlines (CR only before LF), and none of the
  * hostile sequences; with colour, the only escape sequences are SGR colours (ours) and none is
  * one of the data's.
  */
 export function expectNeutralised(output: string): void {
   for (const raw of RAW) expect(output.includes(raw), `raw ${JSON.stringify(raw)} in ${JSON.stringify(output.slice(0, 400))}`).toBe(false);
   // eslint-disable-next-line no-control-regex -- our own colours, the only escapes allowed
-  const withoutOurColours = output.replace(/\u001b\[(?:\d+;)*\d*m/g, '');
+  const withoutOurColours = output.replace(/\u001b\[(?:\d+;)*\d*m/g, '').replaceAll('\r\n', '\n');
   // eslint-disable-next-line no-control-regex -- what must not be there
   expect(withoutOurColours).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069\u200b\ufeff]/);
 }
