@@ -2,9 +2,9 @@ import {formatBytes} from '../../domain/ticket.js';
 import {RULE_DESCRIPTIONS} from '../../diag/rules.js';
 import type {ManifestCollector, ManifestSkip} from '../../diag/bundle.js';
 import type {RedactionCounts} from '../../diag/scrubber.js';
-import type {BundleInspectionResult, BundleSummary} from '../../services/diag.js';
+import type {BundleInspectionResult, BundleSummary, UploadCheck} from '../../services/diag.js';
 import {paint, renderTable, type OutputMode} from '../output.js';
-import {joinShown, plainRow, shown, type Shown} from '../shown.js';
+import {joinShown, plainRow, shown, type Painter, type Shown} from '../shown.js';
 
 const redactionCell = (counts: RedactionCounts) =>
   Object.entries(counts)
@@ -94,6 +94,7 @@ export async function renderInspection(result: BundleInspectionResult, mode: Out
       ...Object.entries(result.redactions).map(([rule, n]) => plainRow(['redaction', rule, n])),
       ...result.skipped.map((s) => plainRow(['skipped', s.source, s.reason, s.detail ?? ''])),
       ...result.problems.map((p) => plainRow(['problem', p.kind, p.path ?? '', p.detail])),
+      ...(result.upload ? [uploadRow(result.upload)] : []),
     ]);
   }
   const c = await paint(mode);
@@ -108,13 +109,15 @@ export async function renderInspection(result: BundleInspectionResult, mode: Out
     ],
     mode,
   );
-  const verdict = result.ok
+  const own = result.problems.filter((p) => p.kind !== 'upload-mismatch');
+  const verdict = own.length === 0
     ? c.green(`✓ All ${result.files.length} files match the manifest.`)
-    : c.red(`✗ ${result.problems.length} problem${result.problems.length === 1 ? '' : 's'}: the bundle does not match its manifest.`);
+    : c.red(`✗ ${own.length} problem${own.length === 1 ? '' : 's'}: the bundle does not match its manifest.`);
   const out: Shown[] = [
     shown`${c.bold(`Bundle ${result.path}`)}${c.gray(` ${formatBytes(result.size)}, sha256 ${result.sha256}`)}`,
     c.gray(`Created ${result.createdAt ?? 'at an unknown time'} by ${result.toolkit ? `${result.toolkit.name} ${result.toolkit.version}` : 'an unknown tool'}`),
     verdict,
+    ...(result.upload ? [uploadVerdict(result.upload, c)] : []),
     shown``,
     files,
     shown``,
@@ -127,4 +130,16 @@ export async function renderInspection(result: BundleInspectionResult, mode: Out
     out.push(shown``, c.bold(c.red('Problems')), ...result.problems.map((p) => shown`  ${c.red(p.kind)} ${p.path ?? ''} ${c.gray(p.detail)}`));
   }
   return joinShown(out);
+}
+
+/** Piped: `upload  TICKET  match|mismatch  ATTACHMENT-ID  NAME  UPLOADED-AT`. */
+function uploadRow(upload: UploadCheck): Shown {
+  const a = upload.match;
+  return plainRow(['upload', upload.ticketId, a ? 'match' : 'mismatch', a?.id ?? '', a?.name ?? '', a?.createdAt ?? '']);
+}
+
+function uploadVerdict(upload: UploadCheck, c: Painter): Shown {
+  const a = upload.match;
+  if (a) return c.green(`✓ Unaltered since the upload: it is attachment ${a.name} (id ${a.id}) of ticket #${upload.ticketId}, attached ${a.createdAt}.`);
+  return c.red(`✗ Not what was uploaded: no attachment of ticket #${upload.ticketId} has this file's sha256.`);
 }
