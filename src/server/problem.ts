@@ -55,6 +55,15 @@ export class Problem extends Error {
   }
 }
 
+/** The client went away in the middle of its request: nothing to answer, nothing stored, nothing wrong here. */
+export class ClientGone extends Error {}
+
+/** Errors of a request stream whose client hung up (Node's `aborted`, a reset connection). */
+export function isHangUp(error: unknown): boolean {
+  const e = error as {code?: string; message?: string} | undefined;
+  return e?.code === 'ECONNRESET' || e?.code === 'ECONNABORTED' || e?.code === 'ERR_STREAM_PREMATURE_CLOSE' || e?.message === 'aborted';
+}
+
 interface FrameworkError extends Error {
   code?: string;
   statusCode?: number;

@@ -41,7 +41,7 @@ export function describeBackendConformance(name: string, setup: () => Promise<Co
     });
 
     it('says who it acts as and what it can do', async () => {
-      expect(await backend.whoami()).toEqual({name: 'alice', role: 'agent'});
+      expect(await backend.whoami()).toMatchObject({name: 'alice', role: 'agent'});
       for (const c of ['tickets', 'comments', 'attachments', 'events', 'idempotent-create'] as const) expect(backend.capabilities.has(c)).toBe(true);
     });
 
