@@ -100,6 +100,8 @@ export function toProblem(error: unknown): Problem {
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
       return new Problem('malformed-json', 'The request body is not valid JSON.');
+    case 'FST_ERR_BAD_URL':
+      return new Problem('validation', 'The request path is not a valid URL: a %-escape in it does not decode to UTF-8.');
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
       return new Problem('validation', 'Content-Length does not match the body.');
     default:

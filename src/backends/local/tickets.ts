@@ -114,6 +114,7 @@ export const notFound = (id: string) =>
 const INCOMING = '.incoming-';
 
 const processAlive = (pid: number) => {
+  if (!Number.isSafeInteger(pid) || pid <= 0 || pid >= 2 ** 31) return false;
   try {
     process.kill(pid, 0);
     return true;
