@@ -246,12 +246,14 @@ export class ServerState {
    */
   rescopeStoredResponses(principalOfName: (name: string) => string | undefined): void {
     const rows = this.db.prepare('SELECT scope, key FROM idempotent_responses').all() as {scope: string; key: string}[];
+    // Scoped by a principal already (moved by an earlier run that stopped before it was recorded).
+    const principals = new Set((this.db.prepare('SELECT id FROM principals').all() as {id: string}[]).map((p) => p.id));
     const move = this.db.prepare('UPDATE idempotent_responses SET scope = ? WHERE scope = ? AND key = ?');
     const drop = this.db.prepare('DELETE FROM idempotent_responses WHERE scope = ? AND key = ?');
     writeTransaction(this.db, () => {
       for (const {scope, key} of rows) {
         const cut = scope.indexOf('\n');
-        if (cut < 0) continue;
+        if (cut < 0 || principals.has(scope.slice(0, cut))) continue;
         const id = principalOfName(scope.slice(0, cut));
         if (id) move.run(`${id}${scope.slice(cut)}`, scope, key);
         else drop.run(scope, key);

@@ -109,6 +109,27 @@ function buildLegacyStore(dir: string) {
   addToken.run('b1b1b1b1b1b1', hashToken(tokens.bobOld), 'bob', 'customer', 3000, 5000);
   addToken.run('b2b2b2b2b2b2', hashToken(tokens.bobNew), 'bob', 'customer', 6000, null);
   addToken.run('c0c0c0c0c0c0', hashToken(tokens.root), 'root', 'admin', 500, null);
+  // Stored answers of idempotent requests, scoped by name as the old server did (tickets 2 and 1 below).
+  const hash = (text: string) => createHash('sha256').update(text).digest('hex');
+  const answer = server.prepare('INSERT INTO idempotent_responses (scope, key, request_hash, status, body, created_at) VALUES (?, ?, ?, ?, ?, ?)');
+  const storedTicket = {
+    id: '2',
+    title: 'Internal: database failover (agent alice)',
+    body: 'body',
+    status: 'open',
+    priority: 'normal',
+    type: 'question',
+    tags: [],
+    requester: 'alice',
+    assignee: null,
+    createdAt: '2026-01-01T00:00:00.000Z',
+    updatedAt: '2026-01-01T00:00:00.000Z',
+    fields: {},
+    attachments: [],
+  };
+  answer.run('root\nupdateTicket 2', 'root-update-key-1', hash('{"status":"open"}'), 200, JSON.stringify(storedTicket), Date.now());
+  const storedComment = {id: '1', ticketId: '1', author: 'alice', authorRole: 'agent', body: 'Thanks', public: true, createdAt: '2026-01-01T00:00:00.000Z'};
+  answer.run('alice\naddComment 1', 'alice-comment-key-1', hash('{"body":"Thanks","public":true}'), 201, JSON.stringify(storedComment), Date.now());
   server.close();
 
   const store = new DatabaseSync(join(dir, 'support.db'));
@@ -225,6 +246,24 @@ describe('a store from before principals, where a customer and an agent were bot
     const theAgent = await api(server.url, 'POST', '/v1/tickets', {token: tokens.aliceAgent, json, headers});
     expect(theAgent.json.id).not.toBe(tickets.aliceCustomer);
     expect(theAgent.json.requesterId).toBe((await api(server.url, 'GET', '/v1/me', {token: tokens.aliceAgent})).json.id);
+  });
+
+  it('carries stored idempotent answers over to their principal, and drops those of a name that was two people', async () => {
+    const {tokens, tickets} = legacy;
+    const update = await api(server.url, 'PATCH', `/v1/tickets/${tickets.aliceAgent}`, {
+      token: tokens.root,
+      json: {status: 'open'},
+      headers: {'idempotency-key': 'root-update-key-1'},
+    });
+    expect(update.headers.get('idempotent-replayed')).toBe('true');
+    expect(update.json.updatedAt).toBe('2026-01-01T00:00:00.000Z');
+    const comment = await api(server.url, 'POST', `/v1/tickets/${tickets.aliceCustomer}/comments`, {
+      token: tokens.aliceCustomer,
+      json: {body: 'Thanks'},
+      headers: {'idempotency-key': 'alice-comment-key-1'},
+    });
+    expect(comment.headers.get('idempotent-replayed')).toBe('false');
+    expect(comment.json).toMatchObject({author: 'alice', authorRole: 'customer', body: 'Thanks'});
   });
 
   it('gives no new token a name in use, and a new "carol" does not inherit the unowned tickets', async () => {
