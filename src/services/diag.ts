@@ -16,7 +16,7 @@ import {runtimeCollector} from '../diag/collectors/runtime.js';
 import {systemCollector} from '../diag/collectors/system.js';
 import {createBundleWriter, inspectBundle, type BundleProblem, type ManifestCollector, type ManifestSkip} from '../diag/bundle.js';
 import {Pseudonymizer} from '../diag/pseudonyms.js';
-import {createScrubber, type RedactionCounts} from '../diag/scrubber.js';
+import {loadScrubber, type RedactionCounts} from '../diag/scrubber.js';
 import {RateLimitError, SupportError, UnavailableError, UnsupportedError, UsageError} from '../domain/errors.js';
 import type {Attachment} from '../domain/ticket.js';
 
@@ -115,7 +115,7 @@ export async function planBundle(options: CollectBundleOptions): Promise<StagedB
   const output = resolve(options.cwd, options.output ?? defaultBundleName(pseudonymizer ? pseudonymizer.pseudonym('hostname', host) : host, now));
   await checkOutputFolder(output);
 
-  const scrubber = createScrubber({patterns: profile?.scrub, pseudonymizer});
+  const scrubber = await loadScrubber({patterns: profile?.scrub, pseudonymizer});
   const stage = await mkdtemp(join(options.stagingDir ?? tmpdir(), 'support-bundle-'));
   try {
     const stagedPath = join(stage, basename(output));
