@@ -142,6 +142,8 @@ export interface KbApi {
 export interface Identity {
   name: string;
   role: Role;
+  /** A stable id of the user, where the backend has one (a server's principal); names are for reading. */
+  id?: string;
 }
 
 export interface Backend {
