@@ -148,7 +148,7 @@ export interface KbApi {
 export interface Identity {
   name: string;
   role: Role;
-  /** The principal's stable id, when the backend has one (a server's token principal); the name is the identity otherwise. */
+  /** A stable id of the user, where the backend has one (a server's principal); names are for reading. */
   id?: string;
 }
 

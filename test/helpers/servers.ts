@@ -1,9 +1,11 @@
+import {spawn, type ChildProcess} from 'node:child_process';
 import {request as httpRequest, createServer, type IncomingMessage, type Server, type ServerResponse} from 'node:http';
 import type {AddressInfo} from 'node:net';
 import {join} from 'node:path';
 
 import {startServer, type ListenOptions, type RunningServer} from '../../src/server/app.js';
 import type {TokenRole} from '../../src/server/state.js';
+import {BIN} from './cli.js';
 import {specViolations} from './spec.js';
 
 export interface TestServer extends RunningServer {
@@ -14,6 +16,31 @@ export interface TestServer extends RunningServer {
 export async function startTestServer(root: string, options: Partial<ListenOptions> = {}): Promise<TestServer> {
   const server = await startServer({dataDir: join(root, 'server'), host: '127.0.0.1', port: 0, rateLimit: 0, ...options});
   return {...server, token: (role, name) => server.state.createToken(name, role).token};
+}
+
+export interface SpawnedServer {
+  url: string;
+  child: ChildProcess;
+  stderr: () => string;
+  exited: Promise<number>;
+}
+
+/** `support serve` as a user starts it: the built binary in a child process on a free loopback port. */
+export async function spawnServer(env: NodeJS.ProcessEnv, args: string[]): Promise<SpawnedServer> {
+  const child = spawn(process.execPath, [BIN, 'serve', '--port', '0', ...args], {env, stdio: ['ignore', 'pipe', 'pipe']});
+  let stderr = '';
+  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  const exited = new Promise<number>((resolve) => child.on('close', (code) => resolve(code ?? -1)));
+  const url = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      const line = out.split('\n').find((l) => l.startsWith('http://'));
+      if (line) resolve(line.trim());
+    });
+    child.on('close', () => reject(new Error(`support serve exited: ${stderr}`)));
+  });
+  return {url, child, stderr: () => stderr, exited};
 }
 
 async function listen(server: Server): Promise<string> {
