@@ -110,7 +110,7 @@ export class LocalKb {
     this.store.guard(() => this.ensureIndex());
   }
 
-  /** Builds the ranking index of a store written before it existed (schema 4), once. */
+  /** Builds the ranking index of a store written before it existed (schema 5), once. */
   private ensureIndex(): void {
     const {db} = this.store;
     if (readStats(db)) return;
@@ -121,7 +121,8 @@ export class LocalKb {
       let last = 0;
       for (;;) {
         const rows = db.prepare('SELECT * FROM kb_articles WHERE id > ? ORDER BY id LIMIT ?').all(last, REINDEX_BATCH) as unknown as ArticleRow[];
-        for (const row of rows) writer.add(row.id, analyse(toArticle(row)), row.locale as KbLocale, false);
+        // In id order onto empty rows: every batch appends, as an import does.
+        for (const row of rows) writer.add(row.id, analyse(toArticle(row)), row.locale as KbLocale, true);
         if (rows.length < REINDEX_BATCH) break;
         last = rows.at(-1)!.id;
         writer.save(db);
