@@ -185,6 +185,22 @@ describe('the ranking index', () => {
     expect(again.search({text: 'invoices', limit: 5})).toEqual([]);
     expect(again.search({text: 'Straße', limit: 5}).map((h) => h.slug)).toEqual(['anschrift']);
   });
+  test('built for an older store, ranks exactly as one written with it', () => {
+    const words = ['proxy', 'invoice', 'token', 'export', 'login', 'network', 'billing', 'report', 'server', 'upload'];
+    t.kb.upsertMany(
+      Array.from({length: 1200}, (_, i) => ({
+        slug: `many-${i}`,
+        locale: i % 3 ? ('en' as const) : ('de' as const),
+        title: `${words[i % 10]} ${words[(i * 7) % 10]}`,
+        body: Array.from({length: 30}, (_, j) => words[(i * j + j) % 10]).join(' '),
+      })),
+    );
+    const queries = ['proxy invoice', 'token export login', 'network', '"billing report" server', 'uplod'];
+    const before = queries.map((text) => t.kb.search({text, limit: 20, prefer: 'de'}).map((h) => [h.slug, h.score]));
+    t.store.db.exec("DELETE FROM kb_postings; DELETE FROM kb_norms; DELETE FROM kb_meta WHERE key = 'rank_index'");
+    const again = new LocalKb(t.store);
+    expect(queries.map((text) => again.search({text, limit: 20, prefer: 'de'}).map((h) => [h.slug, h.score]))).toEqual(before);
+  });
 });
 
 describe('hits', () => {
