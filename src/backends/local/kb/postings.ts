@@ -43,6 +43,14 @@ export function readStats(db: Db): IndexStats | undefined {
 
 export const POSTING_BYTES = 4;
 
+/**
+ * A term's postings are kept in two lists: articles that hold it in the title or tags, under
+ * the term with this mark appended, and articles that hold it in the body only, under the
+ * term itself. The second list, by far the longer for a common word, can add at most a body's
+ * share to a score, so pruning (rank.ts) can often skip most of it.
+ */
+export const TITLE_KEY = '^';
+
 /** Where an article's norms start in its kb_norms row: [title length, body length (2 bytes), tags length << 2 | German << 1 | present]. */
 const normOffset = (id: number) => (id & ((1 << NORM_SHIFT) - 1)) * NORM_BYTES;
 
@@ -83,11 +91,17 @@ function encodeRow(blk: number, entries: Map<number, number>): Uint8Array {
 export type ArticleTerms = readonly [readonly string[], readonly string[], readonly string[]];
 
 /** One term's changes in a write: ids and packed counts in call order (-1: removed). */
-interface TermChanges {
+interface Part {
   ids: number[];
   packed: number[];
   /** Only additions of new articles: the rows can be appended to without reading them. */
   appendOnly: boolean;
+}
+
+interface TermChanges {
+  /** Articles holding the term in the body only, and those holding it in the title or tags. */
+  body: Part;
+  title: Part;
   /** Change of the number of articles holding the term. */
   df: number;
   /** The fields it was added in: 1 title, 2 body, 4 tags. */
@@ -136,11 +150,12 @@ export class IndexWriter {
     const sign = kind < 0 ? -1 : 1;
     for (const [term, packed] of counts) {
       let c = this.postings.get(term);
-      if (!c) this.postings.set(term, (c = {ids: [], packed: [], appendOnly: true, df: 0, fields: 0}));
+      if (!c) this.postings.set(term, (c = {body: {ids: [], packed: [], appendOnly: true}, title: {ids: [], packed: [], appendOnly: true}, df: 0, fields: 0}));
       if (kind >= 0) c.fields |= (packed & 15 ? 1 : 0) | (packed >> 8 ? 2 : 0) | ((packed >> 4) & 15 ? 4 : 0);
-      c.ids.push(id);
-      c.packed.push(kind < 0 ? -1 : packed);
-      if (kind !== 1) c.appendOnly = false;
+      const part = packed & 0xff ? c.title : c.body;
+      part.ids.push(id);
+      part.packed.push(kind < 0 ? -1 : packed);
+      if (kind !== 1) part.appendOnly = false;
       c.df += sign;
     }
     this.norms.set(id, kind < 0 ? null : {titleLength: title.length, bodyLength: body.length, tagsLength: tags.length, locale});
@@ -158,37 +173,10 @@ export class IndexWriter {
       'INSERT INTO kb_postings (term, blk, data) VALUES (?, ?, ?) ON CONFLICT (term, blk) DO UPDATE SET data = unhex(hex(kb_postings.data) || hex(excluded.data))',
     );
     const drop = db.prepare('DELETE FROM kb_postings WHERE term = ? AND blk = ?');
-    for (const [term, c] of this.postings) {
-      if (c.appendOnly) {
-        // Ids arrive in increasing order: cut the list where the row changes.
-        for (let i = 0; i < c.ids.length; ) {
-          const blk = c.ids[i]! >> POSTING_SHIFT;
-          let j = i;
-          while (j < c.ids.length && c.ids[j]! >> POSTING_SHIFT === blk) j++;
-          const out = new Uint8Array((j - i) * POSTING_BYTES);
-          for (let k = i; k < j; k++) encodePosting(out, (k - i) * POSTING_BYTES, c.ids[k]! - (blk << POSTING_SHIFT), c.packed[k]!);
-          append.run(term, blk, out);
-          i = j;
-        }
-        continue;
-      }
-      const byBlock = new Map<number, number[]>();
-      c.ids.forEach((id, k) => {
-        const blk = id >> POSTING_SHIFT;
-        let list = byBlock.get(blk);
-        if (!list) byBlock.set(blk, (list = []));
-        list.push(k);
-      });
-      for (const [blk, changes] of byBlock) {
-        const existing = (read.get(term, blk) as {data: Uint8Array} | undefined)?.data;
-        const entries = existing ? decodeRow(blk, existing) : new Map<number, number>();
-        for (const k of changes) {
-          if (c.packed[k]! < 0) entries.delete(c.ids[k]!);
-          else entries.set(c.ids[k]!, c.packed[k]!);
-        }
-        if (entries.size === 0) drop.run(term, blk);
-        else write.run(term, blk, encodeRow(blk, entries));
-      }
+    const statements = {read, write, append, drop};
+    for (const [term, t] of this.postings) {
+      if (t.body.ids.length > 0) this.savePart(term, t.body, statements);
+      if (t.title.ids.length > 0) this.savePart(term + TITLE_KEY, t.title, statements);
     }
     // Fields are only ever added: a bound that is too high is still a bound.
     const upsertTerm = this.countTerms
@@ -237,5 +225,39 @@ export class IndexWriter {
     this.postings.clear();
     this.norms.clear();
     this.stats.docs = this.stats.title = this.stats.body = this.stats.tags = 0;
+  }
+
+  /** Writes one list's changes: appended in SQL after an import, else read, changed and written back. */
+  private savePart(key: string, c: Part, {read, write, append, drop}: Record<'read' | 'write' | 'append' | 'drop', ReturnType<Db['prepare']>>): void {
+    if (c.appendOnly) {
+      // Ids arrive in increasing order: cut the list where the row changes.
+      for (let i = 0; i < c.ids.length; ) {
+        const blk = c.ids[i]! >> POSTING_SHIFT;
+        let j = i;
+        while (j < c.ids.length && c.ids[j]! >> POSTING_SHIFT === blk) j++;
+        const out = new Uint8Array((j - i) * POSTING_BYTES);
+        for (let k = i; k < j; k++) encodePosting(out, (k - i) * POSTING_BYTES, c.ids[k]! - (blk << POSTING_SHIFT), c.packed[k]!);
+        append.run(key, blk, out);
+        i = j;
+      }
+      return;
+    }
+    const byBlock = new Map<number, number[]>();
+    c.ids.forEach((id, k) => {
+      const blk = id >> POSTING_SHIFT;
+      let list = byBlock.get(blk);
+      if (!list) byBlock.set(blk, (list = []));
+      list.push(k);
+    });
+    for (const [blk, changes] of byBlock) {
+      const existing = (read.get(key, blk) as {data: Uint8Array} | undefined)?.data;
+      const entries = existing ? decodeRow(blk, existing) : new Map<number, number>();
+      for (const k of changes) {
+        if (c.packed[k]! < 0) entries.delete(c.ids[k]!);
+        else entries.set(c.ids[k]!, c.packed[k]!);
+      }
+      if (entries.size === 0) drop.run(key, blk);
+      else write.run(key, blk, encodeRow(blk, entries));
+    }
   }
 }

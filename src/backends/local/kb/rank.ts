@@ -1,6 +1,6 @@
 import type {KbLocale} from '../../../domain/article.js';
 import type {LocalStore} from '../store.js';
-import {NORM_SHIFT, POSTING_SHIFT, type IndexStats} from './postings.js';
+import {NORM_SHIFT, POSTING_SHIFT, TITLE_KEY, type IndexStats} from './postings.js';
 import type {WordGroup} from './query.js';
 
 /**
@@ -103,10 +103,12 @@ function ensureScratch(size: number, words: number): void {
   while (scratch.words.length < words) scratch.words.push(new Float64Array(scratch.size));
 }
 
-/** One alternative of one word, as MaxScore orders them: by the most it can add to a score. */
+/** One alternative of one word (one of its term's two lists), as MaxScore orders them: by the most it can add to a score. */
 interface List {
   word: number;
   terms: string[];
+  /** The posting list of a single term: the term, or the term with TITLE_KEY (postings.ts). */
+  key: string;
   weight: number;
   bound: number;
 }
@@ -133,18 +135,29 @@ export function rank(db: LocalStore['db'], o: RankOptions): Ranked[] {
   const gw = p.tagsWeight;
   const delta = p.delta;
   const weightOf = (term: string, weight: number) => weight * idf(o.terms.get(term)?.df ?? 0, n);
-  // A term's score is at most its idf times the ceiling of each field it occurs in.
-  const ceiling = (term: string) => {
-    const f = o.terms.get(term)?.fields || 7;
-    return ((f & 1 ? tw : 0) + (f & 2 ? 1 : 0) + (f & 4 ? gw : 0)) * (k1 + 1 + delta);
-  };
+  // A term's score is at most its idf times the ceiling of each field it occurs in; in the list
+  // of articles holding it in the body only, the body's ceiling.
+  const fieldsOf = (term: string) => o.terms.get(term)?.fields || 7;
+  const ceiling = (f: number) => ((f & 1 ? tw : 0) + (f & 2 ? 1 : 0) + (f & 4 ? gw : 0)) * (k1 + 1 + delta);
   const lists: List[] = o.groups
-    .flatMap((g, word) => g.alternatives.map((a) => ({word, terms: a.terms, weight: a.weight, bound: a.terms.reduce((sum, t) => sum + weightOf(t, a.weight) * ceiling(t), 0) / a.terms.length})))
+    .flatMap((g, word) =>
+      g.alternatives.flatMap((a): List[] => {
+        if (a.terms.length > 1) {
+          const bound = a.terms.reduce((sum, t) => sum + weightOf(t, a.weight) * ceiling(fieldsOf(t)), 0) / a.terms.length;
+          return [{word, terms: a.terms, key: '', weight: a.weight, bound}];
+        }
+        const term = a.terms[0]!;
+        const f = fieldsOf(term);
+        const out: List[] = [];
+        if (f & 5) out.push({word, terms: a.terms, key: term + TITLE_KEY, weight: a.weight, bound: weightOf(term, a.weight) * ceiling(f)});
+        if (f & 2) out.push({word, terms: a.terms, key: term, weight: a.weight, bound: weightOf(term, a.weight) * ceiling(2)});
+        return out;
+      }),
+    )
     .sort((x, y) => y.bound - x.bound);
   const coverage = new Float64Array(G + 1);
   for (let m = 1; m <= G; m++) coverage[m] = (m / G) ** p.coverage;
   const phraseMax = o.phraseMatches ? Math.max(p.phrase, 1) : 1;
-  const localeOf = (id: number) => (preferFlag >= 0 && (norms[(id << 2) + 3]! & 2) !== preferFlag ? p.otherLocale : 1);
 
   const touched: number[] = [];
   /** Once set, only these articles (by row) can still make the top: the rest is not read. */
@@ -177,10 +190,16 @@ export function rank(db: LocalStore['db'], o: RankOptions): Ranked[] {
     }
   };
 
-  /** Hands each (usable and, while pruning, surviving) article holding `term` to `visit` with its score. */
-  const scan = (term: string, weight: number, visit: (id: number, s: number) => void) => {
+  const consts: Consts = {norms, total, matched, touched, alive, onlyFlag, k1, base, bTitle, bBody, bTags, tw, gw, delta};
+
+  /**
+   * Hands each (usable and, while pruning, surviving) article holding `term` to `visit` with
+   * its score; without `visit`, credits it to `word` in a loop of its own (rowPass), which a
+   * fresh process compiles quickly: a command runs one query, cold.
+   */
+  const scan = (key: string, term: string, weight: number, visit?: (id: number, s: number) => void, word = 0) => {
     const w = weightOf(term, weight);
-    for (const row of selectRows.iterate(term) as Iterable<{blk: number; data: Uint8Array}>) {
+    for (const row of selectRows.iterate(key) as Iterable<{blk: number; data: Uint8Array}>) {
       const data = row.data;
       const first = row.blk << POSTING_SHIFT;
       if (survivorsByRow) {
@@ -189,6 +208,10 @@ export function rank(db: LocalStore['db'], o: RankOptions): Ranked[] {
         const count = data.length >> 2;
         if (wanted.length * 12 > count) {
           // Many survivors in the row: one pass, skipping the others.
+          if (!visit) {
+            rowPass(data, first, w, wordBest[word]!, consts, true);
+            continue;
+          }
           for (let at = 0; at < data.length; at += 4) {
             const id = first + (data[at]! | (data[at + 1]! << 8));
             if (alive[id]) visit(id, score(id, data[at + 3]!, data[at + 2]!, w));
@@ -207,11 +230,17 @@ export function rank(db: LocalStore['db'], o: RankOptions): Ranked[] {
             if (v < offset) lo = mid + 1;
             else if (v > offset) hi = mid - 1;
             else {
-              visit(id, score(id, data[at + 3]!, data[at + 2]!, w));
+              const s = score(id, data[at + 3]!, data[at + 2]!, w);
+              if (visit) visit(id, s);
+              else credit(word, id, s);
               break;
             }
           }
         }
+        continue;
+      }
+      if (!visit) {
+        rowPass(data, first, w, wordBest[word]!, consts, false);
         continue;
       }
       for (let at = 0; at < data.length; at += 4) {
@@ -223,17 +252,19 @@ export function rank(db: LocalStore['db'], o: RankOptions): Ranked[] {
 
   for (let i = 0; i < lists.length; i++) {
     const list = lists[i]!;
-    if (list.terms.length === 1) scan(list.terms[0]!, list.weight, (id, s) => credit(list.word, id, s));
+    if (list.terms.length === 1) scan(list.key, list.terms[0]!, list.weight, undefined, list.word);
     else {
       // A compound's parts: an article must hold all of them.
       let partial: Map<number, number> | undefined;
       for (const term of list.terms) {
         const next = new Map<number, number>();
         const previous = partial;
-        scan(term, list.weight, (id, s) => {
+        const add = (id: number, s: number) => {
           if (!previous) next.set(id, s);
           else if (previous.has(id)) next.set(id, previous.get(id)! + s);
-        });
+        };
+        scan(term, term, list.weight, add);
+        scan(term + TITLE_KEY, term, list.weight, add);
         partial = next;
       }
       for (const [id, sum] of partial ?? []) credit(list.word, id, sum / list.terms.length);
@@ -258,11 +289,14 @@ export function rank(db: LocalStore['db'], o: RankOptions): Ranked[] {
     let restPostings = 0;
     for (let r = i + 1; r < lists.length; r++) for (const t of lists[r]!.terms) restPostings += o.terms.get(t)?.df ?? 0;
     if (restPostings < candidates.length) continue;
-    const kth = kthLargest(candidates, (id) => total[id]! * coverage[matched[id]!]! * localeOf(id), o.limit);
+    const kth = kthLowerBound(candidates, consts, coverage, preferFlag, p.otherLocale, o.limit);
     if (kth <= 0 || (!survivorsByRow && rest * coverage[wordsLeft]! * phraseMax >= kth)) continue;
     const next = new Map<number, number[]>();
-    for (const id of candidates) {
-      if ((total[id]! + rest) * coverage[Math.min(G, matched[id]! + wordsLeft)]! * localeOf(id) * phraseMax < kth) continue;
+    for (let x = 0; x < candidates.length; x++) {
+      const id = candidates[x]!;
+      let upper = (total[id]! + rest) * coverage[Math.min(G, matched[id]! + wordsLeft)]! * phraseMax;
+      if (preferFlag >= 0 && (norms[(id << 2) + 3]! & 2) !== preferFlag) upper *= p.otherLocale;
+      if (upper < kth) continue;
       const blk = id >> POSTING_SHIFT;
       let ids = next.get(blk);
       if (!ids) next.set(blk, (ids = []));
@@ -277,9 +311,12 @@ export function rank(db: LocalStore['db'], o: RankOptions): Ranked[] {
   // Final scores: coverage, language, phrase; over the survivors once pruning began.
   const finalists = survivorsByRow ? [...survivorsByRow.values()].flat() : touched;
   const final = scratch.final;
-  for (const id of finalists) {
-    let s = total[id]! * coverage[matched[id]!]! * localeOf(id);
-    if (o.phraseMatches?.has(id)) s *= p.phrase;
+  const phrase = o.phraseMatches;
+  for (let x = 0; x < finalists.length; x++) {
+    const id = finalists[x]!;
+    let s = total[id]! * coverage[matched[id]!]!;
+    if (preferFlag >= 0 && (norms[(id << 2) + 3]! & 2) !== preferFlag) s *= p.otherLocale;
+    if (phrase !== undefined && phrase.has(id)) s *= p.phrase;
     final[id] = s;
   }
   try {
@@ -295,27 +332,84 @@ export function rank(db: LocalStore['db'], o: RankOptions): Ranked[] {
   }
 }
 
-/** The k-th largest of `value` over `ids` (0 when there are fewer than k). */
-function kthLargest(ids: readonly number[], value: (id: number) => number, k: number): number {
+/** What the hot loops read, passed whole so that they can live outside rank() and compile once. */
+interface Consts {
+  norms: Uint8Array;
+  total: Float64Array;
+  matched: Uint8Array;
+  touched: number[];
+  alive: Uint8Array;
+  onlyFlag: number;
+  k1: number;
+  base: number;
+  bTitle: number;
+  bBody: number;
+  bTags: number;
+  tw: number;
+  gw: number;
+  delta: number;
+}
+
+/**
+ * Scores one row of a term's postings and keeps each article's best score for the word in
+ * `best`, updating its total: rank()'s inner loop, written out (no calls per posting).
+ * With `onlyAlive`, articles not marked alive are skipped.
+ */
+function rowPass(data: Uint8Array, first: number, w: number, best: Float64Array, c: Consts, onlyAlive: boolean): void {
+  const {norms, total, matched, touched, alive, onlyFlag, k1, base, bTitle, bBody, bTags, tw, gw, delta} = c;
+  const k11 = k1 + 1;
+  for (let at = 0; at < data.length; at += 4) {
+    const id = first + (data[at]! | (data[at + 1]! << 8));
+    if (onlyAlive && alive[id] === 0) continue;
+    const n = id << 2;
+    const flags = norms[n + 3]!;
+    if ((flags & 1) === 0 || (onlyFlag >= 0 && (flags & 2) !== onlyFlag)) continue;
+    const packed = data[at + 3]!;
+    const body = data[at + 2]!;
+    const title = packed >> 4;
+    const tags = packed & 15;
+    let s = 0;
+    if (title > 0) s += tw * ((title * k11) / (title + base + bTitle * norms[n]!) + delta);
+    if (body > 0) s += (body * k11) / (body + base + bBody * (norms[n + 1]! | (norms[n + 2]! << 8))) + delta;
+    if (tags > 0) s += gw * ((tags * k11) / (tags + base + bTags * (flags >> 2)) + delta);
+    s *= w;
+    const old = best[id]!;
+    if (s <= old) continue;
+    best[id] = s;
+    total[id]! += s - old;
+    if (old === 0) {
+      if (matched[id] === 0) touched.push(id);
+      matched[id]!++;
+    }
+  }
+}
+
+/** The k-th largest lower bound of a final score among `ids` (0 when there are fewer than k). */
+function kthLowerBound(ids: readonly number[], c: Consts, coverage: Float64Array, preferFlag: number, otherLocale: number, k: number): number {
   if (ids.length < k) return 0;
-  const heap: number[] = []; // ascending, at most k
-  for (const id of ids) {
-    const v = value(id);
-    if (heap.length === k && v <= heap[0]!) continue;
-    let i = heap.length === k ? 0 : heap.length;
-    if (heap.length === k) {
+  const {total, matched, norms} = c;
+  const heap = new Float64Array(k); // ascending once full
+  let size = 0;
+  for (let x = 0; x < ids.length; x++) {
+    const id = ids[x]!;
+    let v = total[id]! * coverage[matched[id]!]!;
+    if (preferFlag >= 0 && (norms[(id << 2) + 3]! & 2) !== preferFlag) v *= otherLocale;
+    if (size === k) {
+      if (v <= heap[0]!) continue;
+      let i = 0;
       while (i + 1 < k && heap[i + 1]! < v) {
         heap[i] = heap[i + 1]!;
         i++;
       }
+      heap[i] = v;
     } else {
-      heap.push(v);
+      let i = size++;
       while (i > 0 && heap[i - 1]! > v) {
         heap[i] = heap[i - 1]!;
         i--;
       }
+      heap[i] = v;
     }
-    heap[i] = v;
   }
   return heap[0]!;
 }
@@ -354,13 +448,28 @@ function top(ids: number[], scores: Float64Array, limit: number, accept?: (ids: 
 
 /** The `k` best ids, best first (ties: the older article first), by a bounded insertion. */
 function selectTop(ids: readonly number[], scores: Float64Array, k: number): number[] {
-  const better = (a: number, b: number) => scores[a]! > scores[b]! || (scores[a] === scores[b] && a < b);
+  // Best first; ties: the older article (lower id) first. Written out: it runs over every candidate.
   const heap: number[] = [];
-  for (const id of ids) {
-    if (heap.length < k) heap.push(id);
-    else if (better(id, heap[k - 1]!)) heap[k - 1] = id;
-    else continue;
-    for (let i = heap.length - 1; i > 0 && better(heap[i]!, heap[i - 1]!); i--) [heap[i], heap[i - 1]] = [heap[i - 1]!, heap[i]!];
+  let worst = -1;
+  for (let x = 0; x < ids.length; x++) {
+    const id = ids[x]!;
+    const v = scores[id]!;
+    if (heap.length === k) {
+      const w = scores[worst]!;
+      if (v < w || (v === w && id > worst)) continue;
+      heap[k - 1] = id;
+    } else heap.push(id);
+    let i = heap.length - 1;
+    while (i > 0) {
+      const prev = heap[i - 1]!;
+      const pv = scores[prev]!;
+      if (v > pv || (v === pv && id < prev)) {
+        heap[i] = prev;
+        i--;
+      } else break;
+    }
+    heap[i] = id;
+    worst = heap[heap.length - 1]!;
   }
   return heap;
 }
