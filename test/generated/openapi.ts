@@ -809,6 +809,10 @@ export interface components {
          */
         BadRequest: {
             headers: {
+                "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                 [name: string]: unknown;
             };
             content: {
@@ -828,6 +832,10 @@ export interface components {
         /** @description The caller's role may not do this (`forbidden`). */
         Forbidden: {
             headers: {
+                "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                 [name: string]: unknown;
             };
             content: {
@@ -837,6 +845,10 @@ export interface components {
         /** @description No such resource, or none the caller may see (`not-found`). */
         NotFound: {
             headers: {
+                "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                 [name: string]: unknown;
             };
             content: {
@@ -850,6 +862,12 @@ export interface components {
          */
         Conflict: {
             headers: {
+                /** @description With a request of the same Idempotency-Key still running, seconds to wait before retrying. */
+                "Retry-After"?: number;
+                "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                 [name: string]: unknown;
             };
             content: {
@@ -859,6 +877,10 @@ export interface components {
         /** @description The body is larger than the server accepts (`payload-too-large`). */
         TooLarge: {
             headers: {
+                "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                 [name: string]: unknown;
             };
             content: {
@@ -868,6 +890,10 @@ export interface components {
         /** @description The body is not JSON (`unsupported-media-type`). */
         UnsupportedMediaType: {
             headers: {
+                "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                 [name: string]: unknown;
             };
             content: {
@@ -877,6 +903,10 @@ export interface components {
         /** @description The Idempotency-Key was already used with another request (`idempotency-key-reused`). */
         Unprocessable: {
             headers: {
+                "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                 [name: string]: unknown;
             };
             content: {
@@ -901,6 +931,10 @@ export interface components {
         /** @description This server does not implement the feature (`not-implemented`); a server without SLA may answer the SLA routes so. */
         NotImplemented: {
             headers: {
+                "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                 [name: string]: unknown;
             };
             content: {
@@ -930,6 +964,11 @@ export interface components {
         "RateLimit-Reset": number;
         /** @description The policy, e.g. `600;w=60`: the limit, and the window in seconds. */
         "RateLimit-Policy": string;
+        /**
+         * @description Sent when the request had an `Idempotency-Key`: `true` when this is the stored answer of
+         *     an earlier request with the same key (nothing was done again), `false` when it is new.
+         */
+        "Idempotent-Replayed": "true" | "false";
     };
     pathItems: never;
 }
@@ -1054,8 +1093,7 @@ export interface operations {
                 headers: {
                     /** @description Path of the new ticket. */
                     Location?: string;
-                    /** @description `true` when this is the stored response of an earlier request with the same key. */
-                    "Idempotent-Replayed"?: "true" | "false";
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
                     "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
                     "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
@@ -1128,9 +1166,10 @@ export interface operations {
             };
         };
         responses: {
-            /** @description The ticket after the change. */
+            /** @description The ticket after the change (or, for a repeated Idempotency-Key, the first answer again). */
             200: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
                     "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
                     "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
@@ -1205,9 +1244,10 @@ export interface operations {
             };
         };
         responses: {
-            /** @description The new comment. */
+            /** @description The new comment (or, for a repeated Idempotency-Key, the first one again). */
             201: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
                     "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
                     "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
@@ -1312,6 +1352,10 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying. */
                     "Retry-After"?: number;
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1513,7 +1557,7 @@ export interface operations {
                 headers: {
                     /** @description Path of the policy set in force. */
                     Location?: string;
-                    "Idempotent-Replayed"?: "true" | "false";
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
                     "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
                     "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
@@ -1533,6 +1577,10 @@ export interface operations {
             /** @description The policy set has problems (`invalid-policy`, every one in `errors[]`), or the Idempotency-Key was used for another request (`idempotency-key-reused`). */
             422: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
