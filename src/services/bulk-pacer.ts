@@ -122,7 +122,8 @@ export class Pacer {
       this.limit = Math.max(1, Math.ceil(this.limit / 2));
     }
     if (info && info.remaining !== undefined) {
-      const reset = Math.max(0, info.resetSeconds ?? 1) * 1000;
+      // Without a reset, a known window is the longest the budget can take to come back.
+      const reset = Math.max(0, info.resetSeconds ?? info.windowSeconds ?? 1) * 1000;
       if (info.remaining <= 0) {
         this.pausedUntil = Math.max(this.pausedUntil, info.observedAt + reset);
       } else if (info.limit && info.remaining < info.limit * 0.2) {

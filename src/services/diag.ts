@@ -17,7 +17,8 @@ import {systemCollector} from '../diag/collectors/system.js';
 import {createBundleWriter, inspectBundle, type BundleProblem, type ManifestCollector, type ManifestSkip} from '../diag/bundle.js';
 import {Pseudonymizer} from '../diag/pseudonyms.js';
 import {createScrubber, type RedactionCounts} from '../diag/scrubber.js';
-import {RateLimitError, SupportError, UnavailableError, UnsupportedError, UsageError} from '../domain/errors.js';
+import {requireCapability} from '../backends/capabilities.js';
+import {RateLimitError, SupportError, UnavailableError, UsageError} from '../domain/errors.js';
 import type {Attachment} from '../domain/ticket.js';
 
 export const DEFAULT_MAX_FILE_SIZE = 10 * 1024 * 1024;
@@ -324,7 +325,7 @@ const MAX_DELAY_MS = 30_000;
  * the backend reports must match the local file, or the upload is reported as corrupt.
  */
 export async function attachBundle(backend: Backend, ticketId: string, path: string, options: AttachBundleOptions = {}): Promise<AttachBundleResult> {
-  if (!backend.capabilities.has('attachments')) throw new UnsupportedError(backend.kind, 'attachments');
+  requireCapability(backend, 'attachments');
   const info = await stat(path).catch(() => undefined);
   if (!info?.isFile()) throw new UsageError(`The bundle ${path} does not exist or is not a regular file.`, {hint: 'Give the path of a .tar.gz written by `support diag collect`.'});
   const sha256 = await sha256File(path);
