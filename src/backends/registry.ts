@@ -58,6 +58,21 @@ const ADAPTERS: Record<string, AdapterEntry> = {
     options: [],
     load: async () => (await import('./rest/index.js')).createRestBackend,
   },
+  zendesk: {
+    description: 'Zendesk Support and its Help Center',
+    fields: {url: 'required', email: 'optional'},
+    urlExample: 'https://SUBDOMAIN.zendesk.com',
+    httpsOnly: true,
+    needsToken: true,
+    tokenHelp: 'a Zendesk API token (Admin Center > Apps and integrations > Zendesk API) with --email, or an OAuth access token without it',
+    options: [
+      {name: 'group', description: 'Group id that new tickets are assigned to.', type: 'integer', example: '360001234567'},
+      {name: 'brand', description: 'Brand id of new tickets and of knowledge-base searches.', type: 'integer', example: '360000123456'},
+      {name: 'form', description: 'Ticket form id of new tickets.', type: 'integer', example: '360000654321'},
+      {name: 'locale', description: 'Help Center locale that --locale en stands for.', type: 'string', example: 'en-gb'},
+    ],
+    load: async () => (await import('./zendesk/index.js')).createZendeskBackend,
+  },
 };
 
 export const BACKEND_KINDS = Object.keys(ADAPTERS);
