@@ -37,6 +37,7 @@ const EXTERNAL = [
   'hpagent',
   'proxy-from-env',
   'tar',
+  'turndown',
   'yaml',
   // oclif's TypeScript support for development, never used by the built CLI
   'typescript',

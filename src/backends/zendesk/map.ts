@@ -273,7 +273,8 @@ export function ticketIn(t: ZdTicket, ctx: MapContext, attachments: Attachment[]
   const type = typeIn(t.type);
   const fields: TicketFields = {};
   for (const cf of t.custom_fields ?? []) {
-    if (cf.value === null || cf.value === undefined || cf.value === '') continue;
+    // Unset: null, empty, or an unticked checkbox (Zendesk answers false for one never set).
+    if (cf.value === null || cf.value === undefined || cf.value === '' || (cf.value === false && ctx.fields.fieldOf(cf.id)?.type === 'checkbox')) continue;
     fields[ctx.fields.keyOf(cf.id)] = customValueIn(ctx.fields.fieldOf(cf.id), cf.value);
   }
   for (const name of Object.keys(BUILT_IN_FIELDS)) {
