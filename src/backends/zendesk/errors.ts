@@ -22,13 +22,14 @@ const sentence = (text: string) => {
   return /[.!?]$/.test(t) ? t : `${t}.`;
 };
 
-/** The first problem of a 422's details as one sentence naming the field: "priority: Priority is not valid." */
+/** The first problem of a 422's details as one clause naming the field: "the field seats is invalid (Seats: is not a number)". */
 function detailSentence(details: ZdErrorBody['details']): string | undefined {
   const entries = Object.entries(details ?? {}).filter(([, list]) => Array.isArray(list) && list.length);
   if (!entries.length) return undefined;
   const [field, [first]] = entries[0]! as [string, {description?: string; error?: string}[]];
-  const more = entries.length > 1 ? ` (and ${entries.length - 1} more field${entries.length > 2 ? 's' : ''}: ${entries.slice(1).map(([f]) => f).join(', ')})` : '';
-  return `${field}: ${sentence(first?.description ?? first?.error ?? 'is not valid').replace(/\.$/, '')}${more}.`;
+  const why = (first?.description ?? first?.error ?? '').trim().replace(/\.$/, '');
+  const more = entries.length > 1 ? `; ${entries.length - 1} more field${entries.length > 2 ? 's' : ''} too (${entries.slice(1).map(([f]) => f).join(', ')})` : '';
+  return `the field ${field} is invalid${why ? ` (${why})` : ''}${more}.`;
 }
 
 function describe(body: ZdErrorBody | string | undefined): {code?: string; text?: string} {
@@ -39,7 +40,8 @@ function describe(body: ZdErrorBody | string | undefined): {code?: string; text?
     return {code: e.code, text: e.detail ?? e.title};
   }
   const code = typeof body.error === 'string' ? body.error : body.error?.title;
-  const text = body.description ?? (typeof body.error === 'object' ? body.error.message : undefined);
+  // Some errors carry their sentence in `error` itself: {"error": "Couldn't authenticate you"}.
+  const text = body.description ?? (typeof body.error === 'object' ? body.error.message : code && /\s/.test(code) ? code : undefined);
   return {code, text};
 }
 

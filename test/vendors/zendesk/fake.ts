@@ -573,6 +573,25 @@ export class ZendeskFake {
     return metrics;
   }
 
+  /** Tickets made directly in the store (for pagination tests), created a second apart, oldest first. */
+  seedTickets(count: number, make: (i: number) => {subject: string; tags?: string[]; status?: string; priority?: string | null} = (i) => ({subject: `Seeded ${i}`})): number[] {
+    const ids: number[] = [];
+    const start = this.now() - count * 1000;
+    for (let i = 0; i < count; i++) {
+      const m = make(i);
+      const at = start + i * 1000;
+      const t: StoredTicket = {
+        id: this.nextId.ticket++, subject: m.subject, description: m.subject, status: m.status ?? 'open', priority: m.priority ?? null, type: null, tags: sortedTags(m.tags ?? []),
+        requester_id: 1003, submitter_id: 1003, assignee_id: null, group_id: null, organization_id: null, external_id: null, custom_fields: new Map(),
+        via: {channel: 'web', source: {from: {}, to: {}, rel: null}}, created_ms: at, updated_ms: at, comments: [], audits: [],
+      };
+      this.addComment(t, 1003, m.subject, true, [], at);
+      this.tickets.set(t.id, t);
+      ids.push(t.id);
+    }
+    return ids;
+  }
+
   /* ---- Help Center ---- */
 
   addArticle(a: Omit<FakeArticle, 'id' | 'updated_ms' | 'section_id'> & {section_id?: number}): FakeArticle {
