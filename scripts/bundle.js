@@ -35,6 +35,11 @@ const EXTERNAL = [
   'fastify',
   'got',
   'hpagent',
+  // the scrubber's format parsers, loaded only by diag (jsonc-parser's UMD build requires its parts at run time)
+  'jsonc-parser',
+  'properties-file',
+  'saxes',
+  'toml-eslint-parser',
   'proxy-from-env',
   'tar',
   'turndown',

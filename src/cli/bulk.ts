@@ -8,6 +8,7 @@ import type {RowSource} from '../services/bulk-input.js';
 import type {BulkRowResult, BulkSummary} from '../services/bulk.js';
 import type {OutputMode} from './output.js';
 import {formatDuration, ItemProgressBar} from './progress.js';
+import {plainRow, type ShowValue} from './shown.js';
 
 /** What `--json` prints for a bulk command: exactly these fields. */
 export interface BulkResult {
@@ -47,8 +48,8 @@ export interface BulkRunInput {
   };
   json: boolean;
   mode: OutputMode;
-  print: (text: string) => void;
-  note: (text: string) => void;
+  print: (text: ShowValue) => void;
+  note: (text: ShowValue) => void;
 }
 
 /** Spool files for standard input and selections live beside the journals. */
@@ -94,13 +95,13 @@ export async function runBulkCommand(input: BulkRunInput): Promise<BulkResult> {
         if (input.json) results.push(r);
         if (!r.ok && failures.length < FAILURES_SHOWN) failures.push(r);
         // Piped: one line per row as it finishes, so a script can follow along (`cut -f2` for ids).
-        if (perRow) input.print(`${r.line}\t${r.id ?? ''}\t${r.ok ? 'ok' : 'failed'}\t${r.error ?? ''}`);
+        if (perRow) input.print(plainRow([r.line, r.id ?? '', r.ok ? 'ok' : 'failed', r.error ?? '']));
       },
       onPlan: input.json
         ? undefined
         : (p) => {
             bar.clear();
-            input.print(`line ${p.line}\t${p.id ? `#${p.id}` : '-'}\t${p.error ? `${p.action}: ${p.error}` : p.action}`);
+            input.print(plainRow([`line ${p.line}`, p.id ? `#${p.id}` : '-', p.error ? `${p.action}: ${p.error}` : p.action]));
           },
     });
   } finally {

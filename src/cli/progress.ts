@@ -1,3 +1,4 @@
+import {neutralise} from '../domain/neutralise.js';
 import {formatBytes} from '../domain/ticket.js';
 
 export interface Progress {
@@ -18,6 +19,8 @@ export function progressBar(label: string, options: {enabled: boolean; stream?: 
   const stream = options.stream ?? process.stderr;
   if (!options.enabled || !stream.isTTY) return SILENT;
   const format = options.unit === 'items' ? (n: number) => String(n) : formatBytes;
+  // The label may name a file: neutralised like any text the CLI did not write.
+  const shownLabel = neutralise(label, 'line');
   let last = 0;
   let drawn = false;
   const draw = (done: number, total: number) => {
@@ -25,7 +28,7 @@ export function progressBar(label: string, options: {enabled: boolean; stream?: 
     const width = 24;
     const filled = Math.round(ratio * width);
     const bar = `${'█'.repeat(filled)}${'░'.repeat(width - filled)}`;
-    stream.write(`\r${label} ${bar} ${String(Math.round(ratio * 100)).padStart(3)}% ${format(done)}/${format(total)}\u001B[K`);
+    stream.write(`\r${shownLabel} ${bar} ${String(Math.round(ratio * 100)).padStart(3)}% ${format(done)}/${format(total)}\u001B[K`);
     drawn = true;
   };
   let latest: [number, number] = [0, 0];

@@ -1,5 +1,6 @@
 import type {AuthStatus} from '../../services/auth.js';
 import {renderTable, type OutputMode} from '../output.js';
+import type {Shown} from '../shown.js';
 
 const SOURCES = {env: 'SUPPORT_TOKEN', keyring: 'keyring', file: 'file (unencrypted)'};
 
@@ -12,7 +13,7 @@ const STATES: Record<AuthStatus['state'], string> = {
 };
 
 /** One row per profile: who the backend says you are, or what is wrong. */
-export function renderAuthStatus(statuses: readonly AuthStatus[], mode: OutputMode): Promise<string> {
+export function renderAuthStatus(statuses: readonly AuthStatus[], mode: OutputMode): Promise<Shown> {
   return renderTable(
     statuses,
     [

@@ -1,6 +1,7 @@
 import {Flags} from '@oclif/core';
 
 import {BaseCommand} from '../../cli/base-command.js';
+import {writeText} from '../../cli/shown.js';
 import {progressBar} from '../../cli/progress.js';
 import {renderBundleSummary} from '../../cli/render/diag.js';
 import {requireCapability} from '../../backends/capabilities.js';
@@ -91,7 +92,7 @@ export default class DiagCollect extends BaseCommand<typeof DiagCollect> {
       return {...staged.summary, attachment: null};
     }
     if (ask) {
-      process.stderr.write(`${await renderBundleSummary(staged.summary, {...ctx.mode, tty: true})}\n\n`);
+      writeText(process.stderr, await renderBundleSummary(staged.summary, {...ctx.mode, tty: true}), '\n\n');
       const yes = await ctx.prompter.confirm(`Write this bundle to ${staged.summary.path}?`, {default: true}).catch(async (error: unknown) => {
         await staged.discard();
         throw error;
