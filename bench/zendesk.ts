@@ -113,6 +113,9 @@ try {
     console.log(`  ${result.succeeded} succeeded, ${result.failed} failed in ${(ms / 1000).toFixed(1)} s; ${sent.length} requests, ${refused} answered 429 (${((100 * refused) / sent.length).toFixed(2)}%)`);
     console.log(`  busiest 60 s: ${busiest} requests (limit ${limit}); average ${((accepted / ms) * 60_000).toFixed(0)} accepted requests/min`);
     console.log(`  share of the limit achieved: ${((100 * bestMs) / ms).toFixed(1)}% (best schedule the window allows: ${(bestMs / 1000).toFixed(0)} s for ${accepted} requests)`);
+    const buckets = new Map<number, number>();
+    for (const at of times) buckets.set(Math.floor(at / 10_000), (buckets.get(Math.floor(at / 10_000)) ?? 0) + 1);
+    console.log(`  requests per 10 s: ${[...buckets.entries()].map(([b, n]) => `${b * 10}s:${n}`).join(' ')}`);
     if (fake.server.violations.length) console.log(`description violations: ${fake.server.violations.length}\n${fake.server.violations.slice(0, 5).join('\n')}`);
     await fake.close();
   }

@@ -133,8 +133,10 @@ export class Pacer {
       const reset = Math.max(0, info.resetSeconds ?? info.windowSeconds ?? 1) * 1000;
       if (info.remaining <= 0) {
         this.pausedUntil = Math.max(this.pausedUntil, info.observedAt + reset);
-      } else if (info.limit && info.remaining < info.limit * 0.2 && !(this.workLeft && this.workLeft() <= info.remaining)) {
-        // Spread what is left of the window over the time left in it.
+      } else if (info.limit && info.remaining <= info.limit * 0.1 && !(this.workLeft && this.workLeft() <= info.remaining)) {
+        // Spread the last tenth of the window over the time left in it: enough for the calls in
+        // flight not to overshoot it, small enough that a sliding window (Zendesk's) gives back
+        // most of its budget at once a minute later.
         this.adaptiveInterval = reset / info.remaining;
       } else {
         this.adaptiveInterval = 0;
