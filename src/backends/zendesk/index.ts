@@ -66,6 +66,7 @@ export async function createZendeskBackend(options: ZendeskBackendOptions): Prom
     kind: 'zendesk',
     capabilities: CAPABILITIES,
     hints: HINTS,
+    location: http.baseUrl,
     tickets,
     kb: new ZendeskKb(api, {locale: settings.locale, brand: settings.brand}, self),
     sla: new ZendeskSla(api, tickets, self),
@@ -85,7 +86,7 @@ export async function createZendeskBackend(options: ZendeskBackendOptions): Prom
           hint: 'Log in with the API token of an agent.',
         });
       }
-      return {name: user.email || user.name, role: roleIn(user), backendRole: user.role, account, displayName: user.name};
+      return {name: user.email || user.name, role: roleIn(user), backendRole: user.role, account, displayName: user.name, id: String(user.id)};
     },
     close: () => http.close(),
   };

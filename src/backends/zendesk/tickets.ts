@@ -1,4 +1,4 @@
-import {createHash} from 'node:crypto';
+import {createHash, randomUUID} from 'node:crypto';
 import {Transform} from 'node:stream';
 
 import {NotFoundError, RejectedError, SupportError, UsageError} from '../../domain/errors.js';
@@ -16,7 +16,7 @@ import {
   type TicketQuery,
   type TicketWithComments,
 } from '../../domain/ticket.js';
-import type {AttachmentSource, CreateOptions, TicketApi} from '../backend.js';
+import type {AttachmentSource, CallOptions, CreateOptions, TicketApi} from '../backend.js';
 import type {ZendeskApi} from './api.js';
 import {ticketNumber} from './errors.js';
 import {
@@ -67,6 +67,9 @@ function decodeCursor(text: string): ListCursor {
   throw new UsageError('That cursor is not one this command gave out.', {hint: 'Pass the nextCursor value of the previous page unchanged, with the same filters.'});
 }
 
+/** The user a list filter names when it means whoever the backend acts as. */
+const ME = '@me';
+
 /** Search syntax treats quotes, colons and minus signs as operators; a value with spaces needs quotes. */
 const searchValue = (value: string) => (/[\s"]/.test(value) ? `"${value.replace(/"/g, '')}"` : value);
 
@@ -98,22 +101,22 @@ export class ZendeskTickets implements TicketApi {
     return {users: this.api.users, fields, customStatuses};
   }
 
-  async create(input: NewTicket, options: CreateOptions = {}): Promise<Ticket> {
+  async create(input: NewTicket, options: CreateOptions & CallOptions = {}): Promise<Ticket> {
     const [fields, assignee] = await Promise.all([this.api.fields(), this.assignee(input.assignee)]);
     const body = newTicketOut(input, fields, this.settings, assignee ?? {});
     const {ticket} = await this.api.call<{ticket: ZdTicket}>(
       // The key makes a repeat after a lost response return the first ticket (x-idempotency-lookup: hit).
-      {method: 'POST', path: 'api/v2/tickets', json: body, idempotencyKey: options.idempotencyKey},
+      {method: 'POST', path: 'api/v2/tickets', json: body, idempotencyKey: options.idempotencyKey ?? randomUUID(), attempts: options.attempts},
       {action: 'create the ticket'},
     );
     return ticketIn(ticket, await this.context([ticket]));
   }
 
   /** The ticket as Zendesk has it, with users sideloaded. */
-  private async raw(id: string): Promise<ZdTicket> {
+  private async raw(id: string, options: CallOptions = {}): Promise<ZdTicket> {
     const n = ticketNumber(id);
     const {ticket, users} = await this.api.call<{ticket: ZdTicket; users?: ZdUser[]}>(
-      {method: 'GET', path: `api/v2/tickets/${n}`, query: {include: 'users'}},
+      {method: 'GET', path: `api/v2/tickets/${n}`, query: {include: 'users'}, attempts: options.attempts},
       {subject: `ticket ${id}`, action: `read ticket ${id}`},
     );
     this.api.remember(users);
@@ -121,13 +124,13 @@ export class ZendeskTickets implements TicketApi {
   }
 
   /** Every comment of a ticket, oldest first, page by page. */
-  private async comments(id: string): Promise<ZdComment[]> {
+  private async comments(id: string, options: CallOptions = {}): Promise<ZdComment[]> {
     const n = ticketNumber(id);
     const out: ZdComment[] = [];
     let after: string | undefined;
     for (;;) {
       const page = await this.api.call<{comments: ZdComment[]; users?: ZdUser[]; meta?: CursorMeta}>(
-        {method: 'GET', path: `api/v2/tickets/${n}/comments`, query: {include: 'users', 'page[size]': PAGE, 'page[after]': after}},
+        {method: 'GET', path: `api/v2/tickets/${n}/comments`, query: {include: 'users', 'page[size]': PAGE, 'page[after]': after}, attempts: options.attempts},
         {subject: `ticket ${id}`, action: `read the comments of ticket ${id}`},
       );
       this.api.remember(page.users);
@@ -137,14 +140,14 @@ export class ZendeskTickets implements TicketApi {
     }
   }
 
-  async get(id: string): Promise<Ticket> {
-    const [ticket, comments] = await Promise.all([this.raw(id), this.comments(id)]);
+  async get(id: string, options: CallOptions = {}): Promise<Ticket> {
+    const [ticket, comments] = await Promise.all([this.raw(id, options), this.comments(id, options)]);
     const ctx = await this.context([ticket]);
     return ticketIn(ticket, ctx, comments.flatMap((c) => attachmentsIn(String(ticket.id), c)));
   }
 
-  async view(id: string): Promise<TicketWithComments> {
-    const [ticket, comments] = await Promise.all([this.raw(id), this.comments(id)]);
+  async view(id: string, options: CallOptions = {}): Promise<TicketWithComments> {
+    const [ticket, comments] = await Promise.all([this.raw(id, options), this.comments(id, options)]);
     const ctx = await this.context([ticket], comments.map((c) => c.author_id));
     const ticketId = String(ticket.id);
     const mapped = ticketIn(ticket, ctx, comments.flatMap((c) => attachmentsIn(ticketId, c)));
@@ -187,7 +190,14 @@ export class ZendeskTickets implements TicketApi {
    * result as well, so a page may take more than one request. Search stops at 1,000 results per
    * query; past that the walk goes on with a new query for the tickets created before the last.
    */
-  private async search(query: TicketQuery, limit: number, cursor: Extract<ListCursor, {k: 'search'}> | undefined): Promise<TicketPage> {
+  private async search(given: TicketQuery, limit: number, cursor: Extract<ListCursor, {k: 'search'}> | undefined): Promise<TicketPage> {
+    // `@me` is the user the token belongs to: Zendesk's search says `me`, the check here its id.
+    const query = {...given};
+    if (query.assignee === ME || query.requester === ME) {
+      const me = String((await this.api.me()).id);
+      if (query.assignee === ME) query.assignee = me;
+      if (query.requester === ME) query.requester = me;
+    }
     const base = cursor?.q ?? this.searchQuery(query);
     let page = cursor?.p ?? 1;
     let index = cursor?.i ?? 0;
@@ -265,7 +275,8 @@ export class ZendeskTickets implements TicketApi {
     return true;
   }
 
-  async update(id: string, changes: TicketChanges): Promise<Ticket> {
+  /** Zendesk takes no idempotency key on updates; a PUT of values is safe to repeat. */
+  async update(id: string, changes: TicketChanges, options: CallOptions = {}): Promise<Ticket> {
     const n = ticketNumber(id);
     const [fields, assignee] = await Promise.all([this.api.fields(), changes.assignee === undefined ? undefined : this.assignee(changes.assignee)]);
     const body = changesOut(changes, fields, assignee);
@@ -274,13 +285,13 @@ export class ZendeskTickets implements TicketApi {
       const ticket = {...body};
       if (tagChange) {
         // `tags` replaces the list: read it, change it, and let Zendesk refuse the write if the ticket moved meanwhile.
-        const current = await this.raw(id);
+        const current = await this.raw(id, options);
         ticket.tags = tagsAfter(current.tags ?? [], changes);
         ticket.safe_update = true;
         ticket.updated_stamp = current.updated_at;
       }
       try {
-        const result = await this.api.call<{ticket: ZdTicket}>({method: 'PUT', path: `api/v2/tickets/${n}`, json: {ticket}}, {subject: `ticket ${id}`, action: `update ticket ${id}`});
+        const result = await this.api.call<{ticket: ZdTicket}>({method: 'PUT', path: `api/v2/tickets/${n}`, json: {ticket}, attempts: options.attempts}, {subject: `ticket ${id}`, action: `update ticket ${id}`});
         return ticketIn(result.ticket, await this.context([result.ticket]));
       } catch (error) {
         const conflict = error instanceof RejectedError && (error.cause as {status?: number} | undefined)?.status === 409;
@@ -289,12 +300,13 @@ export class ZendeskTickets implements TicketApi {
     }
   }
 
-  async comment(id: string, input: NewComment): Promise<Comment> {
+  /** Zendesk takes no idempotency key on comments: the request is never repeated after it may have been applied. */
+  async comment(id: string, input: NewComment, options: CallOptions = {}): Promise<Comment> {
     const n = ticketNumber(id);
     const visibility = input.public === false ? false : true;
     const {audit} = await this.api.call<{ticket: ZdTicket; audit?: ZdAudit}>(
       // Not idempotent: a repeat after a lost answer would add the comment twice; the bulk service looks before it repeats.
-      {method: 'PUT', path: `api/v2/tickets/${n}`, json: {ticket: {comment: {body: input.body, public: visibility}}}, repeatable: false},
+      {method: 'PUT', path: `api/v2/tickets/${n}`, json: {ticket: {comment: {body: input.body, public: visibility}}}, repeatable: false, attempts: options.attempts},
       {subject: `ticket ${id}`, action: `comment on ticket ${id}`},
     );
     const me = await this.api.me();
@@ -311,7 +323,7 @@ export class ZendeskTickets implements TicketApi {
    * internal note that names the file, its size and its sha256 (Zendesk keeps no checksum; the
    * note is where `ticket view` reads it back). Zendesk's stored size must match what was sent.
    */
-  async attach(id: string, file: AttachmentSource): Promise<Attachment> {
+  async attach(id: string, file: AttachmentSource, options: CallOptions = {}): Promise<Attachment> {
     const n = ticketNumber(id);
     let hash = createHash('sha256');
     let sent = 0;
@@ -341,6 +353,7 @@ export class ZendeskTickets implements TicketApi {
         },
         // A repeated upload leaves an unused copy that Zendesk drops after three days: safe to send again.
         repeatable: true,
+        attempts: options.attempts,
         onUploadProgress: file.onProgress,
       },
       {action: `upload ${file.name}`},
@@ -357,6 +370,7 @@ export class ZendeskTickets implements TicketApi {
         path: `api/v2/tickets/${n}`,
         json: {ticket: {comment: {body: attachmentNote(file.name, file.size, sha256), public: false, uploads: [upload.token]}}},
         repeatable: false,
+        attempts: options.attempts,
       },
       {subject: `ticket ${id}`, action: `attach ${file.name} to ticket ${id}`},
     );

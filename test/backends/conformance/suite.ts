@@ -133,6 +133,9 @@ export function describeBackendConformance(name: string, setup: () => Promise<Co
       expect((await listTickets(backend, {tags: [tag], status: ['solved']})).tickets).toHaveLength(0);
       expect((await listTickets(backend, {tags: [tag], requester: me})).tickets).toHaveLength(5);
       expect((await listTickets(backend, {tags: [tag], requester: 'nobody'})).tickets).toHaveLength(0);
+      // `@me` is whoever the backend acts as.
+      expect((await listTickets(backend, {tags: [tag], requester: '@me'})).tickets).toHaveLength(5);
+      expect((await listTickets(backend, {tags: [tag], assignee: '@me'})).tickets).toHaveLength(0);
     });
 
     it('refuses a cursor it did not give out with a UsageError', async () => {

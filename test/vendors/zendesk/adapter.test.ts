@@ -27,7 +27,7 @@ const decodeBasic = (header: unknown) => Buffer.from(String(header).replace(/^Ba
 
 describe('authentication', () => {
   it('sends an API token as Basic {email}/token:{token}, and an OAuth token as Bearer', async () => {
-    expect(await t.backend.whoami()).toEqual({name: 'alice@acme.test', role: 'agent', backendRole: 'admin', account: new URL(t.fake.url).host, displayName: 'Alice Agent'});
+    expect(await t.backend.whoami()).toEqual({name: 'alice@acme.test', role: 'agent', backendRole: 'admin', account: new URL(t.fake.url).host, displayName: 'Alice Agent', id: '1001'});
     expect(decodeBasic(lastOf('ShowCurrentUser').headers.authorization)).toBe('alice@acme.test/token:alice-api-token');
     const oauth = await t.open({email: '', token: 'alice-oauth-token'});
     expect((await oauth.whoami()).name).toBe('alice@acme.test');
