@@ -190,6 +190,8 @@ const PROSE = new RegExp(
   String.raw`(?<![\w-])(?:${PROSE_WORDS.join('|')})(?![\w-])((?:[ \t]*(?:${PROSE_VERBS.join('|')}))?[ \t]*(?:[:=]|${escapeRegex(latin1('：'))})?[ \t]*)(["'\`]|${escapeRegex(latin1('“'))}|${escapeRegex(latin1('「'))})?([^\s"'\`<>]{3,200})`,
   'gi',
 );
+/** One of PROSE's words somewhere in the line: without one PROSE cannot match. */
+const PROSE_HINT = alternation(PROSE_WORDS, 'i');
 /** PuTTY key files: the private part is so many base64 lines, then a MAC. */
 const PPK_PRIVATE = /^Private-Lines:[ \t]*(\d{1,4})[ \t]*$/;
 const PPK_MAC = /^(Private-(?:MAC|Hash):[ \t]*)(\S+)/;
@@ -678,6 +680,7 @@ export class ScrubSession {
 
   /** `the password is X`: a key word, a verb or a colon, then the value if it looks like one. */
   private applyProse(input: string): string {
+    if (!PROSE_HINT.test(input)) return input;
     PROSE.lastIndex = 0;
     return input.replace(PROSE, (match, between: string, quote: string | undefined, raw: string) => {
       const value = raw.replace(/[.,;:!?)\]}]+$/, '');
@@ -730,12 +733,17 @@ export class ScrubSession {
   }
 
   private applyHeaders(input: string): string {
-    let line = input.replace(AUTHORIZATION, (match, name: string, sep: string, scheme: string | undefined, value: string) => {
+    // Each rule needs its word; a line without them (most lines that reach here) skips the regexes.
+    const lower = input.toLowerCase();
+    const authorization = lower.includes('authorization');
+    const cookie = lower.includes('cookie');
+    if (!authorization && !cookie && !lower.includes('x-') && !lower.includes('api-key') && !lower.includes('private-token')) return input;
+    let line = !authorization ? input : input.replace(AUTHORIZATION, (match, name: string, sep: string, scheme: string | undefined, value: string) => {
       if (isPlaceholder(value) || (!scheme && /^(?:Bearer|Basic|Token)$/i.test(value.trim()))) return match;
       this.count('http-authorization');
       return `${name}${sep}${scheme ?? ''}${REDACTED}`;
     });
-    line = line.replace(COOKIE, (match, name: string, sep: string, value: string) => {
+    if (cookie) line = line.replace(COOKIE, (match, name: string, sep: string, value: string) => {
       const setCookie = name.toLowerCase() === 'set-cookie';
       let first = true;
       const scrubbed = value.replace(/(^|;[ \t]*)([^=;\s]+)=([^;]*)/g, (pair, lead: string, cookie: string, cookieValue: string) => {
@@ -860,6 +868,7 @@ export class ScrubSession {
       this.count(name.ruleId);
       return match.replace(`>${text}<`, `>${REDACTED}<`);
     });
+    if (!/value/i.test(line)) return line;
     line = line.replace(XML_KEY_VALUE, (match, keyPart: string, q1: string, key: string, valuePart: string, q2: string, value: string) => {
       const name = classifySecretName(key);
       if (!name || !this.shouldRedact(name, value)) return match;

@@ -447,39 +447,49 @@ function fromJson(node: JsonNode, text: string, shift: number): SNode {
 // test holds the two to the same redactions.
 
 function fromYaml(text: string, options: ParseOptions): SNode[] {
-  return options.library ? libraryYaml(text, 0) : readYaml(text).roots;
+  return options.library ? libraryYaml(text, 0).roots : readYaml(text).roots;
 }
 
 /**
- * The documents of a YAML stream: read fast up to the first outside the subset, and from there
- * by the library (a quoted scalar left open in it may run past the next `---`). `fast` counts
- * the documents read fast, `library` is 1 when the library read the rest (for the tests).
+ * The documents of a YAML stream, each read fast or, outside the subset, by the library alone.
+ * A document the library reads with an error (a quoted scalar left open, say) may run past the
+ * next `---` when the stream is read whole, so from there the library reads the rest of the
+ * stream in one piece. `fast` and `library` count the documents read each way (for the tests).
  */
 export function readYaml(text: string): {roots: SNode[]; fast: number; library: number} {
-  const docs = yamlDocuments(text) ?? [];
+  const docs = yamlDocuments(text);
+  if (!docs) return {roots: libraryYaml(text, 0).roots, fast: 0, library: 1};
   const roots: SNode[] = [];
   let fast = 0;
-  let from = docs.length === 0 ? 0 : -1;
+  let library = 0;
   for (const [start, end] of docs) {
     try {
       const root = fastYamlDocument(text, start, end);
       if (root) roots.push(root);
       fast++;
+      continue;
     } catch (error) {
       if (error !== BAIL) throw error;
-      from = start;
-      break;
     }
+    library++;
+    const alone = libraryYaml(text.slice(start, end), start);
+    if (alone.clean) {
+      roots.push(...alone.roots);
+      continue;
+    }
+    roots.push(...libraryYaml(text.slice(start), start).roots);
+    break;
   }
-  if (from === -1) return {roots, fast, library: 0};
-  roots.push(...libraryYaml(text.slice(from), from));
-  return {roots, fast, library: 1};
+  return {roots, fast, library};
 }
 
-function libraryYaml(text: string, shift: number): SNode[] {
+function libraryYaml(text: string, shift: number): {roots: SNode[]; clean: boolean} {
   const docs = parseAllDocuments(text, {uniqueKeys: false, strict: false, prettyErrors: false});
-  if (!Array.isArray(docs)) return [];
-  return docs.map((doc) => yamlNode(doc.contents, text, shift)).filter((node): node is SNode => node !== undefined);
+  if (!Array.isArray(docs)) return {roots: [], clean: false};
+  return {
+    roots: docs.map((doc) => yamlNode(doc.contents, text, shift)).filter((node): node is SNode => node !== undefined),
+    clean: docs.every((doc) => doc.errors.length === 0),
+  };
 }
 
 function yamlNode(node: unknown, text: string, shift: number): SNode | undefined {
@@ -809,9 +819,12 @@ function tomlValue(node: TomlValueNode, text: string): SNode {
 
 const TOML_KEY = String.raw`(?:[A-Za-z0-9_-]+|"[^"\\\x00-\x1f\x7f]*"|'[^'\x00-\x1f\x7f]*')`;
 const TOML_PATH = String.raw`${TOML_KEY}(?: *\. *${TOML_KEY})*`;
-const TOML_PAIR = new RegExp(String.raw`^ *(${TOML_PATH}) *= *("[^"\\\x00-\x1f\x7f]*"|'[^'\x00-\x1f\x7f]*'|[^ #"']+) *(?:#.*)?$`, 'd');
+const TOML_PAIR = new RegExp(String.raw`^ *(${TOML_PATH}) *= *`);
 const TOML_TABLE = new RegExp(String.raw`^ *\[ *(${TOML_PATH}) *\] *(?:#.*)?$`);
 const TOML_KEY_PART = new RegExp(TOML_KEY, 'y');
+const TOML_INLINE_KEY = new RegExp(String.raw`${TOML_KEY} *= *`, 'y');
+const TOML_BARE_VALUE = /[^ ,\]}#\r\n]+/y;
+const TOML_LINE_END = / *(?:#[^\n]*)?(?:\r?\n|$)/y;
 const TOML_DIGITS = String.raw`[0-9](?:_?[0-9])*`;
 const TOML_NUMBER = new RegExp(
   String.raw`^(?:[+-]?(?:0|[1-9](?:_?[0-9])*)(?:\.${TOML_DIGITS})?(?:[eE][+-]?${TOML_DIGITS})?|0x[0-9A-Fa-f](?:_?[0-9A-Fa-f])*|0o[0-7](?:_?[0-7])*|0b[01](?:_?[01])*|[+-]?(?:inf|nan))$`,
@@ -830,6 +843,76 @@ function tomlPath(raw: string): string[] {
     while (raw[i] === ' ' || raw[i] === '.') i++;
   }
   return names;
+}
+
+/**
+ * A value at `at` in the text: a string without escapes, a number, a boolean, or an array or
+ * inline table of them; an array may run over several lines, with comments between its items.
+ * Throws BAIL on anything else (escapes, multi-line strings, dates, dotted or repeated keys in
+ * an inline table, a trailing comma in one).
+ */
+function tomlValueAt(text: string, at: number): {node: SNode; end: number} {
+  /** Spaces; in an array also line breaks and comments. */
+  const skip = (from: number, lines: boolean) => {
+    let i = from;
+    for (;;) {
+      const ch = text[i];
+      if (ch === ' ') i++;
+      else if (lines && (ch === '\n' || (ch === '\r' && text[i + 1] === '\n'))) i++;
+      else if (lines && ch === '#') {
+        const nl = text.indexOf('\n', i);
+        i = nl === -1 ? text.length : nl;
+      } else return i;
+    }
+  };
+  const first = text[at];
+  if (first === '"' || first === "'") {
+    const close = text.indexOf(first, at + 1);
+    // No closing quote, or `""` with a third quote: a multi-line string.
+    if (close === -1 || (close === at + 1 && text[at + 2] === first)) throw BAIL;
+    const raw = text.slice(at + 1, close);
+    if (raw.includes('\n') || (first === '"' && raw.includes('\\'))) throw BAIL;
+    return {node: makeLeaf(raw, at + 1, close, true), end: close + 1};
+  }
+  if (first === '[') {
+    const items: SNode[] = [];
+    let i = skip(at + 1, true);
+    while (text[i] !== ']') {
+      const item = tomlValueAt(text, i);
+      items.push(item.node);
+      i = skip(item.end, true);
+      if (text[i] === ',') i = skip(i + 1, true);
+      else if (text[i] !== ']') throw BAIL;
+    }
+    return {node: {kind: 'seq', items}, end: i + 1};
+  }
+  if (first === '{') {
+    const entries: MapEntry[] = [];
+    let i = skip(at + 1, false);
+    while (text[i] !== '}') {
+      TOML_INLINE_KEY.lastIndex = i;
+      const key = TOML_INLINE_KEY.exec(text);
+      if (!key) throw BAIL;
+      const [name] = tomlPath(key[0].replace(/ *= *$/, ''));
+      if (name === undefined || entries.some((e) => e.key === name)) throw BAIL;
+      const value = tomlValueAt(text, TOML_INLINE_KEY.lastIndex);
+      entries.push({key: name, value: value.node});
+      i = skip(value.end, false);
+      if (text[i] === ',') {
+        i = skip(i + 1, false);
+        if (text[i] === '}') throw BAIL;
+      } else if (text[i] !== '}') throw BAIL;
+    }
+    return {node: {kind: 'map', entries}, end: i + 1};
+  }
+  TOML_BARE_VALUE.lastIndex = at;
+  const bare = TOML_BARE_VALUE.exec(text);
+  if (!bare) throw BAIL;
+  const raw = bare[0];
+  const end = at + raw.length;
+  if (raw === 'true' || raw === 'false') return {node: {kind: 'seq', items: []}, end};
+  if (!TOML_NUMBER.test(raw)) throw BAIL;
+  return {node: makeLeaf(raw, at, end, true, `"${REDACTED}"`), end};
 }
 
 /** The subset of TOML described above, or undefined for the library to read. */
@@ -866,16 +949,18 @@ function fastToml(text: string): SNode | undefined {
         const pair = TOML_PAIR.exec(line);
         if (!pair) return undefined;
         const names = tomlPath(pair[1]!);
-        const raw = pair[2]!;
-        const start = ls + pair.indices![2]![0];
-        let leaf: SNode;
-        if (raw[0] === '"' || raw[0] === "'") {
-          leaf = makeLeaf(raw.slice(1, -1), start + 1, start + raw.length - 1, true);
-        } else if (raw === 'true' || raw === 'false') {
-          leaf = {kind: 'seq', items: []};
-        } else if (TOML_NUMBER.test(raw)) {
-          leaf = makeLeaf(raw, start, start + raw.length, true, `"${REDACTED}"`);
-        } else return undefined;
+        let read: {node: SNode; end: number};
+        try {
+          read = tomlValueAt(text, ls + pair[0].length);
+        } catch (error) {
+          if (error !== BAIL) throw error;
+          return undefined;
+        }
+        // After the value, only a comment on the line where it ends; the next line is read next.
+        TOML_LINE_END.lastIndex = read.end;
+        if (!TOML_LINE_END.exec(text)) return undefined;
+        nl = TOML_LINE_END.lastIndex - 1;
+        const leaf = read.node;
         const full = [...tablePath, ...names];
         const key = join(full);
         if (values.has(key)) return undefined;

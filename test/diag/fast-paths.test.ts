@@ -124,7 +124,27 @@ const tomlPathOf = (key: fc.Arbitrary<string>) => fc.array(key, {minLength: 1, m
 const tomlPathArb = fc.oneof(tomlPathOf(tomlKey), tomlPathOf(tomlNearKey));
 const tomlValue = fc.oneof(
   {weight: 6, arbitrary: fc.oneof(password.map((p) => `"${p}"`), password.map((p) => `'${p}'`), fc.constantFrom('"Secret"', '"DB_PASSWORD"', '1234', 'true', '"x"', '1.5', '"DB_PASSWORD=s3cr3tValue9"', `"${Buffer.from('deploy:pa55word!').toString('base64')}"`))},
-  {weight: 1, arbitrary: fc.constantFrom('0x1F', '1_000', '00', '+1', '-0', '1e5', 'inf', 'nan', 'false', '1979-05-27', '"a\\"b"', '"""x"""', '[1, 2]', '{a = 1}', '""', "''", '"café"', 'bare', '1#c', '"open')},
+  {
+    weight: 3,
+    arbitrary: fc.oneof(
+      fc
+        .array(fc.oneof(password.map((p) => `"${p}"`), fc.constantFrom('1', 'true', '"x"', "'y'", '[]', '{}')), {maxLength: 4})
+        .chain((items) =>
+          fc
+            .tuple(fc.constantFrom(', ', ',', ' , ', ',\n  ', ', # note\n  '), fc.constantFrom('', ',', ' ', ',\n', '\n'), fc.constantFrom('', '\n  '))
+            .map(([sep, tail, lead]) => `[${lead}${items.join(sep)}${items.length > 0 ? tail : ''}]`),
+        ),
+      fc
+        .array(fc.tuple(fc.constantFrom('password', 'name', 'value', 'user', 'a', 'x-y', '"k"', 'version'), fc.oneof(password.map((p) => `"${p}"`), fc.constantFrom('"DB_PASSWORD"', '1', '[1, 2]', '{b = 1}', 'true'))), {maxLength: 3})
+        .map((pairs) => `{${pairs.map(([k, v]) => `${k} = ${v}`).join(', ')}}`),
+    ),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.constantFrom('0x1F', '1_000', '00', '+1', '-0', '1e5', 'inf', 'nan', 'false', '1979-05-27', '"a\\"b"', '"""x"""', '[1, 2]', '{a = 1}', '""', "''", '"café"', 'bare', '1#c',
+      '"open', '{a = 1,}', '{a.b = 1}', '{a = 1, a = 2}', '[1, # c', '[[1, 2], [3]]', '[{a = 1}]', '{ name = "DB_PASSWORD", value = "pw12345678Xq" }', '[ ]', '{ }', '[1 2]',
+      '{a = 1 b = 2}', '"""x', "'''y'''", '[\n  "a",\n  "b", # note\n]', '[\n  1,\n\n  2\n]', '[ # c\n]', '[\n  "open\n]', '[\n  {a = 1},\n]', '[\n  "x"\n'),
+  },
 );
 const tomlLine = fc.oneof(
   {weight: 8, arbitrary: fc.tuple(fc.constantFrom('', ' ', '  '), tomlPathArb, fc.constantFrom(' = ', '=', '  =  '), tomlValue, fc.constantFrom('', '', ' # note', '  ')).map((parts) => parts.join(''))},
