@@ -416,8 +416,6 @@ export class ScrubSession {
     const structure = this.scrubber.structure;
     const format = this.format;
     if (!structure || !format || !STRUCTURED.has(format)) return doc;
-    // Most configuration files name no secret at all: then the parse cannot find one, and is skipped.
-    if (!structure.mayHoldStructuredSecrets(format as StructureModule.StructuredFormat, doc)) return doc;
     const found = structure.findStructuredSecrets(format as StructureModule.StructuredFormat, doc);
     return this.applyRedactions(doc, found);
   }

@@ -94,10 +94,13 @@ const BASE64_RUN = /[A-Za-z0-9+/]{16,}/g;
  * base64 that decodes to a credential. In ASCII text without letter-making escapes every such
  * name is spelled out, and SECRET_NAME_HINT finds its words; such base64 is a whole run of
  * base64 characters. A property test holds this to the parsers: when this says no, they find nothing.
+ *
+ * The fast readers cost less than this test, so it guards only the slow ones: a YAML stream's
+ * documents outside the fast subset, TOML outside it, broken JSON.
  */
 export function mayHoldStructuredSecrets(format: StructuredFormat, text: string): boolean {
   // eslint-disable-next-line no-control-regex
-  if (/[^\x00-\x7f]/.test(text) || LETTER_ESCAPES[format].test(text) || SECRET_NAME_HINT.test(text)) return true;
+  if (SECRET_NAME_HINT.test(text) || /[^\x00-\x7f]/.test(text) || LETTER_ESCAPES[format].test(text)) return true;
   BASE64_RUN.lastIndex = 0;
   for (let m = BASE64_RUN.exec(text); m; m = BASE64_RUN.exec(text)) {
     const after = BASE64_RUN.lastIndex;
@@ -283,6 +286,7 @@ function jsonRoot(text: string, shift: number, options: ParseOptions): SNode | u
   } catch (error) {
     if (error !== BAIL) throw error;
   }
+  if (!mayHoldStructuredSecrets('json', text)) return undefined;
   let root: SNode | undefined;
   let done = false;
   const frames: JsonFrame[] = [];
@@ -471,6 +475,8 @@ export function readYaml(text: string): {roots: SNode[]; fast: number; library: 
     } catch (error) {
       if (error !== BAIL) throw error;
     }
+    // The slow reader only where it can find something: the rest of the stream names a secret.
+    if (library === 0 && !mayHoldStructuredSecrets('yaml', text.slice(start))) break;
     library++;
     const alone = libraryYaml(text.slice(start, end), start);
     if (alone.clean) {
@@ -770,7 +776,9 @@ function fromToml(text: string, options: ParseOptions): SNode {
 /** A TOML file read fast or, outside the subset, by the library; `fast` says which (for the tests). */
 export function readToml(text: string): {root: SNode; fast: boolean} {
   const fast = fastToml(text);
-  return fast ? {root: fast, fast: true} : {root: libraryToml(text), fast: false};
+  if (fast) return {root: fast, fast: true};
+  // The slow reader only where it can find something.
+  return {root: mayHoldStructuredSecrets('toml', text) ? libraryToml(text) : {kind: 'map', entries: []}, fast: false};
 }
 
 function libraryToml(text: string): SNode {
@@ -916,16 +924,42 @@ function tomlValueAt(text: string, at: number): {node: SNode; end: number} {
 }
 
 /** The subset of TOML described above, or undefined for the library to read. */
+/**
+ * What a key path names so far, for the checks that make the library refuse a file: a value
+ * (nothing may go under it or replace it), a table opened by a header, a table made by dotted
+ * keys, or a table only implied by a longer header.
+ */
+interface TomlName {
+  kind: 'value' | 'table' | 'dotted' | 'implied';
+  under: Map<string, TomlName>;
+}
+
 function fastToml(text: string): SNode | undefined {
   if (TOML_OUTSIDE_SUBSET.test(text)) return undefined;
   const root: MapEntry[] = [];
   let table: MapEntry[] = root;
-  let tablePath: string[] = [];
-  // What the library would refuse: paths of tables, of values, and of tables made by dotted keys.
-  const tables = new Set<string>();
-  const values = new Set<string>();
-  const dotted = new Set<string>();
-  const join = (path: string[]) => path.join('\u0000');
+  const top: TomlName = {kind: 'table', under: new Map()};
+  let current = top;
+  /** The name below `from`; undefined where the library would refuse the file. */
+  const define = (from: TomlName, path: string[], kind: 'value' | 'table', through: 'dotted' | 'implied'): TomlName | undefined => {
+    let node = from;
+    for (let i = 0; i < path.length; i++) {
+      const last = i === path.length - 1;
+      const next = node.under.get(path[i]!);
+      if (!next) {
+        const made: TomlName = {kind: last ? kind : through, under: new Map()};
+        node.under.set(path[i]!, made);
+        node = made;
+      } else if (last) {
+        // Only a table that a longer header implied may be opened by its own header.
+        if (!(kind === 'table' && next.kind === 'implied')) return undefined;
+        next.kind = 'table';
+        node = next;
+      } else if (next.kind === through || (through === 'implied' && next.kind === 'table')) node = next;
+      else return undefined;
+    }
+    return node;
+  };
   for (let ls = 0; ls < text.length; ) {
     let nl = text.indexOf('\n', ls);
     if (nl === -1) nl = text.length;
@@ -937,18 +971,19 @@ function fastToml(text: string): SNode | undefined {
       if (text[content] === '[') {
         const header = TOML_TABLE.exec(line);
         if (!header) return undefined;
-        tablePath = tomlPath(header[1]!);
-        const key = join(tablePath);
-        if (tables.has(key)) return undefined;
-        tables.add(key);
+        const path = tomlPath(header[1]!);
+        const named = define(top, path, 'table', 'implied');
+        if (!named) return undefined;
+        current = named;
         table = [];
         let value: SNode = {kind: 'map', entries: table};
-        for (let i = tablePath.length - 1; i > 0; i--) value = {kind: 'map', entries: [{key: tablePath[i]!, value}]};
-        root.push({key: tablePath[0]!, value});
+        for (let i = path.length - 1; i > 0; i--) value = {kind: 'map', entries: [{key: path[i]!, value}]};
+        root.push({key: path[0]!, value});
       } else {
         const pair = TOML_PAIR.exec(line);
         if (!pair) return undefined;
         const names = tomlPath(pair[1]!);
+        if (!define(current, names, 'value', 'dotted')) return undefined;
         let read: {node: SNode; end: number};
         try {
           read = tomlValueAt(text, ls + pair[0].length);
@@ -960,30 +995,13 @@ function fastToml(text: string): SNode | undefined {
         TOML_LINE_END.lastIndex = read.end;
         if (!TOML_LINE_END.exec(text)) return undefined;
         nl = TOML_LINE_END.lastIndex - 1;
-        const leaf = read.node;
-        const full = [...tablePath, ...names];
-        const key = join(full);
-        if (values.has(key)) return undefined;
-        values.add(key);
-        for (let i = tablePath.length + 1; i < full.length; i++) dotted.add(join(full.slice(0, i)));
-        let value: SNode = leaf;
+        let value: SNode = read.node;
         for (let i = names.length - 1; i > 0; i--) value = {kind: 'map', entries: [{key: names[i]!, value}]};
         table.push({key: names[0]!, value});
       }
     }
     ls = nl + 1;
   }
-  // A value with anything under it or defined twice, a table defined by dotted keys and then by a header.
-  const prefixes = (key: string, add: (prefix: string) => void) => {
-    for (let i = key.indexOf('\u0000'); i !== -1; i = key.indexOf('\u0000', i + 1)) add(key.slice(0, i));
-  };
-  const under = new Set<string>();
-  for (const key of [...values, ...tables, ...dotted]) prefixes(key, (prefix) => under.add(prefix));
-  for (const key of values) if (under.has(key) || tables.has(key) || dotted.has(key)) return undefined;
-  for (const key of dotted) if (tables.has(key)) return undefined;
-  const tablePrefixes = new Set<string>();
-  for (const key of tables) prefixes(key, (prefix) => tablePrefixes.add(prefix));
-  for (const key of dotted) if (tablePrefixes.has(key)) return undefined;
   return {kind: 'map', entries: root};
 }
 
