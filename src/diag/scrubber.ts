@@ -20,6 +20,7 @@ import {
   TOKEN_SHAPES,
 } from './rules.js';
 import type * as StructureModule from './structure.js';
+import {WordScanner} from './word-scan.js';
 
 /** A pattern a user adds in the collection profile. */
 export interface CustomPattern {
@@ -119,11 +120,21 @@ const SHAPE_HINT = alternation(SHAPE_HINT_SOURCES);
  * it without looking further. Case is ignored throughout: taking a line for a closer look when
  * it did not need one costs time, never a secret. `[^\S\n]` keeps a match inside one line.
  */
-const WORTH_A_LOOK = alternation(
-  [...SECRETISH_WORDS.map((word) => (word === String.raw`\s-[upwaND]` ? String.raw`[^\S\n]-[upwaND]` : word)), ...SHAPE_HINT_SOURCES, 'PRIVATE KEY', 'Private-',
-    'PuTTY', String.raw`:\/\/`, String.raw`\?`],
-  'gi',
-);
+export const WORTH_A_LOOK_SOURCES: readonly string[] = [
+  ...SECRETISH_WORDS.map((word) => (word === String.raw`\s-[upwaND]` ? String.raw`[^\S\n]-[upwaND]` : word)),
+  ...SHAPE_HINT_SOURCES,
+  'PRIVATE KEY',
+  'Private-',
+  'PuTTY',
+  String.raw`:\/\/`,
+  String.raw`\?`,
+];
+let worthALook: WordScanner | undefined;
+/** A character of the first place from `from` that may need a look, or -1: one pass over the text. */
+export function firstWorthALook(text: string, from: number): number {
+  worthALook ??= new WordScanner(WORTH_A_LOOK_SOURCES);
+  return worthALook.find(text, from);
+}
 /** Formats whose every line is read (credential files, .npmrc). */
 const LINE_BY_LINE = new Set<TextFormat>(['netrc', 'pgpass', 'htpasswd', 'npmrc']);
 
@@ -473,8 +484,8 @@ export class ScrubSession {
       if (nl === -1) break;
       if (skip && !this.pem && !this.block && !this.multiline && this.ppkLines === 0) {
         if (dirty < start) {
-          WORTH_A_LOOK.lastIndex = start;
-          dirty = WORTH_A_LOOK.exec(text)?.index ?? text.length;
+          const found = firstWorthALook(text, start);
+          dirty = found === -1 ? text.length : found;
         }
         if (dirty > nl) {
           const clean = text.lastIndexOf('\n', dirty - 1) + 1;

@@ -1050,7 +1050,8 @@ function fromXml(text: string): SNode[] {
     const end = parser.position;
     const start = text.lastIndexOf('<', end - 1);
     const attributes: XmlElement['attributes'] = [];
-    const raw = text.slice(start, end);
+    // Most elements have no attributes: then the tag's text is not read again.
+    const raw = hasAttributes(tag.attributes) ? text.slice(start, end) : '';
     ATTRIBUTE.lastIndex = 0;
     for (let m = ATTRIBUTE.exec(raw); m; m = ATTRIBUTE.exec(raw)) {
       const value = m[2] ?? m[3] ?? '';
@@ -1107,8 +1108,8 @@ function xmlText(element: XmlElement, text: string): SLeaf | undefined {
   if (element.closeStart === undefined || element.closeStart < element.openEnd) return undefined;
   let start = element.openEnd;
   let end = element.closeStart;
-  while (start < end && /\s/.test(text[start]!)) start++;
-  while (end > start && /\s/.test(text[end - 1]!)) end--;
+  while (start < end && isSpace(text.charCodeAt(start))) start++;
+  while (end > start && isSpace(text.charCodeAt(end - 1))) end--;
   if (start >= end) return undefined;
   let raw = text.slice(start, end);
   if (raw.startsWith('<![CDATA[') && raw.endsWith(']]>')) {
@@ -1119,4 +1120,10 @@ function xmlText(element: XmlElement, text: string): SLeaf | undefined {
   return makeLeaf(raw, start, end, !raw.includes('&'));
 }
 
+/** What `\s` matches, without a regex per character. */
+const isSpace = (code: number) => code === 0x20 || (code >= 0x09 && code <= 0x0d) || code === 0xa0 || (code > 0xff && /\s/.test(String.fromCharCode(code)));
+const hasAttributes = (attributes: object) => {
+  for (const _ in attributes) return true;
+  return false;
+};
 const localName = (name: string) => (name.includes(':') ? name.slice(name.indexOf(':') + 1) : name);

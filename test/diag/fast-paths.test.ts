@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import {stringify as yamlStringify} from 'yaml';
 import {describe, expect, onTestFailed, test} from 'vitest';
 
-import {loadScrubber, type Scrubber} from '../../src/diag/scrubber.js';
+import {alternation, firstWorthALook, loadScrubber, type Scrubber, WORTH_A_LOOK_SOURCES} from '../../src/diag/scrubber.js';
 import {
   findJsonSecrets,
   findStructuredSecrets,
@@ -315,5 +315,36 @@ describe(`lines no rule could touch are copied, and that changes nothing (seed $
       {seed: SEED, numRuns: RUNS},
     );
     expect(changed).toBeGreaterThan(RUNS / 4);
+  });
+});
+
+describe(`the one-pass scanner finds every line the word regex would (seed ${SEED})`, () => {
+  test('no line where a case-blind regex of the same words matches goes unflagged, and the first flagged line is never later', () => {
+    printSeed();
+    const regex = alternation([...WORTH_A_LOOK_SOURCES], 'i');
+    const flip = (text: string, mask: number) => [...text].map((ch, i) => ((mask >> (i % 16)) & 1 ? ch.toUpperCase() : ch)).join('');
+    const piece = fc.oneof(
+      fc.tuple(fc.constantFrom('pass', 'Token', 'AKIA', 'ghp_', 'glpat-', 'SK9f', '$2b$', '$apr1$', '{SSHA}', 'Q~', '?', '://', ' -p', '\t-N', 'PuTTY', 'PRIVATE KEY',
+        'xoxb-', 'hooks.slack', 'sk-', 'eyJ', latin1('пароль'), latin1('ПАРОЛЬ'), latin1('contraseña'), 'key', 'KEY'), fc.nat()).map(([word, mask]) => flip(word, mask)),
+      fc.stringMatching(/^[a-zA-Z0-9 _.:/?$~{}\t-]{0,12}$/),
+      fc.constantFrom('\n', '\r\n', ' ', '-', 'author', 'mapping', 'sha256'),
+    );
+    let flagged = 0;
+    fc.assert(
+      fc.property(fc.array(piece, {maxLength: 30}), (pieces) => {
+        const text = pieces.join('');
+        for (const line of text.split('\n')) {
+          if (regex.test(line)) {
+            flagged++;
+            expect(firstWorthALook(line, 0), JSON.stringify(line)).not.toBe(-1);
+          }
+        }
+        const match = new RegExp(regex.source, 'gi').exec(text.replaceAll('\n', '\u0000'));
+        const first = firstWorthALook(text, 0);
+        if (match) expect(first === -1 ? Infinity : text.lastIndexOf('\n', first)).toBeLessThanOrEqual(text.lastIndexOf('\n', match.index));
+      }),
+      {seed: SEED, numRuns: RUNS * 5},
+    );
+    expect(flagged).toBeGreaterThan(RUNS);
   });
 });
