@@ -989,9 +989,19 @@ function valueSpan(line: string, start: number, toEndOfLine: boolean): {start: n
     return end > start ? {start, end} : undefined;
   }
   let end = start;
-  while (end < line.length && !/[\s,;&"'<>]/.test(line[end]!)) end++;
+  while (end < line.length && !endsBareValue(line.charCodeAt(end))) end++;
   while (end > start && /[)\]}]/.test(line[end - 1]!)) end--;
   return end > start ? {start, end} : undefined;
+}
+
+/** `/[\s,;&"'<>]/` for one character, without a regex call per character. */
+function endsBareValue(code: number): boolean {
+  switch (code) {
+    case 0x20: case 0x2c: case 0x3b: case 0x26: case 0x22: case 0x27: case 0x3c: case 0x3e: case 0xa0:
+      return true;
+    default:
+      return (code >= 0x09 && code <= 0x0d) || (code > 0xff && /\s/.test(String.fromCharCode(code)));
+  }
 }
 
 function leadingSpace(line: string): string {

@@ -147,7 +147,7 @@ function buildRoots(format: StructuredFormat, text: string, options: ParseOption
     case 'properties':
       return [fromProperties(text)];
     case 'xml':
-      return fromXml(text);
+      return fromXml(text, options);
   }
 }
 
@@ -1032,7 +1032,7 @@ function fromProperties(text: string): SNode {
 // ---------------------------------------------------------------------------------------
 // XML (saxes: a conforming streaming parser that reports the position after each event).
 
-interface XmlElement {
+export interface XmlElement {
   name: string;
   attributes: {name: string; value: string; start: number; end: number}[];
   children: XmlElement[];
@@ -1042,7 +1042,19 @@ interface XmlElement {
 
 const ATTRIBUTE = /([^\s=/<>"']+)\s*=\s*(?:"([^"]*)"|'([^']*)')/g;
 
-function fromXml(text: string): SNode[] {
+function fromXml(text: string, options: ParseOptions): SNode[] {
+  const root = options.library ? saxesXml(text) : readXml(text).root;
+  return [{kind: 'map', entries: root.children.map((child) => ({key: localName(child.name), value: xmlNode(child, text)}))}];
+}
+
+/** An XML file read fast or, outside the subset, by saxes; `fast` says which (for the tests). */
+export function readXml(text: string): {root: XmlElement; fast: boolean} {
+  const fast = fastXml(text);
+  return fast ? {root: fast, fast: true} : {root: saxesXml(text), fast: false};
+}
+
+/** The elements saxes reports, with where each tag ends and its closing tag starts. */
+function saxesXml(text: string): XmlElement {
   const parser = new SaxesParser({position: true});
   const root: XmlElement = {name: '#document', attributes: [], children: [], openEnd: 0};
   const stack: XmlElement[] = [root];
@@ -1072,37 +1084,120 @@ function fromXml(text: string): SNode[] {
   // A broken or cut file: what was read before the fault still counts, and the line rules see the rest.
   parser.on('error', () => undefined);
   parser.write(text).close();
-  return [{kind: 'map', entries: root.children.map((child) => ({key: localName(child.name), value: xmlNode(child, text)}))}];
+  return root;
+}
+
+/** Whether a tag has attributes, read as saxes reads them (what is not one sends the file to saxes). */
+function tagAttributes(tag: string): boolean {
+  if (!/\S/.test(tag)) return false;
+  XML_ATTRIBUTES.lastIndex = 0;
+  const names = new Set<string>();
+  let at = 0;
+  for (let m = XML_ATTRIBUTES.exec(tag); m; m = XML_ATTRIBUTES.exec(tag)) {
+    if (m.index !== at || names.has(m[1]!)) throw BAIL;
+    names.add(m[1]!);
+    at = XML_ATTRIBUTES.lastIndex;
+  }
+  if (/\S/.test(tag.slice(at))) throw BAIL;
+  return names.size > 0;
+}
+
+// The subset fastXml() reads: names of ASCII letters, attributes quoted without `&` or `<`, text
+// without `&`, comments and processing instructions; no DTD, CDATA, entities or character references.
+const XML_TOKEN = /<(\/?)([A-Za-z_][\w.:-]*)([^<>"']*(?:(?:"[^"<]*"|'[^'<]*')[^<>"']*)*)>|<!--(?:[^-]|-(?!-))*-->|<\?[A-Za-z][^?]*(?:\?(?!>)[^?]*)*\?>|[^<&]+/y;
+const XML_ATTRIBUTES = /[ \t\r\n]+([A-Za-z_][\w.:-]*)[ \t\r\n]*=[ \t\r\n]*(?:"[^"<&]*"|'[^'<&]*')/g;
+// eslint-disable-next-line no-control-regex
+const XML_OUTSIDE_SUBSET = /[\x00-\x08\x0b\x0c\x0e-\x1f]|]]>/;
+
+/**
+ * saxes reads 120 MB/s and its events need the tag's text read again; most configuration XML
+ * is plain elements, attributes and text, which one sticky regex splits as fast as the text can
+ * be read. The tree is the one saxesXml() builds; anything else (or a file that is not well
+ * formed) returns undefined and goes to saxes. A property test holds the two to the same redactions.
+ */
+function fastXml(text: string): XmlElement | undefined {
+  if (XML_OUTSIDE_SUBSET.test(text)) return undefined;
+  const root: XmlElement = {name: '#document', attributes: [], children: [], openEnd: 0};
+  const stack: XmlElement[] = [root];
+  let closedRoot = false;
+  try {
+    for (let at = 0; at < text.length; ) {
+      XML_TOKEN.lastIndex = at;
+      const m = XML_TOKEN.exec(text);
+      if (!m) return undefined;
+      const end = XML_TOKEN.lastIndex;
+      const parent = stack.at(-1)!;
+      if (m[2] !== undefined) {
+        const closing = m[1] === '/';
+        const rest = m[3]!;
+        const selfClosing = rest.endsWith('/');
+        if (closing) {
+          if (selfClosing || /\S/.test(rest) || parent === root || parent.name !== m[2]) return undefined;
+          parent.closeStart = m.index;
+          stack.pop();
+          if (stack.length === 1) closedRoot = true;
+        } else {
+          if (closedRoot || (parent === root && root.children.length > 0)) return undefined;
+          const attributes: XmlElement['attributes'] = [];
+          if (tagAttributes(selfClosing ? rest.slice(0, -1) : rest)) {
+            const raw = text.slice(m.index, end);
+            ATTRIBUTE.lastIndex = 0;
+            for (let a = ATTRIBUTE.exec(raw); a; a = ATTRIBUTE.exec(raw)) {
+              const value = a[2] ?? a[3] ?? '';
+              const valueStart = m.index + a.index + a[0].length - value.length - 1;
+              attributes.push({name: a[1]!, value, start: valueStart, end: valueStart + value.length});
+            }
+          }
+          const element: XmlElement = {name: m[2], attributes, children: [], openEnd: end};
+          parent.children.push(element);
+          if (!selfClosing) stack.push(element);
+          else if (parent === root) closedRoot = true;
+        }
+      } else if (m[0].startsWith('<?')) {
+        // The XML declaration only at the very start; other processing instructions anywhere.
+        if (/^<\?xml[\s?]/i.test(m[0]) && m.index !== 0) return undefined;
+      } else if (!m[0].startsWith('<!--') && stack.length === 1 && /\S/.test(m[0])) return undefined;
+      at = end;
+    }
+  } catch (error) {
+    if (error !== BAIL) throw error;
+    return undefined;
+  }
+  return stack.length === 1 && closedRoot ? root : undefined;
 }
 
 function xmlNode(element: XmlElement, text: string): SNode {
-  const entries: SMap['entries'] = element.attributes.map((a) => ({
-    key: localName(a.name),
-    value: makeLeaf(a.value, a.start, a.end, !a.value.includes('&')),
-  }));
-  if (element.children.length === 0) {
+  const entries: MapEntry[] = [];
+  for (const a of element.attributes) entries.push({key: localName(a.name), value: makeLeaf(a.value, a.start, a.end, !a.value.includes('&'))});
+  const children = element.children;
+  if (children.length === 0) {
     const leaf = xmlText(element, text);
     if (entries.length === 0) return leaf ?? {kind: 'seq', items: []};
     if (leaf) entries.push({key: '#text', value: leaf});
     return {kind: 'map', entries};
   }
-  const children = element.children;
+  let name = localName(children[0]!.name);
   for (let i = 0; i < children.length; i++) {
     const child = children[i]!;
     const next = children[i + 1];
+    const nextName = next ? localName(next.name) : '';
     // plist and key/value lists: <key>Password</key><string>...</string>
-    if (localName(child.name).toLowerCase() === 'key' && child.children.length === 0 && next && localName(next.name).toLowerCase() !== 'key') {
+    if (isKey(name) && child.children.length === 0 && next && !isKey(nextName)) {
       const keyText = xmlText(child, text)?.value;
       if (keyText) {
         entries.push({key: keyText, value: xmlNode(next, text)});
         i++;
+        name = children[i + 1] ? localName(children[i + 1]!.name) : '';
         continue;
       }
     }
-    entries.push({key: localName(child.name), value: xmlNode(child, text)});
+    entries.push({key: name, value: xmlNode(child, text)});
+    name = nextName;
   }
   return {kind: 'map', entries};
 }
+
+const isKey = (name: string) => name.length === 3 && name.toLowerCase() === 'key';
 
 function xmlText(element: XmlElement, text: string): SLeaf | undefined {
   if (element.closeStart === undefined || element.closeStart < element.openEnd) return undefined;
