@@ -77,11 +77,15 @@ export interface ParseOptions {
   library?: boolean;
 }
 
-/** Escapes that can make a letter, join two lines into one word or, in .properties, stand for any character. */
+/**
+ * Escapes that can make a letter or join two words into one: `\u`, `\x`, a line break after a
+ * backslash, and any escape the format does not know (jsonc-parser drops `\` and the character
+ * after it, so `PAS\ SWORD` reads `PASSWORD`). In .properties any character may be escaped.
+ */
 const LETTER_ESCAPES: Record<StructuredFormat, RegExp> = {
-  json: /\\u/,
-  yaml: /\\[xuU\r\n]/,
-  toml: /\\[uU\r\n \t]/,
+  json: /\\[^"\\/bfnrt]/,
+  yaml: /\\[^0abt\tnvfre "/\\N_LP]/,
+  toml: /\\[^btnfr"\\]/,
   properties: /\\/,
   xml: /&/,
 };
