@@ -31,7 +31,6 @@ const EXTERNAL = [
   'ajv-formats',
   'chalk',
   'cli-table3',
-  'conf',
   'fastify',
   'got',
   'hpagent',
@@ -42,6 +41,7 @@ const EXTERNAL = [
   'toml-eslint-parser',
   'proxy-from-env',
   'tar',
+  'turndown',
   'yaml',
   // oclif's TypeScript support for development, never used by the built CLI
   'typescript',

@@ -6,6 +6,9 @@ import type {Got} from 'got';
 import {RateLimitError, UnavailableError, UsageError} from '../domain/errors.js';
 import type {RateLimitInfo} from '../domain/rate-limit.js';
 import {redactUrl} from '../domain/redact.js';
+import type {AttemptControl, RetryEvent} from '../domain/retry.js';
+import {bearerAuth, type AuthScheme} from './auth.js';
+import {readRateLimit} from './rate-limit.js';
 
 /** Milliseconds; every request has all of them. */
 export interface HttpTimeouts {
@@ -31,6 +34,16 @@ export interface HttpClientOptions {
   baseUrl: string;
   /** Resolved on first request, so that opening a client never touches the keyring. */
   token?: () => Promise<string | undefined>;
+  /** How the token goes into the Authorization header (default: Bearer). The adapter chooses. */
+  auth?: AuthScheme;
+  /** Headers every request carries (an API version, say); never a secret: they may be logged. */
+  headers?: Record<string, string>;
+  /**
+   * Redirects of GET requests to follow (default 0: a 3xx is handed to the caller). The token
+   * goes only to the origin of the base URL: a redirect to another host, port or scheme is
+   * followed without Authorization. Other methods never follow: a write is not replayed elsewhere.
+   */
+  redirects?: number;
   userAgent?: string;
   timeouts?: Partial<HttpTimeouts>;
   retry?: Partial<RetryPolicy>;
@@ -48,8 +61,17 @@ export interface HttpRequest {
   json?: unknown;
   /** A body streamed from its source; called once per attempt so that a retry never reuses a consumed stream. */
   stream?: {open: () => NodeJS.ReadableStream; size: number; contentType: string};
-  /** Makes a POST or PATCH safe to retry: the server replays the first result. */
+  /** Makes a POST or PATCH safe to retry: the server replays the first result. One per logical operation, chosen by the caller. */
   idempotencyKey?: string;
+  /**
+   * Overrides what the method says about sending the request again after it may have reached
+   * the server: true for a POST whose repeat does no harm (an upload that only leaves an unused
+   * copy), false for a PUT that is not idempotent on this API (one that adds a comment).
+   */
+  repeatable?: boolean;
+  /** The caller's part in the retries: a bound, a shared pacer, a progress line. The loop stays here. */
+  attempts?: AttemptControl;
+  /** Bytes sent in the current attempt; a retry starts again from 0. */
   onUploadProgress?: (sent: number, total: number) => void;
 }
 
@@ -132,17 +154,26 @@ export class HttpClient {
     return this.options.baseUrl.replace(/\/+$/, '');
   }
 
+  /**
+   * Sends one logical request, and is the one owner of its retries: every attempt carries the
+   * same idempotency key, a streamed body is re-opened for each, and nobody above loops around
+   * this call (a caller bounds or paces the attempts through `req.attempts`).
+   */
   async request(req: HttpRequest): Promise<HttpResponse> {
     const got = await this.got();
-    const url = this.url(req);
-    const canRetry = IDEMPOTENT_METHODS.has(req.method) || Boolean(req.idempotencyKey);
-    const authorization = await this.authorizationHeader();
+    let url = this.url(req);
+    const canRetry = req.repeatable ?? (IDEMPOTENT_METHODS.has(req.method) || Boolean(req.idempotencyKey));
+    const maxAttempts = Math.max(1, Math.floor(req.attempts?.maxAttempts ?? this.retry.limit + 1));
+    let authorization = await this.authorizationHeader();
+    let redirectsLeft = req.method === 'GET' ? (this.options.redirects ?? 0) : 0;
     for (let attempt = 1; ; attempt++) {
       const started = performance.now();
-      const last = !canRetry || attempt > this.retry.limit;
+      const more = attempt < maxAttempts;
+      const last = !canRetry || !more;
+      const retry = (event: Omit<RetryEvent, 'attempt' | 'maxAttempts'>) => this.beforeRetry(req, {...event, attempt, maxAttempts});
       let response;
       try {
-        const headers: Record<string, string> = {accept: 'application/json, application/problem+json'};
+        const headers: Record<string, string> = {accept: 'application/json, application/problem+json', ...this.options.headers};
         if (authorization) headers.authorization = authorization;
         if (req.idempotencyKey) headers['idempotency-key'] = req.idempotencyKey;
         let body: string | Readable | undefined;
@@ -175,7 +206,7 @@ export class HttpClient {
           throw new UsageError(`Could not read the file to upload: ${e.message}.`, {hint: 'Check that the file exists and is readable.', cause: e});
         }
         if (RETRY_CODES.has(code) && !last) {
-          await this.wait(this.backoff(attempt), `${code}`, attempt);
+          await retry({reason: 'unavailable', detail: code, delayMs: this.backoff(attempt)});
           continue;
         }
         const timedOut = code === 'ETIMEDOUT' || e.name === 'TimeoutError';
@@ -197,17 +228,37 @@ export class HttpClient {
       this.observeRateLimit(response.headers, status);
       const parsed = parseBody(response.body as string, String(response.headers['content-type'] ?? ''));
       if (status < 300) return {status, headers: response.headers, body: parsed};
+      const location = response.headers.location;
+      if (status >= 300 && status < 400 && redirectsLeft > 0 && typeof location === 'string') {
+        redirectsLeft--;
+        const next = new URL(location, url);
+        // The token is for the profile's host: another origin (or plain http) gets none.
+        if (next.origin !== new URL(this.baseUrl).origin) authorization = undefined;
+        this.debug(`redirected to ${redactUrl(next.toString())}${authorization ? '' : ' (without Authorization)'}`);
+        url = next.toString();
+        attempt--;
+        continue;
+      }
       if (RETRY_STATUSES.has(status)) {
         const asked = parseRetryAfter(response.headers['retry-after']);
         if (asked !== undefined && asked > this.retry.maxRetryAfterMs) {
           throw this.finalStatusError(status, parsed, `asks to wait ${describeWait(asked)} before trying again`, asked);
         }
         // A 429 comes before any work is done, so even a POST without a key may be sent again.
-        if (!last || (status === 429 && attempt <= this.retry.limit)) {
-          await this.wait(asked ?? this.backoff(attempt), String(status), attempt);
+        if (!last || (status === 429 && more)) {
+          await retry({reason: status === 429 ? 'rate-limited' : 'unavailable', detail: String(status), delayMs: asked ?? this.backoff(attempt), retryAfterMs: asked});
           continue;
         }
         throw this.finalStatusError(status, parsed, canRetry || status === 429 ? `still answered ${status} after ${attempt} attempts` : `answered ${status}`);
+      }
+      if (status === 409 && req.idempotencyKey && more) {
+        // The server is still busy with an earlier attempt of this key (one cut off mid-upload, say):
+        // it asks to come back, and then replays that attempt's result instead of doing it twice.
+        const asked = parseRetryAfter(response.headers['retry-after']);
+        if (asked !== undefined && asked <= this.retry.maxRetryAfterMs) {
+          await retry({reason: 'in-progress', detail: '409', delayMs: asked, retryAfterMs: asked});
+          continue;
+        }
       }
       if (status >= 500) throw this.finalStatusError(status, parsed, `answered ${status}`);
       throw new HttpStatusError(req.method, url, status, parsed, response.headers);
@@ -224,19 +275,13 @@ export class HttpClient {
   }
 
   private observeRateLimit(headers: HttpResponse['headers'], status: number): void {
-    const number = (name: string) => {
-      const value = Number(headers[name]);
-      return Number.isFinite(value) ? value : undefined;
-    };
-    const limit = number('ratelimit-limit');
-    const remaining = number('ratelimit-remaining');
-    const resetSeconds = number('ratelimit-reset');
     const throttled = this.limits.throttled + (status === 429 ? 1 : 0);
-    if (limit === undefined && remaining === undefined) {
+    const reading = readRateLimit(headers);
+    if (!reading) {
       this.limits = {...this.limits, throttled};
       return;
     }
-    this.limits = {limit, remaining, resetSeconds, observedAt: Date.now(), throttled};
+    this.limits = {...reading, observedAt: Date.now(), throttled};
   }
 
   private finalStatusError(status: number, body: unknown, what: string, waitMs?: number): Error {
@@ -260,10 +305,18 @@ export class HttpClient {
     return ceiling / 2 + Math.random() * (ceiling / 2);
   }
 
-  private async wait(ms: number, reason: string, attempt: number): Promise<void> {
-    const capped = Math.min(ms, this.retry.maxRetryAfterMs);
-    this.debug(`retrying after ${reason} in ${(capped / 1000).toFixed(1)}s (attempt ${attempt + 1} of ${this.retry.limit + 1})`);
-    await this.sleep(capped);
+  /** Tells the caller, then waits: the client's own backoff, or the caller's pacer when it has one. */
+  private async beforeRetry(req: HttpRequest, event: RetryEvent): Promise<void> {
+    const control = req.attempts;
+    // A server busy with this very key names its own wait, which no pacer knows of.
+    const paced = Boolean(control?.pace) && event.reason !== 'in-progress';
+    const delayMs = paced ? 0 : Math.min(event.delayMs, this.retry.maxRetryAfterMs);
+    this.debug(
+      `retrying after ${event.detail}${paced ? ' when the pacer allows' : ` in ${(delayMs / 1000).toFixed(1)}s`} (attempt ${event.attempt + 1} of ${event.maxAttempts})`,
+    );
+    control?.onRetry?.({...event, delayMs});
+    if (!paced) await this.sleep(delayMs);
+    await control?.pace?.();
   }
 
   private url(req: HttpRequest): string {
@@ -279,7 +332,7 @@ export class HttpClient {
   private authorizationHeader(): Promise<string | undefined> {
     this.authorization ??= (async () => {
       const token = await this.options.token?.();
-      return token ? `Bearer ${token}` : undefined;
+      return token ? (this.options.auth ?? bearerAuth).header(token) : undefined;
     })();
     return this.authorization;
   }
@@ -304,7 +357,7 @@ export class HttpClient {
         // Retries are ours (above): got would not re-open a streamed body, nor tell POST with a key from one without.
         retry: {limit: 0},
         throwHttpErrors: false,
-        // The protocol never redirects; following one could carry the token to another host.
+        // Redirects are ours (above): only GET, and the token only to the profile's own origin.
         followRedirect: false,
         responseType: 'text',
         headers: {'user-agent': this.options.userAgent ?? 'supportkit'},

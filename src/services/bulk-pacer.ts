@@ -1,6 +1,6 @@
 import {setTimeout as delay} from 'node:timers/promises';
 
-import type {RateLimitInfo} from '../backends/backend.js';
+import type {AttemptControl, RateLimitInfo} from '../backends/backend.js';
 import {RateLimitError, UnavailableError} from '../domain/errors.js';
 
 /** Time as the pacer sees it; tests pass a virtual one so that no assertion rests on the wall clock. */
@@ -22,6 +22,11 @@ export interface PacerOptions {
   clock?: Clock;
   /** How long without a rate limit before the pacer speeds up again. */
   quietMs?: number;
+  /**
+   * Calls the job still has to make, at least, when the caller knows (rows not yet done). When
+   * they fit in what is left of the window, there is nothing to spread: the last rows go at once.
+   */
+  workLeft?: () => number;
 }
 
 const MINUTE = 60_000;
@@ -57,6 +62,7 @@ export class Pacer {
   private lastGrowth = Number.NEGATIVE_INFINITY;
   private backoffMs = 0;
   private readonly quietMs: number;
+  private readonly workLeft?: () => number;
   /** Counters for the summary and the benchmark. */
   rateLimited = 0;
   private seenThrottled = 0;
@@ -68,6 +74,7 @@ export class Pacer {
     this.max = Math.max(1, Math.floor(options.concurrency));
     this.limit = this.max;
     this.quietMs = options.quietMs ?? 10_000;
+    this.workLeft = options.workLeft;
     const rate = options.ratePerMinute;
     this.burst = rate && rate > 10 ? 2 : 0;
     // A hair over the exact interval, so that rounding can never fit one call too many into a minute.
@@ -122,11 +129,14 @@ export class Pacer {
       this.limit = Math.max(1, Math.ceil(this.limit / 2));
     }
     if (info && info.remaining !== undefined) {
-      const reset = Math.max(0, info.resetSeconds ?? 1) * 1000;
+      // Without a reset, a known window is the longest the budget can take to come back.
+      const reset = Math.max(0, info.resetSeconds ?? info.windowSeconds ?? 1) * 1000;
       if (info.remaining <= 0) {
         this.pausedUntil = Math.max(this.pausedUntil, info.observedAt + reset);
-      } else if (info.limit && info.remaining < info.limit * 0.2) {
-        // Spread what is left of the window over the time left in it.
+      } else if (info.limit && info.remaining <= info.limit * 0.1 && !(this.workLeft && this.workLeft() <= info.remaining)) {
+        // Spread the last tenth of the window over the time left in it: enough for the calls in
+        // flight not to overshoot it, small enough that a sliding window (Zendesk's) gives back
+        // most of its budget at once a minute later.
         this.adaptiveInterval = reset / info.remaining;
       } else {
         this.adaptiveInterval = 0;
@@ -143,6 +153,8 @@ export class Pacer {
   throttled(retryAfterSeconds?: number): void {
     const now = this.clock.now();
     this.rateLimited++;
+    // This 429 is one the HTTP client counted too: succeeded() must not count it again.
+    this.seenThrottled++;
     this.lastThrottle = now;
     this.limit = Math.max(1, Math.ceil(this.limit / 2));
     this.backoffMs = Math.min(MAX_BACKOFF_MS, this.backoffMs ? this.backoffMs * 2 : 1000);
@@ -169,36 +181,42 @@ export class Pacer {
 
 export interface PacedCallOptions {
   signal?: AbortSignal;
-  /** Attempts before a 429 or an unreachable backend is the call's outcome. */
+  /** Attempts in all before a 429 or an unreachable backend is the call's outcome. */
   maxAttempts?: number;
-  /**
-   * Before retrying after the backend became unreachable: the call may have happened before the
-   * connection dropped. Returns true when it did, and the call is not sent again.
-   */
-  beforeRetry?: () => Promise<boolean>;
 }
 
-/** One backend call through the pacer, retried through 429s (after Retry-After) and outages (with backoff). */
+/**
+ * One backend call through the pacer. The backend's HTTP client owns the call's retries (one
+ * idempotency key for all its attempts); the pacer only paces them: the first attempt and each
+ * retry wait for it (the --rate cap, Retry-After, an outage every worker shares), and each failed
+ * attempt is reported to it. A backend without an HTTP client (the local store) makes one attempt.
+ */
 export async function pacedCall<T>(
   pacer: Pacer,
   backend: {rateLimit?(): RateLimitInfo | undefined},
-  fn: () => Promise<T>,
+  fn: (attempts: AttemptControl) => Promise<T>,
   options: PacedCallOptions = {},
-): Promise<T | undefined> {
-  const maxAttempts = options.maxAttempts ?? 8;
-  for (let attempt = 1; ; attempt++) {
-    await pacer.beforeCall(options.signal);
-    const sentAt = pacer.clock.now();
-    try {
-      const result = await fn();
-      pacer.succeeded(backend.rateLimit?.());
-      return result;
-    } catch (error) {
-      if (error instanceof RateLimitError) pacer.throttled(error.retryAfterSeconds);
-      else if (error instanceof UnavailableError) pacer.unreachable(sentAt);
-      else throw error;
-      if (attempt >= maxAttempts) throw error;
-      if (error instanceof UnavailableError && options.beforeRetry && (await options.beforeRetry())) return undefined;
-    }
+): Promise<T> {
+  await pacer.beforeCall(options.signal);
+  let sentAt = pacer.clock.now();
+  const attempts: AttemptControl = {
+    maxAttempts: options.maxAttempts ?? 8,
+    onRetry: (event) => {
+      if (event.reason === 'rate-limited') pacer.throttled(event.retryAfterMs === undefined ? undefined : event.retryAfterMs / 1000);
+      else if (event.reason === 'unavailable') pacer.unreachable(sentAt);
+    },
+    pace: async () => {
+      await pacer.beforeCall(options.signal);
+      sentAt = pacer.clock.now();
+    },
+  };
+  try {
+    const result = await fn(attempts);
+    pacer.succeeded(backend.rateLimit?.());
+    return result;
+  } catch (error) {
+    if (error instanceof RateLimitError) pacer.throttled(error.retryAfterSeconds);
+    else if (error instanceof UnavailableError) pacer.unreachable(sentAt);
+    throw error;
   }
 }

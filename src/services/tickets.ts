@@ -1,7 +1,8 @@
 import {randomUUID} from 'node:crypto';
 
-import type {Backend} from '../backends/backend.js';
-import {SupportError, UnsupportedError, UsageError} from '../domain/errors.js';
+import type {Backend, RetryEvent} from '../backends/backend.js';
+import {requireCapability} from '../backends/capabilities.js';
+import {SupportError, UsageError} from '../domain/errors.js';
 import {
   normalizeTags,
   validateBody,
@@ -29,6 +30,8 @@ export interface CreateTicketInput {
   /** Told as each attachment uploads, e.g. to draw a progress bar. */
   onUploadProgress?: (file: string, sent: number, total: number) => void;
   onUploadDone?: (file: string) => void;
+  /** Told before an upload is sent again (it starts from 0). */
+  onUploadRetry?: (file: string, event: RetryEvent) => void;
 }
 
 export async function createTicket(backend: Backend, input: CreateTicketInput): Promise<Ticket> {
@@ -36,7 +39,7 @@ export async function createTicket(backend: Backend, input: CreateTicketInput): 
   const body = validateBody(input.body);
   const tags = normalizeTags(input.tags ?? []);
   const files = await Promise.all((input.attachments ?? []).map((path) => fileAttachmentSource(path)));
-  if (files.length > 0 && !backend.capabilities.has('attachments')) throw new UnsupportedError(backend.kind, 'attachments');
+  if (files.length > 0) requireCapability(backend, 'attachments');
   // One key per logical create: a retried request after a lost response makes one ticket.
   const idempotencyKey = backend.capabilities.has('idempotent-create') ? randomUUID() : undefined;
   // `key=` means "remove" on update; on a new ticket there is nothing to remove.
@@ -49,7 +52,11 @@ export async function createTicket(backend: Backend, input: CreateTicketInput): 
     try {
       const report = input.onUploadProgress;
       if (report) file.onProgress = (sent, total) => report(file.name, sent, total);
-      ticket.attachments.push(await backend.tickets.attach(ticket.id, file));
+      const onRetry = input.onUploadRetry;
+      // One key per file for every attempt: a retried upload whose answer was lost is replayed, not stored twice.
+      ticket.attachments.push(
+        await backend.tickets.attach(ticket.id, file, {idempotencyKey: randomUUID(), attempts: {onRetry: onRetry && ((event) => onRetry(file.name, event))}}),
+      );
       input.onUploadDone?.(file.name);
     } catch (error) {
       const failure = error instanceof SupportError ? error.message : String((error as Error).message);
@@ -90,8 +97,9 @@ export interface CommentInput {
 /** Adds a comment and returns the ticket with all its comments. */
 export async function commentOnTicket(backend: Backend, id: string, input: CommentInput): Promise<TicketWithComments> {
   const body = validateBody(input.body, 'comment');
-  if (input.internal && !backend.capabilities.has('internal-comments')) throw new UnsupportedError(backend.kind, 'internal comments');
-  await backend.tickets.comment(id, {body, public: !input.internal});
+  if (input.internal) requireCapability(backend, 'internal-comments');
+  // One key for the comment, so that a retry after a lost answer posts it once.
+  await backend.tickets.comment(id, {body, public: !input.internal}, {idempotencyKey: randomUUID()});
   return backend.tickets.view(id);
 }
 
@@ -106,14 +114,14 @@ export async function updateTicket(backend: Backend, id: string, changes: Ticket
       hint: 'Give at least one of --status, --priority, --type, --assignee, --add-tag, --remove-tag, --field.',
     });
   }
-  return backend.tickets.update(id, normalized);
+  return backend.tickets.update(id, normalized, {idempotencyKey: randomUUID()});
 }
 
 /** Close means solved, as in Zendesk: the requester can still reply and reopen it. */
 export function closeTicket(backend: Backend, id: string): Promise<Ticket> {
-  return backend.tickets.update(id, {status: 'solved'});
+  return backend.tickets.update(id, {status: 'solved'}, {idempotencyKey: randomUUID()});
 }
 
 export function reopenTicket(backend: Backend, id: string): Promise<Ticket> {
-  return backend.tickets.update(id, {status: 'open'});
+  return backend.tickets.update(id, {status: 'open'}, {idempotencyKey: randomUUID()});
 }

@@ -13,7 +13,10 @@ const CAPABILITIES: ReadonlySet<Capability> = new Set<Capability>([
   'attachments',
   'events',
   'sla',
+  'sla-policies',
   'kb',
+  'kb-write',
+  'kb-sync',
   'idempotent-create',
   'custom-fields',
 ]);
@@ -26,6 +29,7 @@ export async function createLocalBackend(options: BackendOptions): Promise<Backe
   return {
     kind: 'local',
     capabilities: CAPABILITIES,
+    location: store.file,
     tickets: new LocalTickets(store, options.identity),
     sla: new LocalSla(store),
     // Seeds the built-in help articles on first use, so a fresh machine has answers.
