@@ -46,7 +46,7 @@ export interface ArticleRenderOptions {
 }
 
 /** One article: rendered Markdown under a header on a terminal; `key:\tvalue` lines, `--`, then the Markdown when piped. */
-export function renderArticle(article: Article, mode: OutputMode, options: ArticleRenderOptions): Shown {
+export async function renderArticle(article: Article, mode: OutputMode, options: ArticleRenderOptions): Promise<Shown> {
   if (!mode.tty) {
     return joinShown([
       fieldLines([
@@ -65,7 +65,7 @@ export function renderArticle(article: Article, mode: OutputMode, options: Artic
   const style = (f: (t: Shown) => Shown) => (mode.color ? f : (t: Shown) => t);
   const meta = [`#${article.id}`, article.slug, article.locale, ...(article.tags.length ? [article.tags.join(', ')] : []), `updated ${timeCell(article.updatedAt, mode)}`];
   const body = withoutTitleHeading(article.body, article.title);
-  const out = [style(bold)(line(article.title)), style(gray)(line(meta.join(' · '))), shown``, renderMarkdown(body, {color: mode.color, width: options.width})];
+  const out = [style(bold)(line(article.title)), style(gray)(line(meta.join(' · '))), shown``, await renderMarkdown(body, {color: mode.color, width: options.width})];
   if (article.url) out.push(shown``, shown`${style(gray)(shown`View it on the web:`)} ${style(cyan)(line(article.url))}`);
   return joinShown(out);
 }

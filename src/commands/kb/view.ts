@@ -54,7 +54,7 @@ export default class KbView extends BaseCommand<typeof KbView> {
     }
     const mode = ctx.mode;
     const width = Math.min(process.stdout.columns || 80, 100);
-    const text = renderArticle(article, mode, {width});
+    const text = await renderArticle(article, mode, {width});
     await this.printPaged(text);
     return article;
   }
