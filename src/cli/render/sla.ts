@@ -61,7 +61,7 @@ export async function renderSlaStatus(report: SlaStatusReport, mode: OutputMode)
     {header: 'TICKET', get: (r) => once(r, r.ticket.ticketId), truncate: false, style: (s, _r, c) => c.cyan(s)},
     {header: 'TITLE', get: (r) => once(r, r.ticket.title)},
     {header: 'POLICY', get: (r) => once(r, r.ticket.policy ?? (mode.tty ? 'none' : ''))},
-    {header: 'METRIC', get: (r) => (r.metric ? (mode.tty ? METRIC_LABEL[r.metric.metric]! : r.metric.metric) : '')},
+    {header: 'METRIC', get: (r) => (r.metric ? (mode.tty ? METRIC_LABEL[r.metric.metric]! : r.metric.metric) : ''), truncate: false},
     {header: 'STATUS', get: (r) => r.metric?.status ?? (mode.tty ? 'no policy applies' : ''), truncate: false, style: (s, r, c) => tone(r, s, c)},
     {
       header: 'DUE',
