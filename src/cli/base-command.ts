@@ -27,11 +27,8 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     'no-input': Flags.boolean({description: 'Never prompt; fail when input is missing.', helpGroup: 'GLOBAL'}),
     'no-color': Flags.boolean({description: 'Print without colour (NO_COLOR is honoured too).', helpGroup: 'GLOBAL'}),
     debug: Flags.boolean({description: 'Show debug output and stack traces.', helpGroup: 'GLOBAL'}),
-    json: Flags.boolean({
-      description: 'Print the result as JSON. --json FIELDS (comma-separated, e.g. --json id,title) keeps only those fields; an unknown name lists the fields there are.',
-      helpGroup: 'GLOBAL',
-    }),
-    jq: Flags.string({description: 'Filter the JSON result with a jq expression (implies --json), e.g. --jq \'.tickets[].id\'.', helpGroup: 'GLOBAL'}),
+    json: Flags.boolean({description: 'Print the result as JSON; --json id,title keeps only those fields.', helpGroup: 'GLOBAL'}),
+    jq: Flags.string({description: 'Filter the JSON result with jq (implies --json).', helpGroup: 'GLOBAL'}),
   };
 
   protected flags!: BaseFlags<T>;
