@@ -16,8 +16,10 @@ export const JSON_SHAPES: Readonly<Record<string, JsonShape>> = {
     lists: {},
   },
   'auth:status': {
-    fields: ['backend', 'loggedIn', 'needsToken', 'profile', 'tokenSource', 'url'],
-    lists: {},
+    fields: ['profiles'],
+    lists: {
+      profiles: ['account', 'backend', 'backendRole', 'email', 'loggedIn', 'needsToken', 'problem', 'profile', 'role', 'state', 'tokenSource', 'url', 'user'],
+    },
   },
   'auth:token': {
     fields: ['token'],
@@ -65,21 +67,21 @@ export const JSON_SHAPES: Readonly<Record<string, JsonShape>> = {
     lists: {},
   },
   'profile:add': {
-    fields: ['as', 'backend', 'current', 'name', 'url'],
+    fields: ['as', 'backend', 'current', 'email', 'name', 'options', 'url'],
     lists: {},
   },
   'profile:list': {
     fields: ['profiles'],
     lists: {
-      profiles: ['as', 'backend', 'current', 'name', 'url'],
+      profiles: ['as', 'backend', 'current', 'email', 'name', 'options', 'url'],
     },
   },
   'profile:remove': {
-    fields: ['as', 'backend', 'current', 'name', 'url'],
+    fields: ['as', 'backend', 'current', 'email', 'name', 'options', 'url'],
     lists: {},
   },
   'profile:use': {
-    fields: ['as', 'backend', 'current', 'name', 'url'],
+    fields: ['as', 'backend', 'current', 'email', 'name', 'options', 'url'],
     lists: {},
   },
   'serve': {
