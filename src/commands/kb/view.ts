@@ -1,7 +1,7 @@
 import {Args, Flags} from '@oclif/core';
 
 import {BaseCommand} from '../../cli/base-command.js';
-import {page} from '../../cli/pager.js';
+import {pagerFlags} from '../../cli/flags.js';
 import {block} from '../../cli/shown.js';
 import {renderArticle} from '../../cli/render/kb.js';
 import type {Article} from '../../domain/article.js';
@@ -25,7 +25,7 @@ export default class KbView extends BaseCommand<typeof KbView> {
   static override args = {article: Args.string({description: 'Article id or slug.', required: true})};
   static override flags = {
     raw: Flags.boolean({description: 'Print the Markdown as written.'}),
-    'no-pager': Flags.boolean({description: 'Print straight to the terminal, without $PAGER.'}),
+    ...pagerFlags,
     offline: Flags.boolean({description: 'Read the offline copy made by `support kb sync`.'}),
   };
 
@@ -54,9 +54,8 @@ export default class KbView extends BaseCommand<typeof KbView> {
     }
     const mode = ctx.mode;
     const width = Math.min(process.stdout.columns || 80, 100);
-    const text = renderArticle(article, mode, {width});
-    if (mode.tty && !flags['no-pager'] && (await page(text, {env: ctx.env, stdout: process.stdout}))) return article;
-    this.print(text);
+    const text = await renderArticle(article, mode, {width});
+    await this.printPaged(text);
     return article;
   }
 }
