@@ -63,7 +63,7 @@ export const JSON_SHAPES: Readonly<Record<string, JsonShape>> = {
     lists: {},
   },
   'kb:view': {
-    fields: ['body', 'id', 'locale', 'slug', 'tags', 'title', 'updatedAt', 'url'],
+    fields: ['body', 'format', 'id', 'locale', 'slug', 'tags', 'title', 'updatedAt', 'url'],
     lists: {},
   },
   'profile:add': {
