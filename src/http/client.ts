@@ -169,7 +169,10 @@ export class HttpClient {
     let authorization = await this.authorizationHeader();
     let redirectsLeft = req.method === 'GET' ? (this.options.redirects ?? 0) : 0;
     for (let attempt = 1; ; attempt++) {
+      // Every attempt, the first included, waits for the caller's pacer when it has one.
+      await req.attempts?.pace?.();
       const started = performance.now();
+      const sentAt = Date.now();
       const more = attempt < maxAttempts;
       const last = !canRetry || !more;
       const retry = (event: Omit<RetryEvent, 'attempt' | 'maxAttempts'>) => this.beforeRetry(req, {...event, attempt, maxAttempts});
@@ -227,7 +230,7 @@ export class HttpClient {
       const ms = performance.now() - started;
       const status = response.statusCode;
       this.debug(`${req.method} ${redactUrl(url)} ${status} ${ms.toFixed(0)}ms${attempt > 1 ? ` (attempt ${attempt})` : ''}`);
-      this.observeRateLimit(response.headers, status);
+      this.observeRateLimit(response.headers, status, sentAt);
       const parsed = parseBody(response.body as string, String(response.headers['content-type'] ?? ''));
       if (status < 300) return {status, headers: response.headers, body: parsed, text: response.body as string};
       const location = response.headers.location;
@@ -276,14 +279,20 @@ export class HttpClient {
     return {...this.limits};
   }
 
-  private observeRateLimit(headers: HttpResponse['headers'], status: number): void {
+  private observeRateLimit(headers: HttpResponse['headers'], status: number, sentAt: number): void {
     const throttled = this.limits.throttled + (status === 429 ? 1 : 0);
-    const reading = readRateLimit(headers);
+    const now = Date.now();
+    const reading = readRateLimit(headers, now);
     if (!reading) {
       this.limits = {...this.limits, throttled};
       return;
     }
-    this.limits = {...reading, observedAt: Date.now(), throttled};
+    // Answers may come back out of order: figures older than the ones held say less.
+    if (this.limits.sentAt !== undefined && sentAt < this.limits.sentAt) {
+      this.limits = {...this.limits, throttled};
+      return;
+    }
+    this.limits = {...reading, observedAt: now, sentAt, throttled};
   }
 
   private finalStatusError(status: number, body: unknown, what: string, waitMs?: number): Error {
@@ -317,8 +326,8 @@ export class HttpClient {
       `retrying after ${event.detail}${paced ? ' when the pacer allows' : ` in ${(delayMs / 1000).toFixed(1)}s`} (attempt ${event.attempt + 1} of ${event.maxAttempts})`,
     );
     control?.onRetry?.({...event, delayMs});
+    // The pacer's wait, when there is one, comes before the next attempt (see request()).
     if (!paced) await this.sleep(delayMs);
-    await control?.pace?.();
   }
 
   private url(req: HttpRequest): string {

@@ -157,7 +157,13 @@ export async function runBulk(backend: Backend, options: BulkOptions): Promise<B
   const {source, operation} = options;
   // Rows not yet finished (known once the input is counted below): a lower bound of the calls left.
   let rowsLeft = Number.POSITIVE_INFINITY;
-  const pacer = new Pacer({concurrency: options.concurrency ?? 4, ratePerMinute: options.ratePerMinute, clock: options.clock, workLeft: () => rowsLeft});
+  const pacer = new Pacer({
+    concurrency: options.concurrency ?? 4,
+    ratePerMinute: options.ratePerMinute,
+    clock: options.clock,
+    workLeft: () => rowsLeft,
+    readings: backend.rateLimit ? () => backend.rateLimit!() : undefined,
+  });
   const clock = pacer.clock;
   const startedAt = clock.now();
   const maxAttempts = options.maxAttempts ?? 8;
