@@ -48,6 +48,15 @@ export type Capability = (typeof CAPABILITIES)[number];
 /** With the key sent with the create, a retried request makes one ticket. */
 export type CreateOptions = CallOptions;
 
+export interface UpdateOptions extends CallOptions {
+  /**
+   * false: the caller has no use for the ticket as it is after the change (a bulk run), so an
+   * adapter whose API does not answer with it (Jira's edits and transitions answer 204) does not
+   * ask for it again, and resolves with null.
+   */
+  readBack?: boolean;
+}
+
 export type {AttemptControl, CallOptions, RetryEvent} from '../domain/retry.js';
 
 /** A file to attach; `open` is called once per attempt, so a retry never reuses a consumed stream. */
@@ -71,7 +80,8 @@ export interface TicketApi {
   /** With comments, in the order they were written. */
   view(id: string, options?: CallOptions): Promise<TicketWithComments>;
   list(query: TicketQuery): Promise<TicketPage>;
-  update(id: string, changes: TicketChanges, options?: CallOptions): Promise<Ticket>;
+  update(id: string, changes: TicketChanges, options?: CallOptions & {readBack?: true}): Promise<Ticket>;
+  update(id: string, changes: TicketChanges, options: UpdateOptions): Promise<Ticket | null>;
   comment(id: string, input: NewComment, options?: CallOptions): Promise<Comment>;
   attach(id: string, file: AttachmentSource, options?: CallOptions): Promise<Attachment>;
   /** The ticket's history, oldest first (capability 'events'). */

@@ -271,7 +271,7 @@ export async function runBulk(backend: Backend, options: BulkOptions): Promise<B
     const ticket = await call((attempts) => backend.tickets.create(plan.ticket, {idempotencyKey, attempts}));
     if (plan.status) {
       const status = plan.status;
-      await call((attempts) => backend.tickets.update(ticket.id, {status}, {idempotencyKey: randomUUID(), attempts}));
+      await call((attempts) => backend.tickets.update(ticket.id, {status}, {idempotencyKey: randomUUID(), attempts, readBack: false}));
     }
     return ticket.id;
   };
@@ -284,7 +284,8 @@ export async function runBulk(backend: Backend, options: BulkOptions): Promise<B
     }
     // One key per update in this run: its own retries replay. A rerun computes the changes anew
     // from the ticket as it is then, which may differ, so it does not reuse the key.
-    if (hasChanges(changes)) await call((attempts) => backend.tickets.update(plan.id, changes, {idempotencyKey: randomUUID(), attempts}));
+    // The journal keeps the id and nothing else of the ticket as it is after: it is not read back.
+    if (hasChanges(changes)) await call((attempts) => backend.tickets.update(plan.id, changes, {idempotencyKey: randomUUID(), attempts, readBack: false}));
     else if (plan.comment === undefined && plan.tags === undefined) await call((attempts) => backend.tickets.get(plan.id, {attempts}));
     if (plan.comment !== undefined) {
       const cutOff = prior && prior.state !== 'done' && prior.attempts > 0 ? prior.startedAt : null;

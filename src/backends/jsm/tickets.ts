@@ -21,7 +21,7 @@ import {
   type TicketWithComments,
 } from '../../domain/ticket.js';
 import {unsupported} from '../capabilities.js';
-import type {AttachmentSource, Backend, CallOptions, CreateOptions, TicketApi} from '../backend.js';
+import type {AttachmentSource, Backend, CallOptions, CreateOptions, TicketApi, UpdateOptions} from '../backend.js';
 import type {JsmApi} from './api.js';
 import {requestKey} from './errors.js';
 import {
@@ -203,7 +203,9 @@ export class JsmTickets implements TicketApi {
 
   async get(id: string, options: CallOptions = {}): Promise<Ticket> {
     const key = requestKey(id);
-    const [issue, comments, ctx] = await Promise.all([this.issue(key, options), this.comments(key, options), this.context()]);
+    const [issue, ctx] = await Promise.all([this.issue(key, options), this.context()]);
+    // The comments hold only the files' checksums: a request without files needs no second read.
+    const comments = issue.fields.attachment?.length ? await this.comments(issue.key, options) : [];
     return ticketIn(issue, ctx, attachmentsIn(issue, comments));
   }
 
@@ -323,8 +325,13 @@ export class JsmTickets implements TicketApi {
     return {[catalog.requestTypeField]: requestTypeId};
   }
 
-  /** Field edits through the platform API in one PUT, then the status through a transition. */
-  async update(id: string, changes: TicketChanges, options: CallOptions = {}): Promise<Ticket> {
+  /**
+   * Field edits through the platform API in one PUT, then the status through a transition; both
+   * answer 204, so the request is read again for the caller, unless it says it has no use for it.
+   */
+  async update(id: string, changes: TicketChanges, options?: CallOptions & {readBack?: true}): Promise<Ticket>;
+  async update(id: string, changes: TicketChanges, options: UpdateOptions): Promise<Ticket | null>;
+  async update(id: string, changes: TicketChanges, options: UpdateOptions = {}): Promise<Ticket | null> {
     const key = requestKey(id);
     const catalog = await this.api.fields();
     const {status, ...rest} = changes;
@@ -335,6 +342,11 @@ export class JsmTickets implements TicketApi {
     }
     let issueId: string | undefined;
     if (status !== undefined) issueId = await this.transition(key, status, options);
+    if (options.readBack === false) {
+      // A search in this run reconciles the write when the issue's id is known (JQL takes ids only).
+      this.api.noteWrite(issueId ?? key);
+      return null;
+    }
     const ticket = await this.get(key, options);
     this.api.noteWrite(issueId ?? ticket.fields.issue_id as string);
     return ticket;
