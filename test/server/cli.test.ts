@@ -3,8 +3,8 @@ import {join} from 'node:path';
 
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 
-import {openLocalStore} from '../../src/backends/local/store.js';
-import {LocalTickets} from '../../src/backends/local/tickets.js';
+import {openLocalStore} from '../../src/store/embedded/store.js';
+import {LocalTickets} from '../../src/store/embedded/tickets.js';
 import {runCli, type CliRun} from '../helpers/cli.js';
 import {childEnv, isolatedDirs} from '../helpers/env.js';
 import {spawnServer} from '../helpers/servers.js';

@@ -17,8 +17,8 @@ let dave: string;
 beforeAll(async () => {
   dirs = isolatedDirs();
   server = await startTestServer(dirs.root);
-  alice = server.token('agent', 'alice');
-  dave = server.token('agent', 'dave');
+  alice = await server.token('agent', 'alice');
+  dave = await server.token('agent', 'dave');
 });
 
 afterAll(async () => {

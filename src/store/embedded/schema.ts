@@ -139,6 +139,10 @@ const MIGRATIONS: string[] = [
   CREATE INDEX tickets_by_requester_id ON tickets (requester_id, created_at DESC, id DESC) WHERE requester_id IS NOT NULL;
   CREATE INDEX tickets_by_assignee_id ON tickets (assignee_id, created_at DESC, id DESC) WHERE assignee_id IS NOT NULL;
   `,
+  // 5: a ticket's version, one more on every change: what an ETag of the reference server is made of.
+  `
+  ALTER TABLE tickets ADD COLUMN version INTEGER NOT NULL DEFAULT 1;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

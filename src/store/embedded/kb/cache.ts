@@ -4,7 +4,7 @@ import {join} from 'node:path';
 import type {Article, KbHit, KbSearchQuery} from '../../../domain/article.js';
 import {writeTransaction} from '../sqlite.js';
 import {openLocalStore, type LocalStore} from '../store.js';
-import type {KbChangesPage} from '../../backend.js';
+import type {KbChangesPage} from '../../../backends/backend.js';
 import {LocalKb} from './store.js';
 
 export interface KbCacheApplied {
