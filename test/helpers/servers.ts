@@ -12,6 +12,8 @@ import {specViolations} from './spec.js';
 export interface TestServer extends RunningServer {
   /** A new token's secret. */
   token(role: TokenRole, name: string): Promise<string>;
+  /** The PostgreSQL database of the server, when it runs on one. */
+  databaseUrl?: string | undefined;
 }
 
 /**
@@ -22,7 +24,7 @@ export async function startTestServer(root: string, options: Partial<ListenOptio
   // `databaseUrl: undefined` asks for SQLite whatever the project.
   const databaseUrl = 'databaseUrl' in options ? options.databaseUrl : await testDatabaseUrl();
   const server = await startServer({dataDir: join(root, 'server'), host: '127.0.0.1', port: 0, rateLimit: 0, databaseUrl, ...options});
-  return {...server, token: async (role, name) => (await server.store.tokens.create(name, role)).token};
+  return {...server, databaseUrl, token: async (role, name) => (await server.store.tokens.create(name, role)).token};
 }
 
 export interface SpawnedServer {
