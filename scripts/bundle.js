@@ -31,7 +31,6 @@ const EXTERNAL = [
   'ajv-formats',
   'chalk',
   'cli-table3',
-  'conf',
   'fastify',
   'got',
   'hpagent',

@@ -3,7 +3,7 @@ import {join} from 'node:path';
 import {Flags} from '@oclif/core';
 
 import type {Backend} from '../backends/backend.js';
-import type {BulkOperation} from '../domain/bulk.js';
+import {describeTarget, type BulkOperation} from '../domain/bulk.js';
 import type {RowSource} from '../services/bulk-input.js';
 import type {BulkRowResult, BulkSummary} from '../services/bulk.js';
 import type {OutputMode} from './output.js';
@@ -36,6 +36,8 @@ export interface BulkRunInput {
   backend: Backend;
   source: RowSource;
   identity?: string;
+  /** The profile's URL, for a backend that does not say where its tickets live. */
+  location?: string;
   dataDir: string;
   flags: {
     concurrency: number;
@@ -81,6 +83,7 @@ export async function runBulkCommand(input: BulkRunInput): Promise<BulkResult> {
       operation: input.operation,
       source: input.source,
       identity: input.identity,
+      location: input.location,
       dataDir: input.dataDir,
       journalFile: flags.journal,
       concurrency: flags.concurrency,
@@ -120,14 +123,16 @@ export async function runBulkCommand(input: BulkRunInput): Promise<BulkResult> {
 function describeSummary(input: BulkRunInput, s: BulkSummary, failures: BulkRowResult[]): void {
   const n = (v: number) => v.toLocaleString('en-US');
   const say = input.mode.tty ? input.print : input.note;
+  // A resumed run names where the earlier run went: the journal is that backend's, and only that backend's.
+  const earlier = s.resumed ? `an earlier run against ${describeTarget(s.target)}` : 'an earlier run';
   if (input.flags['dry-run']) {
-    say(`Dry run: ${n(s.succeeded)} of ${n(s.total)} rows would be applied, ${n(s.failed)} would fail or are invalid, ${n(s.skipped)} were done by an earlier run. Nothing was changed.`);
+    say(`Dry run against ${describeTarget(s.target)}: ${n(s.succeeded)} of ${n(s.total)} rows would be applied, ${n(s.failed)} would fail or are invalid, ${n(s.skipped)} were done by ${earlier}. Nothing was changed.`);
     return;
   }
   const verb = input.operation === 'create' ? 'Created' : 'Updated';
   const secs = s.elapsedMs / 1000;
   const rate = secs > 0 ? ` in ${formatDuration(secs)} (${((s.succeeded + s.failed) / secs).toFixed(1)} rows/s)` : '';
-  say(`${verb} ${n(s.succeeded)} of ${n(s.total)} rows; ${n(s.failed)} failed, ${n(s.skipped)} skipped (done by an earlier run)${rate}.`);
+  say(`${verb} ${n(s.succeeded)} of ${n(s.total)} rows; ${n(s.failed)} failed, ${n(s.skipped)} skipped (done by ${earlier})${rate}.`);
   if (s.rateLimited) input.note(`The backend rate-limited ${n(s.rateLimited)} calls; they were retried after the wait it asked for.`);
   if (input.mode.tty) for (const f of failures) input.note(`  line ${f.line}${f.id ? ` (#${f.id})` : ''}: ${f.error}`);
   if (s.failed > failures.length && input.mode.tty) input.note(`  …and ${n(s.failed - failures.length)} more.`);

@@ -1,11 +1,11 @@
-import {createHash} from 'node:crypto';
+import {createHash, randomUUID} from 'node:crypto';
 import {createReadStream} from 'node:fs';
 import {access, chmod, constants, copyFile, mkdtemp, rename, rm, stat} from 'node:fs/promises';
 import {hostname, tmpdir} from 'node:os';
 import {basename, dirname, join, resolve} from 'node:path';
 import {Transform} from 'node:stream';
 
-import type {AttachmentSource, Backend} from '../backends/backend.js';
+import type {AttachmentSource, Backend, RetryEvent} from '../backends/backend.js';
 import {loadCollectionProfile, type CollectionProfile} from '../diag/collection-profile.js';
 import {runCollector, type Collector} from '../diag/collectors/collector.js';
 import {commandCollector} from '../diag/collectors/commands.js';
@@ -17,7 +17,7 @@ import {systemCollector} from '../diag/collectors/system.js';
 import {createBundleWriter, inspectBundle, type BundleProblem, type ManifestCollector, type ManifestSkip} from '../diag/bundle.js';
 import {Pseudonymizer} from '../diag/pseudonyms.js';
 import {loadScrubber, type RedactionCounts} from '../diag/scrubber.js';
-import {RateLimitError, RejectedError, SupportError, UnavailableError, UnsupportedError, UsageError} from '../domain/errors.js';
+import {RejectedError, SupportError, UnsupportedError, UsageError} from '../domain/errors.js';
 import type {Attachment} from '../domain/ticket.js';
 
 export const DEFAULT_MAX_FILE_SIZE = 10 * 1024 * 1024;
@@ -355,42 +355,40 @@ function describeUploadMismatch(upload: UploadCheck, name: string, sha256: strin
 // Attach
 
 export interface AttachBundleOptions {
-  /** Bytes sent so far in the current attempt, and the total. */
+  /** Bytes sent so far in the current attempt, and the total; a retry starts again from 0. */
   onProgress?: (sent: number, total: number) => void;
-  /** Called before waiting to retry. */
-  onRetry?: (attempt: number, delayMs: number, error: Error) => void;
-  /** Attempts in all, the first included. Default 5. */
-  attempts?: number;
-  /** First back-off; doubled on each retry, at most 30 s. Default 1 s. */
-  baseDelayMs?: number;
-  sleep?: (ms: number) => Promise<void>;
+  /** Told before the backend's client waits to send the bundle again. */
+  onRetry?: (event: RetryEvent) => void;
 }
 
 export interface AttachBundleResult {
   attachment: Attachment;
+  /** Uploads begun, the first included. */
   attempts: number;
   /** The local file's sha256, which the backend's copy was checked against. */
   sha256: string;
 }
 
-const MAX_DELAY_MS = 30_000;
-
 /**
- * Uploads a bundle through the backend's attachment API. Each attempt re-opens the file from
- * the start, so a failed upload is retried from a fresh stream; network and rate-limit errors
- * are retried with back-off (honouring Retry-After), anything else fails at once. The sha256
- * the backend reports must match the local file, or the upload is reported as corrupt.
+ * Uploads a bundle through the backend's attachment API, as one logical operation: one
+ * idempotency key for all its attempts, and the backend's HTTP client the one owner of the
+ * retries (network errors, 5xx, rate limits, honouring Retry-After), re-opening the file from
+ * the start for each. A server that got the whole bundle on an attempt whose answer was lost
+ * replays that attachment instead of storing a second. The sha256 the backend reports must
+ * match the local file, or the upload is reported as corrupt.
  */
 export async function attachBundle(backend: Backend, ticketId: string, path: string, options: AttachBundleOptions = {}): Promise<AttachBundleResult> {
   if (!backend.capabilities.has('attachments')) throw new UnsupportedError(backend.kind, 'attachments');
   const info = await stat(path).catch(() => undefined);
   if (!info?.isFile()) throw new UsageError(`The bundle ${path} does not exist or is not a regular file.`, {hint: 'Give the path of a .tar.gz written by `support diag collect`.'});
   const sha256 = await sha256File(path);
+  let attempts = 0;
   const source: AttachmentSource = {
     name: basename(path),
     size: info.size,
     contentType: 'application/gzip',
     open: () => {
+      attempts++;
       let sent = 0;
       options.onProgress?.(0, info.size);
       const counter = new Transform({
@@ -405,24 +403,11 @@ export async function attachBundle(backend: Backend, ticketId: string, path: str
       return file.pipe(counter);
     },
   };
-  const attempts = Math.max(1, options.attempts ?? 5);
-  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
-  for (let attempt = 1; ; attempt++) {
-    try {
-      const attachment = await backend.tickets.attach(ticketId, source);
-      if (attachment.sha256 !== sha256) {
-        throw new SupportError(`The backend stored a copy of ${source.name} whose sha256 (${attachment.sha256}) differs from the local file's (${sha256}).`, {
-          hint: `Check that the file was not changed during the upload, then attach it again; tell support to ignore attachment ${attachment.id}.`,
-        });
-      }
-      return {attachment, attempts: attempt, sha256};
-    } catch (error) {
-      const retryable = error instanceof UnavailableError || error instanceof RateLimitError;
-      if (!retryable || attempt >= attempts) throw error;
-      const backoff = Math.min(MAX_DELAY_MS, (options.baseDelayMs ?? 1000) * 2 ** (attempt - 1));
-      const delay = error instanceof RateLimitError && error.retryAfterSeconds !== undefined ? Math.min(MAX_DELAY_MS * 4, error.retryAfterSeconds * 1000) : backoff;
-      options.onRetry?.(attempt, delay, error);
-      await sleep(delay);
-    }
+  const attachment = await backend.tickets.attach(ticketId, source, {idempotencyKey: randomUUID(), attempts: {onRetry: options.onRetry}});
+  if (attachment.sha256 !== sha256) {
+    throw new SupportError(`The backend stored a copy of ${source.name} whose sha256 (${attachment.sha256}) differs from the local file's (${sha256}).`, {
+      hint: `Check that the file was not changed during the upload, then attach it again; tell support to ignore attachment ${attachment.id}.`,
+    });
   }
+  return {attachment, attempts: Math.max(1, attempts), sha256};
 }

@@ -119,12 +119,16 @@ export type Fault =
   | {kind: 'stall'}
   /** Read this many bytes of the request body, then reset the connection. */
   | {kind: 'reset-after'; bytes: number}
+  /** Stream the request to the server, and cut both connections after this many bytes of its body: the server sees a client hang up mid-upload. */
+  | {kind: 'forward-then-reset'; bytes: number}
   | {kind: 'forward'};
 
 export interface FaultProxy {
   url: string;
   /** Requests seen, in order: "METHOD /path". */
   seen: string[];
+  /** The Idempotency-Key of each request seen, in the same order. */
+  keys: (string | undefined)[];
   close(): Promise<void>;
 }
 
@@ -134,8 +138,10 @@ export interface FaultProxy {
  */
 export async function startFaultProxy(target: string | undefined, plan: (req: IncomingMessage, n: number) => Fault): Promise<FaultProxy> {
   const seen: string[] = [];
+  const keys: (string | undefined)[] = [];
   const server = createServer((req, res) => {
     seen.push(`${req.method} ${req.url}`);
+    keys.push(req.headers['idempotency-key'] as string | undefined);
     const fault = plan(req, seen.length);
     switch (fault.kind) {
       case 'respond': {
@@ -165,6 +171,23 @@ export async function startFaultProxy(target: string | undefined, plan: (req: In
         });
         return;
       }
+      case 'forward-then-reset': {
+        const url = new URL(req.url!, target);
+        const upstream = httpRequest(url, {method: req.method, headers: {...req.headers, host: url.host}});
+        upstream.on('response', (r) => r.resume());
+        upstream.on('error', () => undefined);
+        let got = 0;
+        req.on('data', (c: Buffer) => {
+          got += c.length;
+          if (got < fault.bytes) {
+            upstream.write(c);
+            return;
+          }
+          upstream.destroy();
+          req.socket.resetAndDestroy();
+        });
+        return;
+      }
       case 'forward':
         if (!target) {
           req.resume();
@@ -179,5 +202,5 @@ export async function startFaultProxy(target: string | undefined, plan: (req: In
     }
   });
   const url = await listen(server);
-  return {url, seen, close: () => closeServer(server)};
+  return {url, seen, keys, close: () => closeServer(server)};
 }

@@ -45,6 +45,7 @@ export async function createRestBackend(options: RestBackendOptions): Promise<Ba
   return {
     kind: 'rest',
     capabilities: CAPABILITIES,
+    location: http.baseUrl,
     tickets,
     kb: new RestKb((req) => tickets.call(req)),
     whoami: async (): Promise<Identity> => {

@@ -1,8 +1,10 @@
+import {basename} from 'node:path';
+
 import {Flags} from '@oclif/core';
 
 import {BaseCommand} from '../../cli/base-command.js';
+import {progressBar, uploadRetryNote} from '../../cli/progress.js';
 import {writeText} from '../../cli/shown.js';
-import {progressBar} from '../../cli/progress.js';
 import {renderBundleSummary} from '../../cli/render/diag.js';
 import {CancelledError, UnsupportedError, UsageError} from '../../domain/errors.js';
 import type {Attachment} from '../../domain/ticket.js';
@@ -110,9 +112,9 @@ export default class DiagCollect extends BaseCommand<typeof DiagCollect> {
         attachment = (
           await attachBundle(await ctx.backend(), flags.ticket, summary.path, {
             onProgress: (sent, total) => bar.update(sent, total),
-            onRetry: (attempt, delay, error) => {
+            onRetry: (event) => {
               bar.stop();
-              this.note(`Upload attempt ${attempt} failed (${error.message}); retrying in ${Math.round(delay / 1000)} s.`);
+              this.note(uploadRetryNote(basename(summary.path), event));
             },
           })
         ).attachment;

@@ -4,7 +4,7 @@ import {join} from 'node:path';
 import {Transform} from 'node:stream';
 import {pipeline} from 'node:stream/promises';
 
-import {NotFoundError, RejectedError, UsageError} from '../../domain/errors.js';
+import {NotFoundError, RejectedError, UnavailableError, UsageError} from '../../domain/errors.js';
 import {
   assertStatusChange,
   DEFAULT_LIST_LIMIT,
@@ -23,6 +23,7 @@ import {
   type TicketStatus,
   type TicketWithComments,
 } from '../../domain/ticket.js';
+import {describeWriteFailure} from '../atomic-file.js';
 import type {AttachmentSource, CreateOptions, Identity, TicketApi} from '../../backends/backend.js';
 import {writeTransaction} from './sqlite.js';
 import type {LocalStore} from './store.js';
@@ -171,6 +172,14 @@ export interface LocalTicketsOptions {
 }
 
 const requestHash = (input: NewTicket) => createHash('sha256').update(JSON.stringify(input)).digest('hex');
+
+/** A failure to store an attachment's bytes in the store (not to read the file being attached), in one sentence. */
+function attachmentWriteError(error: unknown, dir: string): UnavailableError | undefined {
+  const e = error as NodeJS.ErrnoException;
+  const ours = ['ENOSPC', 'EDQUOT', 'EFBIG', 'EROFS'].includes(e?.code ?? '') || (typeof e?.path === 'string' && e.path.startsWith(dir));
+  const why = ours ? describeWriteFailure(error, join(dir, 'file')) : undefined;
+  return why ? new UnavailableError(`Could not store the attachment in ${dir}: ${why}; nothing was attached.`, {hint: 'Free some space on that disk or make it writable, then attach the file again.', cause: error}) : undefined;
+}
 
 export class LocalTickets implements TicketApi {
   constructor(
@@ -412,8 +421,13 @@ export class LocalTickets implements TicketApi {
   async attach(id: string, file: AttachmentSource): Promise<Attachment> {
     const key = ticketKey(id);
     await this.get(id);
+    this.store.assertWritable();
     const dir = join(this.store.root, 'attachments', String(key));
-    mkdirSync(dir, {recursive: true, mode: 0o700});
+    try {
+      mkdirSync(dir, {recursive: true, mode: 0o700});
+    } catch (error) {
+      throw attachmentWriteError(error, dir) ?? error;
+    }
     const temp = join(dir, `${INCOMING}${process.pid}-${randomUUID()}`);
     const hash = createHash('sha256');
     let size = 0;
@@ -432,7 +446,7 @@ export class LocalTickets implements TicketApi {
       );
     } catch (error) {
       rmSync(temp, {force: true});
-      throw error;
+      throw attachmentWriteError(error, dir) ?? error;
     }
     const sha256 = hash.digest('hex');
     const stored = `${sha256}`;

@@ -55,6 +55,7 @@ export function builtinDigest(dir = BUILTIN_DIR): string {
 /** The knowledge base of a local store, with the built-in articles in it. */
 export async function openLocalKb(store: LocalStore, now?: () => number): Promise<LocalKb> {
   const kb = new LocalKb(store, now);
-  await seedBuiltinArticles(kb);
+  // A store that can only be read is searched as it is.
+  if (!store.readOnly) await seedBuiltinArticles(kb);
   return kb;
 }
