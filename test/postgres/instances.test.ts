@@ -188,9 +188,9 @@ describe('three instances on one database', () => {
       const all = (await store.events.after(start, 1_000_000)).events;
       // 24 tickets, each created, commented and opened (status change and update).
       expect(all.filter((e) => e.type === 'created')).toHaveLength(24);
+      // What the reader saw while the writes went on is the whole stream, each event once.
       expect(seen.map((e) => e.id)).toEqual(all.map((e) => e.id));
-      const positions = seen.map((e) => Number(e.id));
-      expect(positions).toEqual([...positions].sort((a, b) => a - b));
+      expect(new Set(seen.map((e) => e.id)).size).toBe(seen.length);
       // Each ticket's events in the order they happened.
       for (const id of new Set(seen.map((e) => e.ticketId))) {
         expect(seen.filter((e) => e.ticketId === id).map((e) => e.type)).toEqual(['created', 'comment', 'status_changed']);

@@ -78,9 +78,9 @@ export interface EventPage {
 }
 
 /**
- * Every ticket's events as one stream, in the order they were committed, whichever instance
- * wrote them: a reader that asks for what follows its cursor never misses an event committed
- * later with a smaller position. Cursors are opaque decimal strings.
+ * Every ticket's events as one stream, whichever instance wrote them: a reader that asks for
+ * what follows its cursor never misses an event, even one whose transaction committed after a
+ * later one's, and never sees one twice. Cursors are opaque strings of the store.
  */
 export interface EventFeed {
   after(cursor: string | undefined, limit: number, filter?: {requesterId?: string}): Promise<EventPage>;

@@ -16,8 +16,6 @@ export interface Queryable {
 export const LOCKS = {
   /** Migrations at start-up. */
   migrate: 7_734_001,
-  /** Event ids: drawn and committed in one order, so the feed has no gaps to skip (tickets.ts). */
-  events: 7_734_002,
   /** Knowledge-base change_seq, the same for the sync feed. */
   kb: 7_734_003,
   /** Token names: unique for good, checked and taken in one step. */

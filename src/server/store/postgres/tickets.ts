@@ -18,7 +18,7 @@ import {
 } from '../../../domain/ticket.js';
 import {notFound, ticketKey} from '../../../store/embedded/tickets.js';
 import type {Actor, EventFeed, StoredTicket, TicketStore} from '../store.js';
-import {LOCKS, type Database, type Queryable} from './db.js';
+import type {Database, Queryable} from './db.js';
 
 /** In a requester or assignee filter: the caller. */
 const ME = '@me';
@@ -112,17 +112,8 @@ function decodeCursor(cursor: string): {createdAt: number; id: number} {
 
 const sortedTags = (tags: Iterable<string>) => [...new Set(tags)].sort();
 
-/**
- * Records an event. The first event of a transaction takes the events lock: event ids are then
- * drawn and committed in the same order on every instance, so that the feed is one stream with
- * no id committed after a larger one. Held from here to COMMIT, which follows at once.
- */
+/** Records an event; its transaction's id (the column's default) places it in the feed. */
 async function recordEvent(c: PoolClient, ticketId: number, type: TicketEventType, at: number, actor: Actor, data: Record<string, unknown>): Promise<void> {
-  const locked = c as PoolClient & {eventsLocked?: boolean};
-  if (!locked.eventsLocked) {
-    await c.query('SELECT pg_advisory_xact_lock($1)', [LOCKS.events]);
-    locked.eventsLocked = true;
-  }
   await c.query('INSERT INTO events (ticket_id, type, at, actor, actor_id, actor_role, data) VALUES ($1, $2, $3, $4, $5, $6, $7)', [
     ticketId,
     type,
@@ -134,17 +125,7 @@ async function recordEvent(c: PoolClient, ticketId: number, type: TicketEventTyp
   ]);
 }
 
-/** Each transaction's lock state starts afresh (a pooled client is reused). */
-async function inTx<T>(db: Database, fn: (c: PoolClient) => Promise<T>): Promise<T> {
-  return db.tx(async (c) => {
-    (c as PoolClient & {eventsLocked?: boolean}).eventsLocked = false;
-    try {
-      return await fn(c);
-    } finally {
-      (c as PoolClient & {eventsLocked?: boolean}).eventsLocked = false;
-    }
-  });
-}
+const inTx = <T>(db: Database, fn: (c: PoolClient) => Promise<T>): Promise<T> => db.tx(fn);
 
 async function principalOf(q: Queryable, name: string | null | undefined): Promise<string | null> {
   if (!name) return null;
@@ -421,18 +402,34 @@ export function postgresTickets(db: Database, now: () => number): TicketStore {
   };
 }
 
+/** A feed position: the writing transaction's id and the event's id, "tx.id". */
+function parseFeedCursor(cursor: string | undefined): [string, number] {
+  if (!cursor) return ['0', 0];
+  const match = /^(\d{1,20})\.(\d{1,15})$/.exec(cursor);
+  if (!match) throw new UsageError(`"${cursor}" is not a cursor of this event feed.`, {hint: 'Pass the cursor of the previous page unchanged.'});
+  return [match[1]!, Number(match[2])];
+}
+
+/**
+ * The feed in (transaction, id) order, up to the oldest transaction still running: ids are
+ * drawn before commit, so transactions commit out of id order, but once every transaction older
+ * than a snapshot's xmin has ended, no event can appear below it. A writer never waits for
+ * another's commit; a reader waits for at most the transactions running when it reads.
+ */
 export function postgresEvents(db: Database): EventFeed {
   return {
     async after(cursor, limit, filter = {}) {
-      const after = cursor ? Number(cursor) : 0;
+      const [tx, id] = parseFeedCursor(cursor);
       const mine = filter.requesterId !== undefined;
-      const {rows} = await db.query<EventRow>(
-        `SELECT e.id, e.ticket_id, e.type, e.at, e.actor, e.actor_id, e.actor_role, e.data FROM events e
-         ${mine ? 'JOIN tickets t ON t.id = e.ticket_id AND t.requester_id = $3' : ''}
-         WHERE e.id > $1 ORDER BY e.id LIMIT $2`,
-        mine ? [after, limit, filter.requesterId] : [after, limit],
+      const {rows} = await db.query<EventRow & {tx: string}>(
+        `SELECT e.id, e.tx::text AS tx, e.ticket_id, e.type, e.at, e.actor, e.actor_id, e.actor_role, e.data FROM events e
+         ${mine ? 'JOIN tickets t ON t.id = e.ticket_id AND t.requester_id = $4' : ''}
+         WHERE (e.tx, e.id) > ($1::xid8, $2) AND e.tx < pg_snapshot_xmin(pg_current_snapshot())
+         ORDER BY e.tx, e.id LIMIT $3`,
+        mine ? [tx, id, limit, filter.requesterId] : [tx, id, limit],
       );
-      return {events: rows.map(toEvent), cursor: String(rows.at(-1)?.id ?? after)};
+      const last = rows.at(-1);
+      return {events: rows.map(toEvent), cursor: last ? `${last.tx}.${last.id}` : `${tx}.${id}`};
     },
   };
 }
