@@ -34,6 +34,8 @@ const EXTERNAL = [
   'fastify',
   'got',
   'hpagent',
+  // the PostgreSQL client, loaded only by support serve --database postgres://...
+  'pg',
   // the scrubber's format parsers, loaded only by diag (jsonc-parser's UMD build requires its parts at run time)
   'jsonc-parser',
   'properties-file',
