@@ -190,3 +190,19 @@ describe('graceful shutdown', () => {
     }
   });
 });
+
+describe('support serve --database', () => {
+  it('names an unreachable PostgreSQL without its password and exits 7; refuses another kind of URL with exit 2', async () => {
+    const unreachable = await cli(['serve', '--port', '0', '--database', 'postgres://support:hunter2secret@127.0.0.1:1/support']);
+    expect(unreachable.code).toBe(7);
+    expect(unreachable.stderr).toContain('Cannot reach the PostgreSQL database at postgres://***:***@127.0.0.1:1/support');
+    expect(unreachable.stderr).not.toContain('hunter2secret');
+    // The token commands read the same variable as the server.
+    const tokens = await cli(['serve', 'token', 'list'], {env: {SUPPORT_DATABASE_URL: 'postgres://support:hunter2secret@127.0.0.1:1/support'}});
+    expect(tokens.code).toBe(7);
+    expect(tokens.stderr).not.toContain('hunter2secret');
+    const other = await cli(['serve', '--port', '0', '--database', 'mysql://support:pw@127.0.0.1/support']);
+    expect(other.code).toBe(2);
+    expect(other.stderr).toContain('--database takes a PostgreSQL URL');
+  });
+});
