@@ -8,6 +8,7 @@ const ON_BOTH_STORES = [
   'test/server/security.test.ts',
   'test/server/sla.test.ts',
   'test/server/spec.test.ts',
+  'test/server/store.test.ts',
   'test/server/uploads.test.ts',
   'test/backends/conformance/rest.test.ts',
   'test/backends/conformance/sla-rest.test.ts',
