@@ -9,7 +9,9 @@ const ON_BOTH_STORES = [
   'test/server/sla.test.ts',
   'test/server/spec.test.ts',
   'test/server/store.test.ts',
+  'test/server/typed-client.test.ts',
   'test/server/uploads.test.ts',
+  'test/server/validation.test.ts',
   'test/backends/conformance/rest.test.ts',
   'test/backends/conformance/sla-rest.test.ts',
 ];
