@@ -124,15 +124,27 @@ export class Context {
    */
   async openActive(token?: string): Promise<Backend> {
     const {name, profile} = await this.activeProfile();
+    return this.openProfile(name, profile, token);
+  }
+
+  /** Opens a named profile's backend, with its stored token unless `token` is given; the caller closes it. */
+  openProfile(name: string, profile: Profile, token?: string): Promise<Backend> {
     return openBackend(profile.backend, {
       profile: name,
       url: profile.url,
+      email: profile.email,
+      settings: profile.options ?? {},
       token: token === undefined ? async () => (await this.credentials.get(name))?.token : async () => token,
       dataDir: this.paths.dataDir,
       cacheDir: this.paths.cacheDir,
       identity: this.identity(profile),
       debug: this.debugEnabled ? (line) => writeText(this.options.stderr, shown`[debug] ${line}`) : undefined,
     });
+  }
+
+  /** True when the profile was named (--profile or SUPPORT_PROFILE) rather than taken from settings. */
+  get profileNamed(): boolean {
+    return Boolean(this.options.profile ?? this.env.SUPPORT_PROFILE);
   }
 
   /**
