@@ -12,7 +12,7 @@
 // Every instance is `support serve` in its own process (bin/run.js), rate limit off.
 import {execFile, spawn} from 'node:child_process';
 import {chmodSync, mkdtempSync, rmSync} from 'node:fs';
-import {cpus, tmpdir} from 'node:os';
+import {cpus, loadavg, tmpdir} from 'node:os';
 import {createServer} from 'node:net';
 import {join} from 'node:path';
 import {fileURLToPath} from 'node:url';
@@ -123,7 +123,7 @@ async function measure(label, instances, databaseUrl) {
 }
 
 console.log(
-  `server scaling: ${CONNECTIONS} connections, ${DURATION}s per run, loopback, rate limit off, node ${process.version}, ${cpus().length} CPUs shared by the instances, PostgreSQL and autocannon`,
+  `server scaling: ${CONNECTIONS} connections, ${DURATION}s per run, loopback, rate limit off, node ${process.version}, ${cpus().length} CPUs shared by the instances, PostgreSQL and autocannon (load average ${loadavg()[0].toFixed(1)} at start)`,
 );
 const results = {};
 results.sqlite = await measure('sqlite, 1 instance', 1);
