@@ -61,6 +61,21 @@ export async function buildServer(options: ServerOptions): Promise<{app: Fastify
   const {default: Fastify} = await import('fastify');
   const spec = await loadSpec();
   const store = await openServerStore({dataDir: options.dataDir, databaseUrl: options.databaseUrl, now, log: options.log, poolSize: options.poolSize});
+  try {
+    return await buildApp(options, store, spec, Fastify, now);
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
+}
+
+async function buildApp(
+  options: ServerOptions,
+  store: ServerStore,
+  spec: Awaited<ReturnType<typeof loadSpec>>,
+  Fastify: typeof import('fastify').default,
+  now: () => number,
+): Promise<{app: FastifyInstance; store: ServerStore}> {
   const rateLimit = options.rateLimit ?? DEFAULT_RATE_LIMIT;
   const maxUpload = options.maxUploadBytes ?? DEFAULT_MAX_UPLOAD_BYTES;
   const callers = new WeakMap<FastifyRequest, Caller>();

@@ -125,8 +125,6 @@ async function recordEvent(c: PoolClient, ticketId: number, type: TicketEventTyp
   ]);
 }
 
-const inTx = <T>(db: Database, fn: (c: PoolClient) => Promise<T>): Promise<T> => db.tx(fn);
-
 async function principalOf(q: Queryable, name: string | null | undefined): Promise<string | null> {
   if (!name) return null;
   const {rows} = await q.query<{id: string}>('SELECT id FROM principals WHERE name = $1', [name]);
@@ -173,7 +171,7 @@ export function postgresTickets(db: Database, now: () => number): TicketStore {
         return {ticket: toTicket(rows[0]!), replayed: false};
       }
       const hash = requestHash(input);
-      const {id, replayed} = await inTx(db, async (c) => {
+      const {id, replayed} = await db.tx(async (c) => {
         const at = now();
         if (idempotencyKey) {
           // A second request with the key, on any instance, waits here for the first one's commit.
@@ -254,7 +252,7 @@ export function postgresTickets(db: Database, now: () => number): TicketStore {
 
     async update(actor, id, changes) {
       const key = ticketKey(id);
-      await inTx(db, async (c) => {
+      await db.tx(async (c) => {
         // FOR UPDATE: what BEGIN IMMEDIATE is to SQLite, for this one ticket.
         const {rows} = await c.query<{status: string; fields: Record<string, unknown>; tags: string[]}>('SELECT status, fields, tags FROM tickets WHERE id = $1 FOR UPDATE', [key]);
         const row = rows[0];
@@ -326,7 +324,7 @@ export function postgresTickets(db: Database, now: () => number): TicketStore {
     async comment(actor, id, input) {
       const key = ticketKey(id);
       const isPublic = input.public ?? true;
-      return inTx(db, async (c) => {
+      return db.tx(async (c) => {
         const at = now();
         const touched = await c.query('UPDATE tickets SET updated_at = $2, version = version + 1 WHERE id = $1', [key, at]);
         if (touched.rowCount === 0) throw notFound(id);
@@ -392,7 +390,7 @@ export function postgresTickets(db: Database, now: () => number): TicketStore {
       const sha256 = hash.digest('hex');
       const contentType = file.contentType ?? 'application/octet-stream';
       try {
-        return await inTx(db, async (c) => {
+        return await db.tx(async (c) => {
           const at = now();
           const touched = await c.query('UPDATE tickets SET updated_at = $2, version = version + 1 WHERE id = $1', [key, at]);
           if (touched.rowCount === 0) throw notFound(id);

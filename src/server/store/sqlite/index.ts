@@ -1,7 +1,7 @@
 import {createReadStream} from 'node:fs';
 import {join} from 'node:path';
 
-import type {TicketEvent, TicketEventType, Role} from '../../../domain/ticket.js';
+import type {Role, Ticket, TicketEvent, TicketEventType} from '../../../domain/ticket.js';
 import {openLocalKb} from '../../../store/embedded/kb/builtin.js';
 import {LocalSla} from '../../../store/embedded/sla.js';
 import {openLocalStore, type LocalStore} from '../../../store/embedded/store.js';
@@ -198,8 +198,8 @@ const toEvent = (r: EventRow): TicketEvent => ({
 /** Adds the version column, which the local backend's tickets do not carry. */
 function versions(store: LocalStore) {
   const select = store.db.prepare('SELECT version FROM tickets WHERE id = ?');
-  return <T extends {id: string}>(ticket: T): T & StoredTicket => {
+  return (ticket: Ticket): StoredTicket => {
     const row = store.guard(() => select.get(Number(ticket.id)) as {version: number} | undefined);
-    return {...(ticket as unknown as StoredTicket), ...ticket, version: row?.version ?? 1} as T & StoredTicket;
+    return {...ticket, version: row?.version ?? 1};
   };
 }
