@@ -15,8 +15,8 @@ export function kbHandlers(ctx: RouteContext): Handlers {
   const {store, requireRole} = ctx;
   return {
     searchArticles: async (req) => {
-      const q = req.query as {q: string; limit?: number; locale?: KbLocale; tag?: string[]};
-      const hits = await store.kb.search({text: q.q, limit: q.limit ?? 10, locale: q.locale, tags: q.tag});
+      const q = req.query as {q: string; limit?: number; locale?: KbLocale; prefer?: KbLocale; tag?: string[]};
+      const hits = await store.kb.search({text: q.q, limit: q.limit ?? 10, locale: q.locale, prefer: q.prefer, tags: q.tag});
       return {
         status: 200,
         body: {
