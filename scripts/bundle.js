@@ -90,7 +90,8 @@ const plainMinimatch = {
     b.onResolve({filter: /^minimatch$/}, ({importer}) =>
       importer.includes(`${sep}@oclif${sep}core${sep}`) ? {path: 'minimatch', namespace: 'plain-minimatch'} : undefined);
     b.onLoad({filter: /.*/, namespace: 'plain-minimatch'}, () => ({
-      contents: `exports.minimatch = (name, pattern, options) => ${PLAIN_PATTERN}.test(pattern) && !options ? name === pattern : require(${JSON.stringify(join(root, 'node_modules', 'minimatch'))}).minimatch(name, pattern, options);`,
+      // minimatch as @oclif/core (installed beside the bundle, for its plugins) finds it, wherever npm put it.
+      contents: `exports.minimatch = (name, pattern, options) => ${PLAIN_PATTERN}.test(pattern) && !options ? name === pattern : require(require.resolve('minimatch', {paths: [require.resolve('@oclif/core')]})).minimatch(name, pattern, options);`,
       resolveDir: root,
       loader: 'js',
     }));
@@ -101,6 +102,9 @@ const result = await build({
   entryPoints: [
     {in: 'supportkit:cli', out: 'cli'},
     ...commandFiles.map((file) => ({in: file, out: relative(src, file).slice(0, -'.ts'.length)})),
+    // named in package.json: oclif.helpClass and oclif.hooks, each loaded only when needed
+    {in: join(src, 'cli', 'help.ts'), out: 'cli/help'},
+    {in: join(src, 'cli', 'hooks', 'not-found.ts'), out: 'cli/hooks/not-found'},
   ],
   bundle: true,
   splitting: true,

@@ -1,7 +1,7 @@
 import {Command, Errors, Flags, type Interfaces} from '@oclif/core';
 
 import {Context} from './context.js';
-import {describeFailure} from './errors.js';
+import {describeFailure, isParseError} from './errors.js';
 
 export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof BaseCommand)['baseFlags'] & T['flags']>;
 export type BaseArgs<T extends typeof Command> = Interfaces.InferredArgs<T['args']>;
@@ -84,7 +84,11 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   }
 
   protected override async catch(error: Error & {exitCode?: number}): Promise<never> {
-    const failure = describeFailure(error);
+    const failure = describeFailure(error, {
+      commandLine: [this.config.bin, ...(this.id ?? '').split(':')].join(' ').trim(),
+      flagNames: Object.keys({...this.ctor.flags, ...this.ctor.baseFlags, ...(this.ctor.enableJsonFlag ? {json: true} : {})}),
+      closest: isParseError(error) ? (await import('./suggest.js')).closest : undefined,
+    });
     const debug = Boolean(this.flags?.debug) || /^(1|true|yes)$/i.test(process.env.SUPPORT_DEBUG ?? '');
     // An outcome, not a failure, whose result is already on stdout: a second JSON document there would break parsers.
     const resultPrinted = (error as {resultPrinted?: boolean}).resultPrinted === true;
@@ -104,6 +108,19 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
 
   protected override async finally(error: Error | undefined): Promise<void> {
     await this.contextInstance?.close();
+    // A newer release, once a day, for a person at a terminal; the check itself never delays a command.
+    if (process.stderr.isTTY) {
+      const notice = await import('./update-notice.js');
+      if (notice.updateNoticeWanted(process.env, true)) {
+        notice.updateNotice({
+          packageName: this.config.name,
+          version: this.config.version,
+          cacheDir: this.config.cacheDir,
+          env: process.env,
+          write: (text) => process.stderr.write(text),
+        });
+      }
+    }
     await super.finally(error);
   }
 }

@@ -39,7 +39,7 @@ export async function openLocalStore(root: string, options: {busyTimeoutMs?: num
     const {user_version: version} = db.prepare('PRAGMA user_version').get() as {user_version: number};
     if (version > SCHEMA_VERSION) {
       throw new UnavailableError(`The local database ${file} was written by a newer version of supportkit.`, {
-        hint: 'Upgrade supportkit (npm install -g supportkit@latest), or set SUPPORT_DATA_DIR to another directory.',
+        hint: 'Upgrade supportkit (npm install -g supportkit-cli@latest), or set SUPPORT_DATA_DIR to another directory.',
       });
     }
     migrate(db);
