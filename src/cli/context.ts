@@ -123,6 +123,11 @@ export class Context {
    */
   async openActive(token?: string): Promise<Backend> {
     const {name, profile} = await this.activeProfile();
+    return this.openProfile(name, profile, token);
+  }
+
+  /** Opens a named profile's backend, with its stored token unless `token` is given; the caller closes it. */
+  openProfile(name: string, profile: Profile, token?: string): Promise<Backend> {
     return openBackend(profile.backend, {
       profile: name,
       url: profile.url,

@@ -3,7 +3,8 @@
  * directly, so the library is loaded only when a question is really asked.
  */
 export interface Prompter {
-  input(message: string, options?: {default?: string; validate?: (value: string) => true | string}): Promise<string>;
+  /** `required: false` lets the person leave it empty (Enter). */
+  input(message: string, options?: {default?: string; required?: boolean; validate?: (value: string) => true | string}): Promise<string>;
   editor(message: string, options?: {default?: string; validate?: (value: string) => true | string}): Promise<string>;
   password(message: string): Promise<string>;
   confirm(message: string, options?: {default?: boolean}): Promise<boolean>;
@@ -21,7 +22,7 @@ export function createPrompter(streams: PromptStreams): Prompter {
   const context = {input: streams.input, output: streams.output} as never;
   return {
     async input(message, options = {}) {
-      return (await load()).input({message, default: options.default, validate: options.validate, required: true}, context);
+      return (await load()).input({message, default: options.default, validate: options.validate, required: options.required ?? true}, context);
     },
     async editor(message, options = {}) {
       return (await load()).editor({message, default: options.default, validate: options.validate, postfix: '.md'}, context);

@@ -53,6 +53,7 @@ export async function createRestBackend(options: RestBackendOptions): Promise<Ba
       return {name: me.name, role: me.role === 'customer' ? 'customer' : 'agent'};
     },
     rateLimit: () => http.rateLimit(),
+    serverClock: () => http.serverClock(),
     sla: new RestSla((req) => tickets.call(req)),
     close: () => http.close(),
   };
