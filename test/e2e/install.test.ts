@@ -9,15 +9,10 @@ import {dirname, join} from 'node:path';
 import * as tar from 'tar';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 
-import {ROOT} from '../helpers.js';
+import {PRETEND_NODE_20, ROOT} from '../helpers.js';
 import {npmCacheReader, packagesFromLock, startRegistryStub, type RegistryStub} from '../helpers/registry.js';
 
 const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {name: string; version: string; optionalDependencies: Record<string, string>};
-/** Makes Node say it is 20.0.0: what an older system Node looks like to bin/run.js. */
-export const PRETEND_NODE_20 = `--import=data:text/javascript,${encodeURIComponent(
-  'Object.defineProperty(process,"version",{value:"v20.0.0"});Object.defineProperty(process.versions,"node",{value:"20.0.0"});',
-)}`;
-
 let work: string;
 let source: string;
 let tarball: string;
