@@ -1,5 +1,5 @@
 import {constants} from 'node:fs';
-import {access, rm, statfs, writeFile} from 'node:fs/promises';
+import {access, rm, stat, statfs, writeFile} from 'node:fs/promises';
 import {dirname, join} from 'node:path';
 
 import type {Backend} from '../backends/backend.js';
@@ -97,6 +97,9 @@ export async function checkDirectory(check: string, dir: string, envVar: string)
     }
   }
   const fix = `Make ${dir} writable for you, or set ${envVar} to a directory that is.`;
+  if (!(await stat(existing).catch(() => undefined))?.isDirectory()) {
+    return fail(check, `${dir} cannot be created: ${existing} is not a directory.`, fix);
+  }
   try {
     if (existing === dir) {
       const probe = join(dir, `.doctor-${process.pid}`);
