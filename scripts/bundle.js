@@ -4,6 +4,7 @@
 // bundle reads a handful:
 //   dist/bundle/cli.js              oclif's `execute`, for bin/run.js
 //   dist/bundle/commands/**.js      one file per command, where oclif's manifest points
+//   dist/bundle/cli/help.js         the help class, and cli/hooks/*.js the hooks, that package.json names
 //   dist/bundle/chunk-*.js          the code they share (oclif itself is one), and every module
 //                                   imported lazily (`await import(...)`), read only when used
 // The dependencies in EXTERNAL stay in node_modules and are loaded from there, also only when used.

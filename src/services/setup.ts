@@ -22,6 +22,8 @@ export interface KindNeeds {
   needsToken: boolean;
   urlExample?: string;
   tokenHelp?: string;
+  /** Names of the `--option key=value` settings the kind declares. */
+  options: string[];
 }
 
 type KindInfo = ReturnType<typeof describeBackendKinds>[number] & {
@@ -29,6 +31,7 @@ type KindInfo = ReturnType<typeof describeBackendKinds>[number] & {
   needsToken?: boolean;
   urlExample?: string;
   tokenHelp?: string;
+  options?: readonly {name: string}[];
 };
 
 export function setupKinds(): KindNeeds[] {
@@ -45,6 +48,7 @@ export function setupKinds(): KindNeeds[] {
       needsToken: info.needsToken ?? info.needsUrl,
       urlExample: info.urlExample,
       tokenHelp: info.tokenHelp,
+      options: (info.options ?? []).map((o) => o.name),
     };
   });
 }
@@ -111,6 +115,9 @@ export async function setUp(deps: SetupDeps, input: SetupInput): Promise<SetupRe
     if (input[field] !== undefined && !needs.fields[field]) {
       throw new UsageError(`The ${needs.kind} backend takes no --${field}.`, {hint: `Leave --${field} out, or choose another backend.`});
     }
+  }
+  if (input.options?.length && !needs.options.length) {
+    throw new UsageError(`The ${needs.kind} backend takes no --option.`, {hint: 'Leave --option out, or choose another backend.'});
   }
   const token = needs.needsToken ? validateToken(input.token ?? '') : undefined;
   const settings = await deps.profiles.read();
