@@ -3,9 +3,15 @@ import tseslint from 'typescript-eslint';
 
 /** The layer rules of ARCHITECTURE.md, checked on every import. */
 const NO_COMMANDS = {group: ['**/commands/**'], message: 'nothing imports commands.'};
-const layer = (files, patterns) => ({
+/** The two ways to make Shown text without neutralising each part: for the table and the Markdown renderer only. */
+const SHOWN_INTERNALS = {
+  group: ['**/cli/shown.js', './shown.js', '../shown.js'],
+  importNames: ['layout', 'renderNeutralised'],
+  message: 'layout and renderNeutralised are for the table (src/cli/output.ts) and the Markdown renderer; build output with shown``, the painter and the row helpers.',
+};
+const layer = (files, patterns, {shownInternals = false} = {}) => ({
   files,
-  rules: {'no-restricted-imports': ['error', {patterns: [...patterns, NO_COMMANDS]}]},
+  rules: {'no-restricted-imports': ['error', {patterns: [...patterns, NO_COMMANDS, ...(shownInternals ? [] : [SHOWN_INTERNALS])]}]},
 });
 const OURS = ['cli', 'commands', 'services', 'backends', 'http', 'store', 'diag', 'server'];
 const ADAPTERS = ['local', 'rest', 'zendesk', 'jira', 'freshdesk', 'github'];
@@ -51,6 +57,7 @@ export default tseslint.config(
     {group: UI, message: 'no CLI libraries below the CLI shell.'},
   ]),
   layer(['src/cli/**'], []),
+  layer(['src/cli/output.ts', 'src/cli/render/markdown.ts'], [], {shownInternals: true}),
   layer(['src/server/**'], [
     {group: ['**/cli/**', ...adapterImports.filter((p) => !p.includes('/local/'))], message: 'the server runs on the local store only.'},
     {group: UI, message: 'the server knows no CLI libraries.'},

@@ -11,7 +11,7 @@ import {fileURLToPath} from 'node:url';
 import {gzipSync} from 'node:zlib';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const {createScrubber} = await import(join(root, 'dist/diag/scrubber.js'));
+const {createScrubber, loadScrubber} = await import(join(root, 'dist/diag/scrubber.js'));
 const {createBundleWriter} = await import(join(root, 'dist/diag/bundle.js'));
 const {collectFiles} = await import(join(root, 'dist/diag/collect-files.js'));
 
@@ -78,8 +78,9 @@ function timeIt(fn) {
   fn();
   return Number(process.hrtime.bigint() - start) / 1e9;
 }
+const structuredScrubber = await loadScrubber();
 const scrubSeconds = timeIt(() => {
-  const session = createScrubber().session();
+  const session = structuredScrubber.session({name: 'app.log'});
   for (let off = 0; off < data.length; off += chunkSize) Buffer.from(session.write(data.subarray(off, off + chunkSize).toString('latin1')), 'latin1');
   session.end();
 });
@@ -90,3 +91,45 @@ const mb = data.length / 1024 / 1024;
 console.log(`scrubber: ${mb.toFixed(0)} MB of log text in ${scrubSeconds.toFixed(2)} s = ${(mb / scrubSeconds).toFixed(1)} MB/s on one core`);
 console.log(`gzip -6 (peer, same data): ${(mb / gzipSeconds).toFixed(1)} MB/s; scrubber/gzip speed ratio ${(gzipSeconds / scrubSeconds).toFixed(2)}`);
 
+
+// --- structure-aware: config files parsed whole (JSON, YAML, TOML, XML, .properties) -------
+// Each document is about 256 KB of realistic nesting with a secret every few dozen values.
+function structuredDocs() {
+  const items = Array.from({length: 1200}, (_, i) => ({
+    name: `svc-${i}`,
+    image: `registry.example.org/app@sha256:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f0${String(i % 100).padStart(4, '0')}`,
+    env: [{name: 'LOG_LEVEL', value: 'info'}, {name: i % 7 === 0 ? 'DB_PASSWORD' : 'REGION', value: i % 7 === 0 ? `pw${i}Xk29sLq` : 'eu-west-1'}],
+    database: {host: `db-${i}.internal`, port: 5432, user: 'app', ...(i % 5 === 0 ? {password: `s3cr3t-${i}-Zq8vLk2m`} : {})},
+  }));
+  const json = JSON.stringify({services: items}, null, 2);
+  const yaml = items.map((it) => `- name: ${it.name}\n  image: ${it.image}\n  env:\n${it.env.map((e) => `    - name: ${e.name}\n      value: "${e.value}"`).join('\n')}\n  database:\n    host: ${it.database.host}\n    port: 5432\n${it.database.password ? `    password: ${it.database.password}\n` : ''}`).join('');
+  const toml = items.map((it) => `[${it.name}]\nimage = "${it.image}"\nhost = "${it.database.host}"\n${it.database.password ? `password = "${it.database.password}"\n` : ''}`).join('\n');
+  const xml = `<services>\n${items.map((it) => `  <service name="${it.name}">\n    <image>${it.image}</image>\n    <entry key="db.host">${it.database.host}</entry>\n${it.database.password ? `    <entry key="db.password">${it.database.password}</entry>\n` : ''}  </service>`).join('\n')}\n</services>\n`;
+  const properties = items.map((it) => `${it.name}.image=${it.image}\n${it.name}.db.host=${it.database.host}\n${it.database.password ? `${it.name}.db.password=${it.database.password}\n` : ''}`).join('');
+  return [['app.json', json], ['app.yaml', yaml], ['app.toml', toml], ['app.xml', xml], ['app.properties', properties]];
+}
+const docs = structuredDocs().map(([name, text]) => [name, Buffer.from(text)]);
+const docBytes = docs.reduce((n, [, b]) => n + b.length, 0);
+const rounds = Math.max(1, Math.round((scrubMB / 4) * 1024 * 1024 / docBytes));
+const structuredSeconds = timeIt(() => {
+  for (let r = 0; r < rounds; r++) {
+    for (const [name, data] of docs) {
+      const session = structuredScrubber.session({name});
+      for (let off = 0; off < data.length; off += chunkSize) session.write(data.subarray(off, off + chunkSize).toString('latin1'));
+      session.end();
+    }
+  }
+});
+const structuredMB = (docBytes * rounds) / 1024 / 1024;
+console.log(`structure-aware: ${structuredMB.toFixed(0)} MB of JSON, YAML, TOML, XML and .properties (${(docBytes / docs.length / 1024).toFixed(0)} KB documents) in ${structuredSeconds.toFixed(2)} s = ${(structuredMB / structuredSeconds).toFixed(1)} MB/s on one core`);
+for (const [name, data] of docs) {
+  const n = Math.max(1, Math.round(4 * 1024 * 1024 / data.length));
+  const seconds = timeIt(() => {
+    for (let r = 0; r < n; r++) {
+      const session = structuredScrubber.session({name});
+      session.write(data.toString('latin1'));
+      session.end();
+    }
+  });
+  console.log(`  ${name.padEnd(15)} ${((data.length * n) / 1024 / 1024 / seconds).toFixed(1)} MB/s`);
+}

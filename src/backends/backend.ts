@@ -1,4 +1,5 @@
 import type {RateLimitInfo} from '../domain/rate-limit.js';
+import type {CallOptions} from '../domain/retry.js';
 import type {SlaEvaluation} from '../domain/sla/engine.js';
 import type {SlaPolicySet} from '../domain/sla/policy.js';
 import type {Article, ArticleInput, KbHit, KbSearchQuery} from '../domain/article.js';
@@ -34,10 +35,10 @@ export const CAPABILITIES = [
 ] as const;
 export type Capability = (typeof CAPABILITIES)[number];
 
-export interface CreateOptions {
-  /** Sent with the create so that a retried request makes one ticket. */
-  idempotencyKey?: string;
-}
+/** With the key sent with the create, a retried request makes one ticket. */
+export type CreateOptions = CallOptions;
+
+export type {AttemptControl, CallOptions, RetryEvent} from '../domain/retry.js';
 
 /** A file to attach; `open` is called once per attempt, so a retry never reuses a consumed stream. */
 export interface AttachmentSource {
@@ -49,15 +50,20 @@ export interface AttachmentSource {
   onProgress?(sent: number, total: number): void;
 }
 
+/**
+ * Each call is one logical operation. `options` carries the idempotency key its caller chose
+ * for it and the caller's part in its retries (see domain/retry.ts); the adapter's HTTP client
+ * is the one owner of those retries, and a caller never loops around a call.
+ */
 export interface TicketApi {
   create(input: NewTicket, options?: CreateOptions): Promise<Ticket>;
-  get(id: string): Promise<Ticket>;
+  get(id: string, options?: CallOptions): Promise<Ticket>;
   /** With comments, in the order they were written. */
-  view(id: string): Promise<TicketWithComments>;
+  view(id: string, options?: CallOptions): Promise<TicketWithComments>;
   list(query: TicketQuery): Promise<TicketPage>;
-  update(id: string, changes: TicketChanges): Promise<Ticket>;
-  comment(id: string, input: NewComment): Promise<Comment>;
-  attach(id: string, file: AttachmentSource): Promise<Attachment>;
+  update(id: string, changes: TicketChanges, options?: CallOptions): Promise<Ticket>;
+  comment(id: string, input: NewComment, options?: CallOptions): Promise<Comment>;
+  attach(id: string, file: AttachmentSource, options?: CallOptions): Promise<Attachment>;
   /** The ticket's history, oldest first (capability 'events'). */
   events(id: string): Promise<TicketEvent[]>;
 }
@@ -142,6 +148,8 @@ export interface KbApi {
 export interface Identity {
   name: string;
   role: Role;
+  /** A stable id of the user, where the backend has one (a server's principal); names are for reading. */
+  id?: string;
 }
 
 export interface ServerClock {
@@ -154,6 +162,11 @@ export interface ServerClock {
 export interface Backend {
   readonly kind: string;
   readonly capabilities: ReadonlySet<Capability>;
+  /**
+   * Where its tickets live, as a user names it: the base URL of a remote backend, the database
+   * file of the local store. Bulk journals are kept per backend, location and principal.
+   */
+  readonly location?: string;
   readonly tickets: TicketApi;
   /** With capability 'sla'. */
   readonly sla?: SlaApi;

@@ -1,7 +1,9 @@
-import {Command, Errors, Flags, type Interfaces} from '@oclif/core';
+import {Command, Errors, Flags, ux, type Interfaces} from '@oclif/core';
 
+import {terminalSafeJson} from '../domain/neutralise.js';
 import {Context} from './context.js';
 import {describeFailure, isParseError} from './errors.js';
+import {block, shown, writeText, type ShowValue} from './shown.js';
 
 export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof BaseCommand)['baseFlags'] & T['flags']>;
 export type BaseArgs<T extends typeof Command> = Interfaces.InferredArgs<T['args']>;
@@ -59,28 +61,38 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     this.positionals = argv as string[];
   }
 
+  /*
+   * Everything a command writes goes through writeText (src/cli/shown.ts): a plain string is
+   * neutralised whole, so a message that quotes a title, a path or a server's words cannot
+   * drive the terminal; rendered output arrives as Shown, neutralised part by part.
+   */
+
   /** A message for the person at the terminal, on stderr, kept out of --json output. */
-  protected note(message: string): void {
-    if (!this.jsonEnabled()) process.stderr.write(`${message}\n`);
+  protected note(message: ShowValue): void {
+    if (!this.jsonEnabled()) writeText(process.stderr, message);
   }
 
-  protected warnUser(message: string): void {
-    process.stderr.write(`Warning: ${message}\n`);
+  protected warnUser(message: ShowValue): void {
+    writeText(process.stderr, shown`Warning: ${message}`);
   }
 
   /** Writes rendered output to stdout unless --json is on (then oclif prints the result). */
-  protected print(text: string): void {
-    if (text) this.log(text);
+  protected print(text: ShowValue): void {
+    if (this.jsonEnabled() || text === '' || String(text) === '') return;
+    writeText(process.stdout, text);
   }
 
   /**
+   * The JSON is exact; the characters JSON leaves as they are but a terminal may act on (C1
+   * controls, bidi overrides) are written as `\uXXXX`, which parses to the same string.
    * oclif colourises JSON by tokenising it with regular expressions, about 300 ms of the 1.3 s
    * `sla status --json` took for 10,000 tickets (9 MB). Piped, there is no colour to add:
    * write the same pretty-printed text directly.
    */
   override logJson(json: unknown): void {
-    if (process.stdout.isTTY) return super.logJson(json);
-    process.stdout.write(`${JSON.stringify(json, null, 2)}\n`);
+    const text = terminalSafeJson(JSON.stringify(json, null, 2));
+    if (process.stdout.isTTY) return ux.stdout(ux.colorizeJson(text, {pretty: false, theme: this.config.theme?.json}));
+    process.stdout.write(`${text}\n`);
   }
 
   protected override async catch(error: Error & {exitCode?: number}): Promise<never> {
@@ -97,11 +109,12 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
         this.logJson({error: {code: failure.code, message: failure.message, hint: failure.hint ?? null, exitCode: failure.exitCode}});
       } else {
         const mode = this.contextInstance?.mode ?? {tty: Boolean(process.stderr.isTTY), color: false};
-        const red = mode.color && process.stderr.isTTY ? (s: string) => `\u001B[31m${s}\u001B[39m` : (s: string) => s;
-        process.stderr.write(resultPrinted ? `${failure.message}\n` : `${red('Error:')} ${failure.message}\n`);
-        if (failure.hint) process.stderr.write(`Hint: ${failure.hint}\n`);
+        const error = mode.color && process.stderr.isTTY ? shown`\u001B[31mError:\u001B[39m` : shown`Error:`;
+        // Messages quote input and servers' words: neutralised, lines kept.
+        writeText(process.stderr, resultPrinted ? failure.message : shown`${error} ${block(failure.message)}`);
+        if (failure.hint) writeText(process.stderr, shown`Hint: ${block(failure.hint)}`);
       }
-      if (debug && failure.stack) process.stderr.write(`${failure.stack}\n`);
+      if (debug && failure.stack) writeText(process.stderr, failure.stack);
     }
     throw new Errors.ExitError(failure.exitCode);
   }
@@ -117,7 +130,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
           version: this.config.version,
           cacheDir: this.config.cacheDir,
           env: process.env,
-          write: (text) => process.stderr.write(text),
+          write: (text) => writeText(process.stderr, text, ''),
         });
       }
     }

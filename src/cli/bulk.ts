@@ -3,11 +3,12 @@ import {join} from 'node:path';
 import {Flags} from '@oclif/core';
 
 import type {Backend} from '../backends/backend.js';
-import type {BulkOperation} from '../domain/bulk.js';
+import {describeTarget, type BulkOperation} from '../domain/bulk.js';
 import type {RowSource} from '../services/bulk-input.js';
 import type {BulkRowResult, BulkSummary} from '../services/bulk.js';
 import type {OutputMode} from './output.js';
 import {formatDuration, ItemProgressBar} from './progress.js';
+import {plainRow, type ShowValue} from './shown.js';
 
 /** What `--json` prints for a bulk command: exactly these fields. */
 export interface BulkResult {
@@ -35,6 +36,8 @@ export interface BulkRunInput {
   backend: Backend;
   source: RowSource;
   identity?: string;
+  /** The profile's URL, for a backend that does not say where its tickets live. */
+  location?: string;
   dataDir: string;
   flags: {
     concurrency: number;
@@ -47,8 +50,8 @@ export interface BulkRunInput {
   };
   json: boolean;
   mode: OutputMode;
-  print: (text: string) => void;
-  note: (text: string) => void;
+  print: (text: ShowValue) => void;
+  note: (text: ShowValue) => void;
 }
 
 /** Spool files for standard input and selections live beside the journals. */
@@ -80,6 +83,7 @@ export async function runBulkCommand(input: BulkRunInput): Promise<BulkResult> {
       operation: input.operation,
       source: input.source,
       identity: input.identity,
+      location: input.location,
       dataDir: input.dataDir,
       journalFile: flags.journal,
       concurrency: flags.concurrency,
@@ -94,13 +98,13 @@ export async function runBulkCommand(input: BulkRunInput): Promise<BulkResult> {
         if (input.json) results.push(r);
         if (!r.ok && failures.length < FAILURES_SHOWN) failures.push(r);
         // Piped: one line per row as it finishes, so a script can follow along (`cut -f2` for ids).
-        if (perRow) input.print(`${r.line}\t${r.id ?? ''}\t${r.ok ? 'ok' : 'failed'}\t${r.error ?? ''}`);
+        if (perRow) input.print(plainRow([r.line, r.id ?? '', r.ok ? 'ok' : 'failed', r.error ?? '']));
       },
       onPlan: input.json
         ? undefined
         : (p) => {
             bar.clear();
-            input.print(`line ${p.line}\t${p.id ? `#${p.id}` : '-'}\t${p.error ? `${p.action}: ${p.error}` : p.action}`);
+            input.print(plainRow([`line ${p.line}`, p.id ? `#${p.id}` : '-', p.error ? `${p.action}: ${p.error}` : p.action]));
           },
     });
   } finally {
@@ -119,14 +123,16 @@ export async function runBulkCommand(input: BulkRunInput): Promise<BulkResult> {
 function describeSummary(input: BulkRunInput, s: BulkSummary, failures: BulkRowResult[]): void {
   const n = (v: number) => v.toLocaleString('en-US');
   const say = input.mode.tty ? input.print : input.note;
+  // A resumed run names where the earlier run went: the journal is that backend's, and only that backend's.
+  const earlier = s.resumed ? `an earlier run against ${describeTarget(s.target)}` : 'an earlier run';
   if (input.flags['dry-run']) {
-    say(`Dry run: ${n(s.succeeded)} of ${n(s.total)} rows would be applied, ${n(s.failed)} would fail or are invalid, ${n(s.skipped)} were done by an earlier run. Nothing was changed.`);
+    say(`Dry run against ${describeTarget(s.target)}: ${n(s.succeeded)} of ${n(s.total)} rows would be applied, ${n(s.failed)} would fail or are invalid, ${n(s.skipped)} were done by ${earlier}. Nothing was changed.`);
     return;
   }
   const verb = input.operation === 'create' ? 'Created' : 'Updated';
   const secs = s.elapsedMs / 1000;
   const rate = secs > 0 ? ` in ${formatDuration(secs)} (${((s.succeeded + s.failed) / secs).toFixed(1)} rows/s)` : '';
-  say(`${verb} ${n(s.succeeded)} of ${n(s.total)} rows; ${n(s.failed)} failed, ${n(s.skipped)} skipped (done by an earlier run)${rate}.`);
+  say(`${verb} ${n(s.succeeded)} of ${n(s.total)} rows; ${n(s.failed)} failed, ${n(s.skipped)} skipped (done by ${earlier})${rate}.`);
   if (s.rateLimited) input.note(`The backend rate-limited ${n(s.rateLimited)} calls; they were retried after the wait it asked for.`);
   if (input.mode.tty) for (const f of failures) input.note(`  line ${f.line}${f.id ? ` (#${f.id})` : ''}: ${f.error}`);
   if (s.failed > failures.length && input.mode.tty) input.note(`  …and ${n(s.failed - failures.length)} more.`);

@@ -9,6 +9,7 @@ import type {Paths} from '../store/paths.js';
 import {DEFAULT_PROFILE, ProfileStore, validateProfileName, type Profile} from '../store/profiles.js';
 import type {OutputMode} from './output.js';
 import {createPrompter, type Prompter} from './prompts.js';
+import {shown, writeText} from './shown.js';
 
 export interface ContextOptions {
   paths: Paths;
@@ -135,7 +136,7 @@ export class Context {
       dataDir: this.paths.dataDir,
       cacheDir: this.paths.cacheDir,
       identity: this.identity(profile),
-      debug: this.debugEnabled ? (line) => this.options.stderr.write(`[debug] ${line}\n`) : undefined,
+      debug: this.debugEnabled ? (line) => writeText(this.options.stderr, shown`[debug] ${line}`) : undefined,
     });
   }
 

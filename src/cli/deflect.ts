@@ -2,6 +2,7 @@ import type {Backend} from '../backends/backend.js';
 import {suggestArticles} from '../services/kb.js';
 import type {Context} from './context.js';
 import {renderKbHits} from './render/kb.js';
+import {joinShown, shown, writeText} from './shown.js';
 
 /**
  * Before a ticket is filed on a terminal: shows the three articles that best match its title
@@ -12,6 +13,6 @@ export async function offerArticles(ctx: Context, backend: Backend, title: strin
   const hits = await suggestArticles(backend, title, 3);
   if (hits.length === 0) return false;
   const color = Boolean(ctx.options.stderr.isTTY) && !ctx.options.noColor && ctx.env.NO_COLOR === undefined && ctx.env.TERM !== 'dumb';
-  ctx.options.stderr.write(`\nThese articles may already answer it:\n\n${renderKbHits(hits, {tty: true, color})}\n\nRead one with: support kb view ID\n\n`);
+  writeText(ctx.options.stderr, joinShown([shown``, shown`These articles may already answer it:`, shown``, renderKbHits(hits, {tty: true, color}), shown``, shown`Read one with: support kb view ID`, shown``]));
   return ctx.prompter.confirm('Did one of these solve your problem?', {default: false});
 }

@@ -17,7 +17,7 @@ export const filterFlags = {
   status: Flags.option({options: TICKET_STATUSES, description: 'Only tickets in this status (repeatable).', multiple: true})(),
   priority: Flags.option({options: TICKET_PRIORITIES, description: 'Only tickets of this priority (repeatable).', multiple: true})(),
   tag: Flags.string({description: 'Only tickets with this tag (repeatable: all must match).', multiple: true}),
-  assignee: Flags.string({description: 'Only tickets assigned to this user.'}),
-  requester: Flags.string({description: 'Only tickets requested by this user.'}),
+  assignee: Flags.string({description: 'Only tickets assigned to this user (@me: you).'}),
+  requester: Flags.string({description: 'Only tickets requested by this user (@me: you).'}),
   search: Flags.string({description: 'Only tickets whose title or body contains this text.'}),
 };

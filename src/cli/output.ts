@@ -1,5 +1,7 @@
 import type {ChalkInstance} from 'chalk';
 
+import {cut, joinShown, layout, painter, plainRow, type Painter, type Shown} from './shown.js';
+
 /** How the command's output should look, decided once per run. */
 export interface OutputMode {
   /** stdout is a terminal: tables, colour, relative times. Otherwise plain tab-separated rows. */
@@ -9,9 +11,10 @@ export interface OutputMode {
 
 export interface Column<T> {
   header: string;
+  /** The cell's text as it is: the table neutralises every cell (src/domain/neutralise.ts). */
   get: (row: T) => string;
   /** Styling for the terminal only; plain output never carries escape codes. */
-  style?: (text: string, row: T, c: ChalkInstance) => string;
+  style?: (text: Shown, row: T, p: Painter) => Shown;
 }
 
 let chalkInstance: ChalkInstance | undefined;
@@ -26,32 +29,39 @@ export async function colors(mode: OutputMode): Promise<ChalkInstance> {
   return chalkInstance;
 }
 
-/** Tab separators and line breaks inside a value would break `cut` and `while read`. */
-const plainCell = (value: string) => value.replace(/[\t\r\n]+/g, ' ');
-
-export async function renderTable<T>(rows: readonly T[], columns: readonly Column<T>[], mode: OutputMode): Promise<string> {
-  if (!mode.tty) return rows.map((row) => columns.map((c) => plainCell(c.get(row))).join('\t')).join('\n');
-  const c = await colors(mode);
-  const {default: Table} = await import('cli-table3');
-  const table = new Table({
-    head: columns.map((col) => c.bold(col.header)),
-    style: {head: [], border: [], compact: true, 'padding-left': 0, 'padding-right': 2},
-    chars: {
-      top: '', 'top-mid': '', 'top-left': '', 'top-right': '', bottom: '', 'bottom-mid': '', 'bottom-left': '',
-      'bottom-right': '', left: '', 'left-mid': '', mid: '', 'mid-mid': '', right: '', 'right-mid': '', middle: '',
-    },
-  });
-  for (const row of rows) {
-    table.push(columns.map((col) => {
-      const text = truncate(plainCell(col.get(row)), 60);
-      return col.style ? col.style(text, row, c) : text;
-    }));
-  }
-  return table.toString().split('\n').map((l) => l.trimEnd()).join('\n');
+/** chalk's styles over neutralised text. */
+export async function paint(mode: OutputMode): Promise<Painter> {
+  return painter(await colors(mode));
 }
 
-export function truncate(text: string, width: number): string {
-  return text.length > width ? `${text.slice(0, width - 1)}…` : text;
+/**
+ * A table on a terminal, tab-separated rows when piped. Every cell is neutralised here: on a
+ * terminal as one line (line breaks become spaces, then it is cut to fit), piped as one field
+ * (a tab or newline inside a value is escaped, so `cut` and `while read` see one row per item).
+ */
+export async function renderTable<T>(rows: readonly T[], columns: readonly Column<T>[], mode: OutputMode): Promise<Shown> {
+  if (!mode.tty) return joinShown(rows.map((row) => plainRow(columns.map((c) => c.get(row)))));
+  const c = await colors(mode);
+  const p = painter(c);
+  const {default: Table} = await import('cli-table3');
+  const cells = rows.map((row) =>
+    columns.map((col) => {
+      const text = cut(col.get(row), 60);
+      return col.style ? col.style(text, row, p) : text;
+    }),
+  );
+  return layout(cells.flat(), (texts) => {
+    const table = new Table({
+      head: columns.map((col) => c.bold(col.header)),
+      style: {head: [], border: [], compact: true, 'padding-left': 0, 'padding-right': 2},
+      chars: {
+        top: '', 'top-mid': '', 'top-left': '', 'top-right': '', bottom: '', 'bottom-mid': '', 'bottom-left': '',
+        'bottom-right': '', left: '', 'left-mid': '', mid: '', 'mid-mid': '', right: '', 'right-mid': '', middle: '',
+      },
+    });
+    for (let i = 0; i < texts.length; i += columns.length) table.push(texts.slice(i, i + columns.length));
+    return table.toString().split('\n').map((l) => l.trimEnd()).join('\n');
+  });
 }
 
 const UNITS: [Intl.RelativeTimeFormatUnit, number][] = [

@@ -1,12 +1,16 @@
 import {spawn} from 'node:child_process';
 
+import type {Shown} from './shown.js';
+
 /**
  * Shows text through the user's pager ($PAGER, else less) when it is longer than the terminal,
  * as git and gh do. Returns false when the text was not paged (short, no terminal, no pager),
- * and the caller prints it itself.
+ * and the caller prints it itself. The pager gets the same neutralised text the terminal would:
+ * `less -R` passes escape sequences through, so only Shown text is accepted.
  */
-export async function page(text: string, options: {env: NodeJS.ProcessEnv; stdout: NodeJS.WriteStream}): Promise<boolean> {
+export async function page(shownText: Shown, options: {env: NodeJS.ProcessEnv; stdout: NodeJS.WriteStream}): Promise<boolean> {
   const {env, stdout} = options;
+  const text = shownText.text;
   if (!stdout.isTTY) return false;
   const rows = stdout.rows ?? 24;
   if (text.split('\n').length < rows) return false;

@@ -1,3 +1,5 @@
+import {neutralise} from '../domain/neutralise.js';
+import type {RetryEvent} from '../domain/retry.js';
 import {formatBytes} from '../domain/ticket.js';
 
 export interface Progress {
@@ -18,6 +20,8 @@ export function progressBar(label: string, options: {enabled: boolean; stream?: 
   const stream = options.stream ?? process.stderr;
   if (!options.enabled || !stream.isTTY) return SILENT;
   const format = options.unit === 'items' ? (n: number) => String(n) : formatBytes;
+  // The label may name a file: neutralised like any text the CLI did not write.
+  const shownLabel = neutralise(label, 'line');
   let last = 0;
   let drawn = false;
   const draw = (done: number, total: number) => {
@@ -25,15 +29,17 @@ export function progressBar(label: string, options: {enabled: boolean; stream?: 
     const width = 24;
     const filled = Math.round(ratio * width);
     const bar = `${'█'.repeat(filled)}${'░'.repeat(width - filled)}`;
-    stream.write(`\r${label} ${bar} ${String(Math.round(ratio * 100)).padStart(3)}% ${format(done)}/${format(total)}\u001B[K`);
+    stream.write(`\r${shownLabel} ${bar} ${String(Math.round(ratio * 100)).padStart(3)}% ${format(done)}/${format(total)}\u001B[K`);
     drawn = true;
   };
   let latest: [number, number] = [0, 0];
   return {
     update(done, total) {
+      // Going back (an upload that starts again after a retry) is drawn at once, never left at the old figure.
+      const restarted = done < latest[0];
       latest = [done, total];
       const now = Date.now();
-      if (now - last < 100 && done < total) return;
+      if (now - last < 100 && done < total && !restarted) return;
       last = now;
       draw(done, total);
     },
@@ -96,4 +102,11 @@ export class ItemProgressBar {
     if (this.shown) this.stream.write('\r\u001B[2K');
     this.shown = false;
   }
+}
+
+/** One line on stderr when an upload is sent again: which attempt failed, why, and when the next begins. */
+export function uploadRetryNote(what: string, e: RetryEvent): string {
+  const why = e.reason === 'rate-limited' ? `rate limited, ${e.detail}` : e.reason === 'in-progress' ? 'the server is still storing an earlier attempt' : e.detail;
+  const when = e.delayMs >= 1000 ? ` in ${Math.round(e.delayMs / 1000)} s` : '';
+  return `Upload of ${what}: attempt ${e.attempt} of ${e.maxAttempts} failed (${why}); sending it again from the start${when}, with the same idempotency key.`;
 }

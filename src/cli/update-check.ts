@@ -7,7 +7,7 @@ if (url && file) {
   try {
     const response = await fetch(url, {headers: {accept: 'application/json'}, signal: AbortSignal.timeout(10_000)});
     const body = (await response.json()) as {version?: unknown};
-    if (response.ok && typeof body.version === 'string' && /^\d+\.\d+\.\d+/.test(body.version)) {
+    if (response.ok && typeof body.version === 'string' && /^\d+\.\d+\.\d+$/.test(body.version)) {
       writeUpdateState(file, {...readUpdateState(file), latest: body.version});
     }
   } catch {

@@ -1,3 +1,5 @@
+import {shown, writeText, type Shown} from './shown.js';
+
 /**
  * Redraws a screen every few seconds until Ctrl-C, like watch(1). Only for a terminal: piped
  * output would grow without end and a script would never finish, so callers refuse --watch
@@ -7,10 +9,8 @@ export interface WatchOptions {
   intervalMs: number;
   stdout: NodeJS.WriteStream;
   /** Builds the next screen; an error ends the watch and propagates. */
-  draw: () => Promise<string>;
+  draw: () => Promise<Shown>;
 }
-
-const CLEAR = '\u001B[H\u001B[2J';
 
 export async function watch(options: WatchOptions): Promise<void> {
   let stop!: () => void;
@@ -21,7 +21,8 @@ export async function watch(options: WatchOptions): Promise<void> {
   try {
     for (;;) {
       const screen = await options.draw();
-      options.stdout.write(`${CLEAR}${screen}\n`);
+      // Cursor home, clear the screen, then the new screen.
+      writeText(options.stdout, shown`\u001B[H\u001B[2J${screen}`);
       let timer: NodeJS.Timeout | undefined;
       const tick = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), options.intervalMs)));
       const again = await Promise.race([tick, stopped.then(() => false)]);

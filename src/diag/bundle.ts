@@ -10,6 +10,7 @@ import type {Gzip} from 'node:zlib';
 
 import {SupportError, UsageError} from '../domain/errors.js';
 import {assertSafeArchivePath, unsafeArchivePath} from './archive-path.js';
+import {manifestProblem, MAX_MANIFEST_BYTES} from './manifest.js';
 import type {RedactionCounts} from './scrubber.js';
 import {TAR_END, tarFileHeader, tarPadding} from './tar.js';
 
@@ -330,6 +331,12 @@ export interface BundleEntry {
 export interface BundleInspection {
   /** True when every file matches the manifest and nothing else is in the archive. */
   ok: boolean;
+  /**
+   * Why the file is not a valid bundle at all (no manifest, an unreadable archive, a manifest
+   * of the wrong shape), in words; then nothing else can be checked and `manifest` is absent.
+   */
+  invalid?: string;
+  /** Present only when it passed the checks of manifest.ts. */
   manifest?: Manifest;
   entries: BundleEntry[];
   problems: BundleProblem[];
@@ -343,7 +350,8 @@ export async function inspectBundle(path: string): Promise<BundleInspection> {
   const {Parser} = await import('tar');
   const entries: BundleEntry[] = [];
   const problems: BundleProblem[] = [];
-  let manifestText: string | undefined;
+  /** null: there is one, but it is too large to read. */
+  let manifestText: string | null | undefined;
   const seen = new Set<string>();
   const pending: Promise<void>[] = [];
 
@@ -369,11 +377,11 @@ export async function inspectBundle(path: string): Promise<BundleInspection> {
           entry.on('data', (chunk: Buffer) => {
             hash.update(chunk);
             size += chunk.length;
-            if (isManifest && size <= 64 * 1024 * 1024) chunks.push(chunk);
+            if (isManifest && size <= MAX_MANIFEST_BYTES) chunks.push(chunk);
           });
           entry.on('end', () => {
             entries.push({path: entryPath, size, sha256: hash.digest('hex'), type: entry.type});
-            if (isManifest) manifestText = Buffer.concat(chunks).toString('utf8');
+            if (isManifest) manifestText = size > MAX_MANIFEST_BYTES ? null : Buffer.concat(chunks).toString('utf8');
             resolve();
           });
         }),
@@ -389,21 +397,27 @@ export async function inspectBundle(path: string): Promise<BundleInspection> {
   }
 
   let manifest: Manifest | undefined;
+  let invalid: string | undefined;
   if (manifestText === undefined) {
-    problems.push({kind: 'no-manifest', detail: `the archive has no ${MANIFEST_PATH}`});
+    const corrupt = problems.find((p) => p.kind === 'corrupt');
+    invalid = corrupt ? corrupt.detail : `the archive has no ${MANIFEST_PATH}`;
+    if (!corrupt) problems.push({kind: 'no-manifest', detail: invalid});
+  } else if (manifestText === null) {
+    invalid = `its ${MANIFEST_PATH} is larger than ${MAX_MANIFEST_BYTES / 1024 / 1024} MiB`;
+    problems.push({kind: 'bad-manifest', detail: invalid});
   } else {
+    let parsed: unknown;
     try {
-      manifest = JSON.parse(manifestText) as Manifest;
-      if (manifest.formatVersion !== BUNDLE_FORMAT_VERSION || !Array.isArray(manifest.files)) {
-        problems.push({kind: 'bad-manifest', detail: `format version ${String(manifest.formatVersion)} is not one this toolkit reads`});
-      }
+      parsed = JSON.parse(manifestText);
+      invalid = await manifestProblem(parsed, BUNDLE_FORMAT_VERSION);
     } catch (error) {
-      problems.push({kind: 'bad-manifest', detail: `${MANIFEST_PATH} is not valid JSON: ${(error as Error).message}`});
-      manifest = undefined;
+      invalid = `${MANIFEST_PATH} is not valid JSON: ${(error as Error).message}`;
     }
+    if (invalid) problems.push({kind: 'bad-manifest', detail: invalid});
+    else manifest = parsed as Manifest;
   }
 
-  if (manifest && Array.isArray(manifest.files)) {
+  if (manifest) {
     const byPath = new Map(entries.map((entry) => [entry.path, entry]));
     const listed = new Set<string>();
     for (const file of manifest.files) {
@@ -424,6 +438,7 @@ export async function inspectBundle(path: string): Promise<BundleInspection> {
   }
 
   const result: BundleInspection = {ok: problems.length === 0, entries, problems};
+  if (invalid) result.invalid = invalid;
   if (manifest) result.manifest = manifest;
   return result;
 }

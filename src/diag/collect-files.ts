@@ -57,7 +57,7 @@ export async function collectFiles(options: CollectFilesOptions): Promise<Collec
       if (opened.binary) {
         files.push(await options.writer.addFile({path, content: opened.stream, collector, binary: true, truncated: () => opened.truncated, source: candidate.relative, sourceSize: opened.size}));
       } else {
-        const scrub = options.scrubber.stream();
+        const scrub = options.scrubber.stream({name: candidate.relative});
         opened.stream.on('error', (error) => scrub.destroy(error));
         files.push(
           await options.writer.addFile({

@@ -61,15 +61,49 @@ export const TOKEN_SHAPES: readonly TokenShape[] = [
       String.raw`\bfigd_[A-Za-z0-9_-]{20,}`,
       String.raw`\bdckr_pat_[A-Za-z0-9_-]{20,}`,
       String.raw`\bops_eyJ[A-Za-z0-9+/=_-]{20,}`,
+      String.raw`\bdo[por]_v1_[a-f0-9]{64}\b`,
+      String.raw`\bpypi-AgE[A-Za-z0-9_-]{50,}`,
+      String.raw`\bPMAK-[a-f0-9]{24}-[a-f0-9]{34}\b`,
+      String.raw`\bNRAK-[A-Z0-9]{27}\b`,
+      String.raw`\bsntry[su]_[A-Za-z0-9+/=_-]{30,}`,
+      String.raw`\bglc_[A-Za-z0-9+/=_-]{32,}`,
+      String.raw`\bpul-[a-f0-9]{40}\b`,
+      String.raw`\b[A-Za-z0-9]{14}\.atlasv1\.[A-Za-z0-9_=-]{60,}`,
+      String.raw`\bAGE-SECRET-KEY-1[0-9A-Z]{58}\b`,
+      String.raw`\bsq0(?:atp|csp)-[0-9A-Za-z_-]{22,43}`,
+      String.raw`\bkey-[0-9a-zA-Z]{32}\b`,
+      String.raw`\bSK[0-9a-fA-F]{32}\b`,
+      String.raw`\b[a-zA-Z0-9_~.-]{3}\dQ~[a-zA-Z0-9_~.-]{31,34}(?![a-zA-Z0-9_~.-])`,
     ].join('|'),
   },
+  {
+    // The toolkit's own server tokens (`support serve token create`): spt_ + 32 base64url characters.
+    id: 'supportkit-token',
+    source: String.raw`\bspt_[A-Za-z0-9_-]{20,}`,
+    prefix: /^spt_/,
+  },
+  {
+    // Password hashes (htpasswd, /etc/shadow, bcrypt): crackable offline, so as good as the password.
+    id: 'password-hash',
+    source: String.raw`\$(?:2[abxy]?\$\d{2}\$[./A-Za-z0-9]{53}|apr1\$[./A-Za-z0-9]{1,8}\$[./A-Za-z0-9]{22}|[156]\$(?:rounds=\d+\$)?[./A-Za-z0-9]{1,16}\$[./A-Za-z0-9]{22,86}|y\$[./A-Za-z0-9]+\$[./A-Za-z0-9]{1,64}\$[./A-Za-z0-9]{43})|\{SSHA?\}[A-Za-z0-9+/]{20,}={0,2}`,
+  },
 ];
+
+const WHOLE_SHAPES = TOKEN_SHAPES.map((shape) => ({id: shape.id, re: new RegExp(`^(?:${shape.source})$`)}));
+
+/** The token shape a whole value has, if any: a value found by its key is still counted under its vendor. */
+export function shapeOf(value: string): string | undefined {
+  if (value.length < 16 || value.length > 1024) return undefined;
+  return WHOLE_SHAPES.find((shape) => shape.re.test(value))?.id;
+}
 
 /** A PEM private key (or PGP private key block) on one line, as in JSON strings with `\n` escapes. */
 export const INLINE_PRIVATE_KEY =
   /-----BEGIN ([A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?)-----[\s\S]*?-----END \1-----/g;
 /** The first line of a PEM private key that spans lines. */
 export const PEM_BEGIN = /-----BEGIN ([A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?)-----/;
+/** The trailing run of base64 on a body line that carries a log prefix (a timestamp, a level). */
+export const PEM_TRAILING_BODY = /(?<=^|[\s:|\]>])[A-Za-z0-9+/=]{4,}[\s"'`,\\n]*$/;
 /** What may appear inside a PEM body: base64, RFC 1421 headers, quotes and escapes of the file around it. */
 export const PEM_BODY = /^[\s"'`]*(?:[A-Za-z0-9+/=\\]*|[A-Za-z-]+: .*)[\s"'`,\\n]*$/;
 
@@ -82,21 +116,34 @@ export interface SecretName {
   strength: NameStrength;
   /** The rule the redaction is counted under. */
   ruleId: string;
+  /**
+   * A number under this name is a count, not a secret: `total_tokens=1032`, `pass: 147` (test
+   * results). A PIN or a numeric password under `pin`, `password` is still a secret.
+   */
+  countable?: boolean;
 }
 
 /** A value under one of these is always a secret. */
 const STRONG_WORDS = new Set([
   'password', 'passwd', 'pwd', 'pass', 'passphrase', 'passcode', 'secret', 'secrets', 'token', 'tokens',
   'apikey', 'credential', 'credentials', 'creds', 'authorization', 'cookie', 'cookies', 'privatekey',
-  'secretkey', 'accesskey', 'bearer', 'jwt', 'otp', 'totp', 'mfa', 'pin',
+  'secretkey', 'accesskey', 'bearer', 'jwt', 'otp', 'totp', 'mfa', 'pin', 'psk', 'sshpass', 'storepass', 'keypass',
+  'srcstorepass', 'deststorepass', 'srckeypass', 'destkeypass', 'passin', 'passout', 'authtoken', 'pwd',
+  // Other languages: German, French, Spanish, Portuguese, Italian, Dutch, Nordic, Polish, Czech, Hungarian, Turkish.
+  'passwort', 'kennwort', 'geheimnis', 'motdepasse', 'jeton', 'contrasena', 'clave', 'senha', 'segredo',
+  'wachtwoord', 'losenord', 'passord', 'adgangskode', 'salasana', 'haslo', 'heslo', 'jelszo', 'sifre', 'parolachiave',
 ]);
+/** Whole phrases, matched on the name with its words joined by spaces (`mot de passe`, `parola d'ordine`). */
+const STRONG_PHRASES = ['mot de passe', 'parola d ordine', 'palavra passe', 'clave secreta', 'clave de acceso'];
+/** Names in scripts nameWords cannot split: matched anywhere in the decoded name. */
+const STRONG_SCRIPT_WORDS = ['密码', '密碼', '口令', 'パスワード', '暗証番号', '비밀번호', '암호', 'пароль', 'ключ api', 'токен', 'كلمة المرور', 'סיסמה', 'รหัสผ่าน', 'mật khẩu'];
 /** Joined names (`accesstoken`, `dbpassword`, `clientsecret`) end with one of these. */
 const STRONG_ENDINGS = ['password', 'passwd', 'secret', 'token', 'apikey', 'privatekey', 'secretkey', 'accesskey', 'passphrase'];
 /** Two words that make a secret together though each alone does not (`api key`). */
 const STRONG_PAIRS = new Set([
   'api key', 'private key', 'access key', 'secret key', 'signing key', 'encryption key', 'master key',
   'account key', 'shared key', 'auth key', 'client key', 'session key', 'connection string', 'app key',
-  'set cookie', 'x auth', 'sas key',
+  'set cookie', 'x auth', 'sas key', 'rediscli auth', 'auth token', 'client key', 'key password',
 ]);
 /** A value under one of these is a secret only when it looks random. */
 const WEAK_WORDS = new Set(['key', 'keys', 'auth', 'sig', 'signature', 'salt', 'session', 'sid', 'license', 'seed', 'hmac', 'dsn', 'sessionid']);
@@ -112,6 +159,8 @@ const DESCRIPTIVE_ENDINGS = new Set([
   'provider', 'source', 'header', 'prefix', 'scope', 'scopes', 'strength', 'changed', 'reset', 'created', 'at',
   'usage', 'hash', 'hashed', 'digest', 'fingerprint', 'storage', 'pattern', 'regex', 'validation', 'policy',
   'helper', 'manager', 'method', 'methods', 'kind', 'flow', 'lifetime', 'age', 'level', 'attempts', 'retries',
+  'ref', 'refs', 'reference', 'selector', 'mount', 'mounts', 'volume', 'volumes', 'template', 'templates', 'rule',
+  'rules', 'ids', 'arn', 'limit', 'limits', 'budget', 'usage', 'used', 'remaining', 'rate',
 ]);
 
 /** Splits `AWS_SECRET_ACCESS_KEY`, `apiKey`, `x-api-key`, `db.password` into lower-case words. */
@@ -125,13 +174,34 @@ export function nameWords(name: string): string[] {
 }
 
 /** Whether a key, variable, flag, header or element name holds a secret, and under which rule. */
+const nameCache = new Map<string, SecretName | null>();
+
+/**
+ * Whether a key, variable, flag, header or element name holds a secret, and under which rule.
+ * Names may come as latin1 strings (the scrubber's one char per byte): names with bytes
+ * above ASCII are decoded as UTF-8 so that `contraseña` and `密码` are recognised.
+ */
 export function classifySecretName(name: string): SecretName | undefined {
   if (name.length > 100) return undefined;
+  const cached = nameCache.get(name);
+  if (cached !== undefined) return cached ?? undefined;
+  const result = classifyUncached(name);
+  if (nameCache.size > 10_000) nameCache.clear();
+  nameCache.set(name, result ?? null);
+  return result;
+}
+
+function classifyUncached(raw: string): SecretName | undefined {
+  // eslint-disable-next-line no-control-regex
+  const decoded = /[^\x00-\x7f]/.test(raw) ? decodeName(raw) : raw;
+  const name = decoded.normalize('NFD').replace(/[\u0300-\u036f]/g, '');
   const words = nameWords(name);
   const last = words.at(-1);
-  if (!last || DESCRIPTIVE_ENDINGS.has(last)) return undefined;
+  const lower = decoded.toLowerCase();
+  const script = STRONG_SCRIPT_WORDS.some((word) => lower.includes(word));
+  if (!script && (!last || DESCRIPTIVE_ENDINGS.has(last))) return undefined;
   const vendor = vendorRule(words);
-  let strong = false;
+  let strong = script || STRONG_PHRASES.some((phrase) => ` ${words.join(' ')} `.includes(` ${phrase} `));
   let weak = false;
   for (let i = 0; i < words.length; i++) {
     const word = words[i]!;
@@ -139,10 +209,20 @@ export function classifySecretName(name: string): SecretName | undefined {
     else if (i > 0 && STRONG_PAIRS.has(`${words[i - 1]} ${word}`)) strong = true;
     else if (WEAK_WORDS.has(word)) weak = true;
   }
-  if (vendor && (strong || weak)) return {strength: 'strong', ruleId: vendor};
-  if (strong) return {strength: 'strong', ruleId: 'secret-key-name'};
-  if (weak) return {strength: 'weak', ruleId: 'high-entropy-value'};
+  const countable = words.includes('tokens') || /^(?:pass|passes|passed)$/.test(words.join(' ')) || words.includes('count');
+  const extra = countable ? {countable} : {};
+  if (vendor && (strong || weak)) return {strength: 'strong', ruleId: vendor, ...extra};
+  if (strong) return {strength: 'strong', ruleId: 'secret-key-name', ...extra};
+  if (weak) return {strength: 'weak', ruleId: 'high-entropy-value', ...extra};
   return undefined;
+}
+
+function decodeName(latin1: string): string {
+  // A latin1 string whose chars are all below 256 may be UTF-8 bytes; a JS string with wider chars is already text.
+  // eslint-disable-next-line no-control-regex
+  if (/[^\x00-\xff]/.test(latin1)) return latin1;
+  const utf8 = Buffer.from(latin1, 'latin1').toString('utf8');
+  return utf8.includes('\ufffd') ? latin1 : utf8;
 }
 
 /** Helpdesk and cloud tokens have no recognisable shape: their variables name them. */
@@ -167,6 +247,13 @@ export function isPlaceholder(value: string): boolean {
   if (/^(?:\$\{[^}]*\}|\$\([^)]*\)|\$[A-Za-z_]\w*|%[A-Za-z_]\w*%|\{\{[^}]*\}\}|<[^<>]*>|%\([^)]*\)s)$/.test(v)) return true;
   if (/^(?:null|nil|none|undefined|true|false|yes|no|on|off|n\/a)$/i.test(v)) return true;
   return isFillerBody(v);
+}
+
+/** Whether a value under this name is removed: never a placeholder; a count under a countable name stays. */
+export function shouldRedactValue(name: SecretName, value: string): boolean {
+  if (isPlaceholder(value)) return false;
+  if (name.countable && /^\d{1,9}$/.test(value.trim())) return false;
+  return name.strength === 'strong' || looksRandom(value);
 }
 
 /** `xxxx`, `****`, `ghp_XXXXXXXX`, `<token>`: a prefix (or none) then only fill characters. */
@@ -230,5 +317,8 @@ export const RULE_DESCRIPTIONS: Readonly<Record<string, string>> = {
   'http-token-header': 'x-*-token, x-*-key and similar headers',
   'url-userinfo': 'user and password in URLs',
   'url-query-secret': 'token-like URL query parameters',
-  'command-line-password': 'passwords given to curl -u, mysql -p and the like',
+  'command-line-password': 'passwords given to curl -u, mysql -p, redis-cli -a, ldapsearch -w, -D...Password= and the like',
+  'kubernetes-secret': 'data and stringData of Kubernetes Secrets',
+  'credential-file': '.netrc, .pgpass, .htpasswd and PuTTY key files',
+  'prose-secret': 'secrets in sentences such as "the password is X"',
 };

@@ -16,6 +16,20 @@ import {
 export type BulkOperation = 'create' | 'update';
 export type BulkFormat = 'jsonl' | 'csv';
 
+/**
+ * Where a bulk run sends its rows: the backend kind, where its tickets live (a base URL, the
+ * local store's file) and who the run acts as there (a server's principal, the local user).
+ * A journal belongs to one target: the same file against another backend is another run.
+ */
+export interface BulkTarget {
+  backend: string;
+  location: string;
+  principal: string;
+}
+
+/** "rest http://127.0.0.1:8080 as migrator": how messages name a target. */
+export const describeTarget = (t: BulkTarget) => `${t.backend} ${t.location || '(no location)'} as ${t.principal}`;
+
 /** A row of a bulk create: the ticket, and a status to move it to once it exists. */
 export interface CreatePlan {
   kind: 'create';

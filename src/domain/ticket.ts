@@ -28,6 +28,8 @@ export interface Comment {
   id: string;
   ticketId: string;
   author: string;
+  /** The author's stable id, where the backend has one; null when it has none for this comment. */
+  authorId?: string | null;
   authorRole: Role;
   body: string;
   public: boolean;
@@ -43,6 +45,7 @@ export interface TicketEvent {
   type: TicketEventType;
   at: string;
   actor: string;
+  actorId?: string | null;
   actorRole: Role;
   data: Record<string, unknown>;
 }
@@ -55,8 +58,11 @@ export interface Ticket {
   priority: TicketPriority;
   type: TicketType;
   tags: string[];
+  /** Display name; `requesterId` is who the ticket belongs to, where the backend has stable ids. */
   requester: string;
+  requesterId?: string | null;
   assignee: string | null;
+  assigneeId?: string | null;
   createdAt: string;
   updatedAt: string;
   fields: TicketFields;

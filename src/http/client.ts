@@ -6,6 +6,7 @@ import type {Got} from 'got';
 import {RateLimitError, UnavailableError, UsageError} from '../domain/errors.js';
 import type {RateLimitInfo} from '../domain/rate-limit.js';
 import {redactUrl} from '../domain/redact.js';
+import type {AttemptControl, RetryEvent} from '../domain/retry.js';
 
 /** Milliseconds; every request has all of them. */
 export interface HttpTimeouts {
@@ -48,8 +49,11 @@ export interface HttpRequest {
   json?: unknown;
   /** A body streamed from its source; called once per attempt so that a retry never reuses a consumed stream. */
   stream?: {open: () => NodeJS.ReadableStream; size: number; contentType: string};
-  /** Makes a POST or PATCH safe to retry: the server replays the first result. */
+  /** Makes a POST or PATCH safe to retry: the server replays the first result. One per logical operation, chosen by the caller. */
   idempotencyKey?: string;
+  /** The caller's part in the retries: a bound, a shared pacer, a progress line. The loop stays here. */
+  attempts?: AttemptControl;
+  /** Bytes sent in the current attempt; a retry starts again from 0. */
   onUploadProgress?: (sent: number, total: number) => void;
 }
 
@@ -133,14 +137,22 @@ export class HttpClient {
     return this.options.baseUrl.replace(/\/+$/, '');
   }
 
+  /**
+   * Sends one logical request, and is the one owner of its retries: every attempt carries the
+   * same idempotency key, a streamed body is re-opened for each, and nobody above loops around
+   * this call (a caller bounds or paces the attempts through `req.attempts`).
+   */
   async request(req: HttpRequest): Promise<HttpResponse> {
     const got = await this.got();
     const url = this.url(req);
     const canRetry = IDEMPOTENT_METHODS.has(req.method) || Boolean(req.idempotencyKey);
+    const maxAttempts = Math.max(1, Math.floor(req.attempts?.maxAttempts ?? this.retry.limit + 1));
     const authorization = await this.authorizationHeader();
     for (let attempt = 1; ; attempt++) {
       const started = performance.now();
-      const last = !canRetry || attempt > this.retry.limit;
+      const more = attempt < maxAttempts;
+      const last = !canRetry || !more;
+      const retry = (event: Omit<RetryEvent, 'attempt' | 'maxAttempts'>) => this.beforeRetry(req, {...event, attempt, maxAttempts});
       let response;
       try {
         const headers: Record<string, string> = {accept: 'application/json, application/problem+json'};
@@ -176,7 +188,7 @@ export class HttpClient {
           throw new UsageError(`Could not read the file to upload: ${e.message}.`, {hint: 'Check that the file exists and is readable.', cause: e});
         }
         if (RETRY_CODES.has(code) && !last) {
-          await this.wait(this.backoff(attempt), `${code}`, attempt);
+          await retry({reason: 'unavailable', detail: code, delayMs: this.backoff(attempt)});
           continue;
         }
         const timedOut = code === 'ETIMEDOUT' || e.name === 'TimeoutError';
@@ -205,11 +217,20 @@ export class HttpClient {
           throw this.finalStatusError(status, parsed, `asks to wait ${describeWait(asked)} before trying again`, asked);
         }
         // A 429 comes before any work is done, so even a POST without a key may be sent again.
-        if (!last || (status === 429 && attempt <= this.retry.limit)) {
-          await this.wait(asked ?? this.backoff(attempt), String(status), attempt);
+        if (!last || (status === 429 && more)) {
+          await retry({reason: status === 429 ? 'rate-limited' : 'unavailable', detail: String(status), delayMs: asked ?? this.backoff(attempt), retryAfterMs: asked});
           continue;
         }
         throw this.finalStatusError(status, parsed, canRetry || status === 429 ? `still answered ${status} after ${attempt} attempts` : `answered ${status}`);
+      }
+      if (status === 409 && req.idempotencyKey && more) {
+        // The server is still busy with an earlier attempt of this key (one cut off mid-upload, say):
+        // it asks to come back, and then replays that attempt's result instead of doing it twice.
+        const asked = parseRetryAfter(response.headers['retry-after']);
+        if (asked !== undefined && asked <= this.retry.maxRetryAfterMs) {
+          await retry({reason: 'in-progress', detail: '409', delayMs: asked, retryAfterMs: asked});
+          continue;
+        }
       }
       if (status >= 500) throw this.finalStatusError(status, parsed, `answered ${status}`);
       throw new HttpStatusError(req.method, url, status, parsed, response.headers);
@@ -272,10 +293,18 @@ export class HttpClient {
     return ceiling / 2 + Math.random() * (ceiling / 2);
   }
 
-  private async wait(ms: number, reason: string, attempt: number): Promise<void> {
-    const capped = Math.min(ms, this.retry.maxRetryAfterMs);
-    this.debug(`retrying after ${reason} in ${(capped / 1000).toFixed(1)}s (attempt ${attempt + 1} of ${this.retry.limit + 1})`);
-    await this.sleep(capped);
+  /** Tells the caller, then waits: the client's own backoff, or the caller's pacer when it has one. */
+  private async beforeRetry(req: HttpRequest, event: RetryEvent): Promise<void> {
+    const control = req.attempts;
+    // A server busy with this very key names its own wait, which no pacer knows of.
+    const paced = Boolean(control?.pace) && event.reason !== 'in-progress';
+    const delayMs = paced ? 0 : Math.min(event.delayMs, this.retry.maxRetryAfterMs);
+    this.debug(
+      `retrying after ${event.detail}${paced ? ' when the pacer allows' : ` in ${(delayMs / 1000).toFixed(1)}s`} (attempt ${event.attempt + 1} of ${event.maxAttempts})`,
+    );
+    control?.onRetry?.({...event, delayMs});
+    if (!paced) await this.sleep(delayMs);
+    await control?.pace?.();
   }
 
   private url(req: HttpRequest): string {

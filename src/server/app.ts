@@ -9,24 +9,28 @@ import type {Identity} from '../backends/backend.js';
 import {parseSeqCursor} from '../backends/local/kb/api.js';
 import {openLocalKb} from '../backends/local/kb/builtin.js';
 import {openLocalStore, type LocalStore} from '../backends/local/store.js';
-import {LocalTickets} from '../backends/local/tickets.js';
+import {LocalTickets, removeAbandonedUploads, type LocalTicketQuery} from '../backends/local/tickets.js';
 import {snippetToHighlights, type ArticleInput, type KbLocale} from '../domain/article.js';
-import {RejectedError, UsageError} from '../domain/errors.js';
+import {RejectedError, UnavailableError, UsageError} from '../domain/errors.js';
 import {redactUrl} from '../domain/redact.js';
 import {
   normalizeTags,
   validateBody,
   validateTitle,
+  type Comment,
   type NewTicket,
   type Ticket,
+  type TicketEvent,
   type TicketChanges,
   type TicketQuery,
 } from '../domain/ticket.js';
-import {Problem, toProblem} from './problem.js';
+import {parseJsonBody} from './json-body.js';
+import {attributeLegacyOwners} from './owners.js';
+import {ClientGone, isHangUp, Problem, toProblem} from './problem.js';
 import {RateLimiter} from './rate-limit.js';
 import {slaHandlers} from './sla.js';
 import {loadSpec, operations, requestSchemas, routerPath, type JsonSchema, type Operation} from './spec.js';
-import {ServerState, type TokenInfo, type TokenRole} from './state.js';
+import {ServerState, type StoredResponse, type TokenInfo, type TokenRole} from './state.js';
 
 export interface ServerOptions {
   /** The server's own directory: support.db (the local store's format), attachments, server.db. */
@@ -58,6 +62,9 @@ export interface RunningServer {
 
 interface Caller {
   token: TokenInfo;
+  /** Who the caller is: ownership, visibility and idempotency keys go by this id. */
+  principalId: string;
+  /** For people to read (requester, author); never decides anything. */
   name: string;
   role: TokenRole;
   /** Who the store records as author: an admin acts as an agent. */
@@ -80,6 +87,11 @@ const JSON_BODY_LIMIT = 2 * 1024 * 1024;
 const PROTOCOL_VERSION = '1.0.0';
 
 const NOT_FOUND_HINT = 'Run `support ticket list` to see ticket ids.';
+
+/** On the wire every ticket, comment and event names its people's ids: null where none is known. */
+const ticketJson = (t: Ticket) => ({...t, requesterId: t.requesterId ?? null, assigneeId: t.assigneeId ?? null});
+const commentJson = (c: Comment) => ({...c, authorId: c.authorId ?? null});
+const eventJson = (e: TicketEvent) => ({...e, actorId: e.actorId ?? null});
 
 /** JSON with sorted keys, so that the same request hashes the same however its keys were ordered. */
 function canonicalJson(value: unknown): string {
@@ -111,7 +123,16 @@ export async function buildServer(options: ServerOptions): Promise<{app: Fastify
   const {default: Fastify} = await import('fastify');
   const spec = await loadSpec();
   const store = await openLocalStore(options.dataDir);
+  // A server killed mid-upload left a partial file behind: nothing refers to it.
+  const abandoned = removeAbandonedUploads(store);
+  if (abandoned > 0) options.log?.(`removed ${abandoned} unfinished upload${abandoned === 1 ? '' : 's'} left by a server that stopped mid-upload`);
   const state = await ServerState.open(options.dataDir, now);
+  const attributed = attributeLegacyOwners(store, state, now);
+  if (attributed && attributed.unattributed > 0) {
+    options.log?.(
+      `upgraded the store to principals: ${attributed.unattributed} of ${attributed.tickets} tickets have a requester no token of this server matches; only agents see them (docs/protocol.md)`,
+    );
+  }
   // The same engine and built-in articles as the local backend.
   const kb = await openLocalKb(store, now);
   const limiter = new RateLimiter(options.rateLimit ?? DEFAULT_RATE_LIMIT, now);
@@ -128,6 +149,8 @@ export async function buildServer(options: ServerOptions): Promise<{app: Fastify
     genReqId: () => randomUUID(),
     // Slow-loris protection: a client has this long to send its headers.
     requestTimeout: 120_000,
+    // A URL the router cannot decode (`/v1/tickets/%FF`) gets a problem too, not the framework's shape.
+    frameworkErrors: (error, request, reply) => sendProblem(reply, request, toProblem(error)),
   });
 
   app.setValidatorCompiler(({schema, httpPart}) => {
@@ -143,14 +166,29 @@ export async function buildServer(options: ServerOptions): Promise<{app: Fastify
     reply.code(problem.status).type('application/problem+json').send(JSON.stringify(problem.body(request.url.split('?')[0]!, request.id)));
   };
 
+  const elapsed = (request: FastifyRequest) => {
+    const started = (request as unknown as {startedAt?: bigint}).startedAt;
+    return `${(started === undefined ? 0 : Number(process.hrtime.bigint() - started) / 1e6).toFixed(1)}ms`;
+  };
+  /** Requests already logged by the error handler (a client that hung up): no access line after it. */
+  const loggedAborts = new WeakSet<FastifyRequest>();
+
   app.setErrorHandler((error, request, reply) => {
+    const gone = reply.raw.destroyed || Boolean(request.raw.socket?.destroyed);
+    if (error instanceof ClientGone || (gone && isHangUp(error))) {
+      // Nobody is left to answer, and nothing went wrong here: one line, no stack.
+      loggedAborts.add(request);
+      const what = error instanceof ClientGone ? error.message : 'the client hung up before the request was complete.';
+      options.log?.(`${request.method} ${redactUrl(request.url)} aborted ${elapsed(request)} ${callers.get(request)?.name ?? '-'}: ${what}`);
+      return;
+    }
     const problem = toProblem(error);
     if (problem.type === 'internal') options.log?.(`error ${request.id}: ${(error as Error).stack ?? String(error)}`);
-    // A client that hung up mid-upload has no one to answer.
-    if (reply.raw.destroyed || request.raw.socket?.destroyed) return;
+    if (gone) return;
     if (problem.status === 413) {
       // Read (and drop) what the client is still sending, so that it gets to read the 413
-      // instead of a connection reset; then close the connection.
+      // instead of a connection reset; then close the connection. (A body refused before it
+      // was read, by a 404 or a 409, Node reads and drops by itself, keeping the connection.)
       reply.header('connection', 'close');
       if (!request.raw.readableEnded) request.raw.resume();
     }
@@ -169,7 +207,13 @@ export async function buildServer(options: ServerOptions): Promise<{app: Fastify
     if (!match) throw new Problem('unauthorized', 'The request has no bearer token.', {hint});
     const token = state.verify(match[1]!);
     if (!token) throw new Problem('unauthorized', 'The bearer token is not valid: unknown or revoked.', {hint});
-    const caller: Caller = {token, name: token.name, role: token.role, identity: {name: token.name, role: token.role === 'customer' ? 'customer' : 'agent'}};
+    const caller: Caller = {
+      token,
+      principalId: token.principalId,
+      name: token.name,
+      role: token.role,
+      identity: {id: token.principalId, name: token.name, role: token.role === 'customer' ? 'customer' : 'agent'},
+    };
     callers.set(request, caller);
     if (limiter.enabled) {
       const verdict = limiter.take(token.id);
@@ -186,21 +230,62 @@ export async function buildServer(options: ServerOptions): Promise<{app: Fastify
   if (options.log) {
     const log = options.log;
     app.addHook('onResponse', async (request, reply) => {
-      const started = (request as unknown as {startedAt?: bigint}).startedAt;
-      const ms = started === undefined ? 0 : Number(process.hrtime.bigint() - started) / 1e6;
-      log(`${request.method} ${redactUrl(request.url)} ${reply.statusCode} ${ms.toFixed(1)}ms ${callers.get(request)?.name ?? '-'}`);
+      if (loggedAborts.has(request)) return;
+      log(`${request.method} ${redactUrl(request.url)} ${reply.statusCode} ${elapsed(request)} ${callers.get(request)?.name ?? '-'}`);
     });
   }
 
   // JSON routes take only JSON: anything else is a 415 rather than a confusing validation error.
   app.removeContentTypeParser('text/plain');
+  // JSON is read as bytes, so that invalid UTF-8 and a too deep nesting are refused before parsing.
+  const defaultJson = app.getDefaultJsonParser('error', 'ignore');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', {parseAs: 'buffer'}, (request, body, done) => {
+    try {
+      const value = parseJsonBody(body as Buffer, (text) => {
+        let parsed: unknown;
+        defaultJson(request, text, (error, result) => {
+          if (error) throw error;
+          parsed = result;
+        });
+        return parsed;
+      });
+      done(null, value);
+    } catch (error) {
+      done(error as Error, undefined);
+    }
+  });
 
-  const tickets = (caller: Caller) => new LocalTickets(store, caller.identity, now);
+  const principalOf = (name: string) => state.principalNamed(name)?.id;
+  const tickets = (caller: Caller) => new LocalTickets(store, caller.identity, now, {principalOf});
+
+  /**
+   * An upload's body as a stream that fails past the size limit (the error handler then drains
+   * the rest of the request, so that the client reads a 413 rather than a reset connection) and
+   * when the client hangs up (one log line, nothing stored).
+   */
+  const uploadBody = (raw: Readable, declared: number): Readable => {
+    let received = 0;
+    const payload = new Transform({
+      transform(chunk: Buffer, _encoding, done) {
+        received += chunk.length;
+        if (received > maxUpload) done(new Problem('payload-too-large', `The file is larger than the ${maxUpload} bytes this server accepts.`));
+        else done(null, chunk);
+      },
+    });
+    const hungUp = () =>
+      new ClientGone(`the client hung up after ${received} of ${Number.isFinite(declared) ? declared : 'an unknown number of'} bytes; nothing was stored.`);
+    raw.on('error', (error) => payload.destroy(isHangUp(error) ? hungUp() : error));
+    raw.on('close', () => {
+      if (!raw.readableEnded) payload.destroy(hungUp());
+    });
+    return raw.pipe(payload);
+  };
 
   /** The ticket, if the caller may see it. Someone else's ticket looks exactly like a missing one. */
   const visible = async (caller: Caller, id: string): Promise<Ticket> => {
     const ticket = await tickets(caller).get(id);
-    if (caller.role === 'customer' && ticket.requester !== caller.name) {
+    if (caller.role === 'customer' && ticket.requesterId !== caller.principalId) {
       throw new Problem('not-found', `Ticket ${id} does not exist.`, {hint: NOT_FOUND_HINT});
     }
     return ticket;
@@ -212,33 +297,54 @@ export async function buildServer(options: ServerOptions): Promise<{app: Fastify
 
   const idempotencyKey = (req: FastifyRequest) => req.headers['idempotency-key'] as string | undefined;
 
+  /** Keys are the caller's own: another user's key can never replay someone else's response. */
+  const keyScope = (caller: Caller, scope: string) => `${caller.principalId}\n${scope}`;
+
+  /** The stored response of a key used before, if the request is the same one; 422 when it is not. */
+  const replay = (stored: StoredResponse, requestHash: string, what = 'request'): Result => {
+    if (stored.requestHash !== requestHash) {
+      throw new Problem('idempotency-key-reused', `This Idempotency-Key was already used for a different ${what}.`, {hint: `Use a new key for a new ${what}.`});
+    }
+    return {status: stored.status, body: JSON.parse(stored.body), headers: {'idempotent-replayed': 'true'}};
+  };
+
+  /**
+   * Holds a key while its request runs, so that a second request with it (a client retrying
+   * while the first attempt still runs) gets 409 with Retry-After instead of doing it twice.
+   * Answers the release function.
+   */
+  const reserve = (scoped: string, key: string): (() => void) => {
+    const flight = `${scoped}\n${key}`;
+    if (inFlightKeys.has(flight)) {
+      throw new Problem('conflict', 'A request with this Idempotency-Key is still being processed.', {
+        headers: {'retry-after': '1'},
+        hint: 'Retry after the number of seconds in Retry-After; you will get the first request’s answer.',
+      });
+    }
+    inFlightKeys.add(flight);
+    return () => inFlightKeys.delete(flight);
+  };
+
   /** Replays the stored response of a repeated Idempotency-Key, or runs the request and stores its response. */
   const idempotent = async (req: FastifyRequest, caller: Caller, scope: string, requestHash: string, run: () => Promise<Result>): Promise<Result> => {
     const key = idempotencyKey(req);
     if (!key) return run();
-    const scoped = `${caller.name}\n${scope}`;
+    const scoped = keyScope(caller, scope);
     const stored = state.storedResponse(scoped, key);
-    if (stored) {
-      if (stored.requestHash !== requestHash) throw new Problem('idempotency-key-reused', 'This Idempotency-Key was already used for a different request.', {hint: 'Use a new key for a new request.'});
-      return {status: stored.status, body: JSON.parse(stored.body), headers: {'idempotent-replayed': 'true'}};
-    }
-    const flight = `${scoped}\n${key}`;
-    if (inFlightKeys.has(flight)) {
-      throw new Problem('conflict', 'A request with this Idempotency-Key is still being processed.', {headers: {'retry-after': '1'}});
-    }
-    inFlightKeys.add(flight);
+    if (stored) return replay(stored, requestHash);
+    const release = reserve(scoped, key);
     try {
       const result = await run();
       if (result.status < 300) state.storeResponse(scoped, key, {requestHash, status: result.status, body: JSON.stringify(result.body)});
       return {...result, headers: {...result.headers, 'idempotent-replayed': 'false'}};
     } finally {
-      inFlightKeys.delete(flight);
+      release();
     }
   };
 
   const handlers: Record<string, Handler> = {
     health: async () => ({status: 200, body: {status: 'ok', version: PROTOCOL_VERSION}}),
-    getMe: async (_req, caller) => ({status: 200, body: {name: caller.name, role: caller.role}}),
+    getMe: async (_req, caller) => ({status: 200, body: {id: caller.principalId, name: caller.name, role: caller.role}}),
 
     createTicket: async (req, caller) => {
       const body = req.body as NewTicket;
@@ -254,7 +360,7 @@ export async function buildServer(options: ServerOptions): Promise<{app: Fastify
       };
       const key = idempotencyKey(req);
       // Keys are the caller's own: another user's key can never replay someone else's ticket.
-      const scoped = key ? `${caller.name}\n${key}` : undefined;
+      const scoped = key ? keyScope(caller, key) : undefined;
       const replayed = scoped ? Boolean(store.db.prepare('SELECT 1 FROM idempotency_keys WHERE key = ?').get(scoped)) : false;
       let ticket: Ticket;
       try {
@@ -265,30 +371,33 @@ export async function buildServer(options: ServerOptions): Promise<{app: Fastify
         }
         throw error;
       }
-      return {status: 201, body: ticket, headers: {location: `/v1/tickets/${ticket.id}`, 'idempotent-replayed': String(replayed)}};
+      return {status: 201, body: ticketJson(ticket), headers: {location: `/v1/tickets/${ticket.id}`, 'idempotent-replayed': String(replayed)}};
     },
 
     listTickets: async (req, caller) => {
       const q = req.query as {status?: string[]; priority?: string[]; tag?: string[]; assignee?: string; requester?: string; search?: string; limit?: number; cursor?: string};
-      const query: TicketQuery = {
+      const query: LocalTicketQuery = {
         status: q.status as TicketQuery['status'],
         priority: q.priority as TicketQuery['priority'],
         tags: q.tag ? normalizeTags(q.tag) : undefined,
+        // `@me` is the caller's principal (LocalTickets); a name filters by the name shown.
         assignee: q.assignee,
-        requester: caller.role === 'customer' ? caller.name : q.requester,
+        // A customer's list is their own tickets, whatever `requester` says.
+        ...(caller.role === 'customer' ? {requesterId: caller.principalId} : {requester: q.requester}),
         search: q.search,
         limit: q.limit,
         cursor: q.cursor,
       };
       try {
-        return {status: 200, body: await tickets(caller).list(query)};
+        const page = await tickets(caller).list(query);
+        return {status: 200, body: {...page, tickets: page.tickets.map(ticketJson)}};
       } catch (error) {
         if (error instanceof UsageError) throw new Problem('invalid-cursor', error.message, {hint: error.hint});
         throw error;
       }
     },
 
-    getTicket: async (req, caller) => ({status: 200, body: await visible(caller, (req.params as {ticketId: string}).ticketId)}),
+    getTicket: async (req, caller) => ({status: 200, body: ticketJson(await visible(caller, (req.params as {ticketId: string}).ticketId))}),
 
     updateTicket: async (req, caller) => {
       const id = (req.params as {ticketId: string}).ticketId;
@@ -307,7 +416,7 @@ export async function buildServer(options: ServerOptions): Promise<{app: Fastify
       if (body.removeTags) changes.removeTags = normalizeTags(body.removeTags);
       return idempotent(req, caller, `updateTicket ${id}`, sha256(canonicalJson(body)), async () => ({
         status: 200,
-        body: await tickets(caller).update(id, changes),
+        body: ticketJson(await tickets(caller).update(id, changes)),
       }));
     },
 
@@ -315,7 +424,7 @@ export async function buildServer(options: ServerOptions): Promise<{app: Fastify
       const id = (req.params as {ticketId: string}).ticketId;
       await visible(caller, id);
       const {comments} = await tickets(caller).view(id);
-      return {status: 200, body: {comments: caller.role === 'customer' ? comments.filter((c) => c.public) : comments}};
+      return {status: 200, body: {comments: (caller.role === 'customer' ? comments.filter((c) => c.public) : comments).map(commentJson)}};
     },
 
     addComment: async (req, caller) => {
@@ -327,7 +436,7 @@ export async function buildServer(options: ServerOptions): Promise<{app: Fastify
       const text = validateBody(body.body, 'comment');
       return idempotent(req, caller, `addComment ${id}`, sha256(canonicalJson({body: text, public: isPublic})), async () => ({
         status: 201,
-        body: await tickets(caller).comment(id, {body: text, public: isPublic}),
+        body: commentJson(await tickets(caller).comment(id, {body: text, public: isPublic})),
       }));
     },
 
@@ -336,7 +445,7 @@ export async function buildServer(options: ServerOptions): Promise<{app: Fastify
       await visible(caller, id);
       const events = await tickets(caller).events(id);
       const shown = caller.role === 'customer' ? events.filter((e) => !(e.type === 'comment' && e.data.public === false)) : events;
-      return {status: 200, body: {events: shown}};
+      return {status: 200, body: {events: shown.map(eventJson)}};
     },
 
     uploadAttachment: async (req, caller): Promise<Result> => {
@@ -347,48 +456,41 @@ export async function buildServer(options: ServerOptions): Promise<{app: Fastify
       if (Number.isFinite(declared) && declared > maxUpload) {
         throw new Problem('payload-too-large', `The file is ${declared} bytes; this server accepts at most ${maxUpload}.`);
       }
-      const raw = req.body as Readable;
-      // Past the limit the store's pipeline fails, while the error handler drains the rest of
-      // the request, so that the client reads a 413 rather than a reset connection.
-      let received = 0;
-      const payload = new Transform({
-        transform(chunk: Buffer, _encoding, done) {
-          received += chunk.length;
-          if (received > maxUpload) done(new Problem('payload-too-large', `The file is larger than the ${maxUpload} bytes this server accepts.`));
-          else done(null, chunk);
-        },
-      });
-      raw.on('error', (error) => payload.destroy(error));
-      raw.on('close', () => {
-        if (!raw.readableEnded) payload.destroy(new Error('The client hung up in the middle of the upload.'));
-      });
-      raw.pipe(payload);
       const contentType = (req.headers['content-type'] ?? 'application/octet-stream').split(';')[0]!.trim();
+      // The key is settled before a byte of the body is read: a completed upload replays, one
+      // still streaming makes this one a 409, so that one key never makes two attachments.
       const key = idempotencyKey(req);
-      const scope = `${caller.name}\nuploadAttachment ${id}`;
-      const stored = key ? state.storedResponse(scope, key) : undefined;
-      if (key && stored) {
-        // A retried upload: hash what was sent again, and replay only when it is the same file.
-        const hash = createHash('sha256');
-        for await (const chunk of payload) hash.update(chunk as Buffer);
-        if (stored.requestHash !== sha256(`${name}\n${hash.digest('hex')}`)) {
-          throw new Problem('idempotency-key-reused', 'This Idempotency-Key was already used for a different upload.', {hint: 'Use a new key for a new upload.'});
+      const scoped = keyScope(caller, `uploadAttachment ${id}`);
+      const stored = key ? state.storedResponse(scoped, key) : undefined;
+      const release = key && !stored ? reserve(scoped, key) : undefined;
+      try {
+        const payload = uploadBody(req.body as Readable, declared);
+        if (stored) {
+          // A retried upload: hash what was sent again, and replay only when it is the same file.
+          const hash = createHash('sha256');
+          for await (const chunk of payload) hash.update(chunk as Buffer);
+          return replay(stored, sha256(`${name}\n${hash.digest('hex')}`), 'upload');
         }
-        return {status: stored.status, body: JSON.parse(stored.body), headers: {'idempotent-replayed': 'true'}};
+        let opened = false;
+        const attachment = await tickets(caller).attach(id, {
+          name,
+          size: Number.isFinite(declared) ? declared : 0,
+          contentType,
+          open: () => {
+            if (opened) throw new Error('The request body can be read only once.');
+            opened = true;
+            return payload;
+          },
+        });
+        if (key) state.storeResponse(scoped, key, {requestHash: sha256(`${name}\n${attachment.sha256}`), status: 201, body: JSON.stringify(attachment)});
+        return {
+          status: 201,
+          body: attachment,
+          headers: {location: `/v1/tickets/${id}/attachments/${attachment.id}`, ...(key ? {'idempotent-replayed': 'false'} : {})},
+        };
+      } finally {
+        release?.();
       }
-      let opened = false;
-      const attachment = await tickets(caller).attach(id, {
-        name,
-        size: Number.isFinite(declared) ? declared : 0,
-        contentType,
-        open: () => {
-          if (opened) throw new Error('The request body can be read only once.');
-          opened = true;
-          return payload;
-        },
-      });
-      if (key) state.storeResponse(scope, key, {requestHash: sha256(`${name}\n${attachment.sha256}`), status: 201, body: JSON.stringify(attachment)});
-      return {status: 201, body: attachment, headers: {location: `/v1/tickets/${id}/attachments/${attachment.id}`}};
     },
 
     getAttachment: async (req, caller) => {
@@ -528,10 +630,37 @@ export async function buildServer(options: ServerOptions): Promise<{app: Fastify
   return {app, store, state};
 }
 
+/** Why the server cannot listen, in one sentence that names the flag to change. */
+function listenError(error: unknown, host: string, port: number): Error {
+  const where = `${host.includes(':') ? `[${host}]` : host}:${port}`;
+  switch ((error as NodeJS.ErrnoException).code) {
+    case 'EADDRINUSE':
+      return new UnavailableError(`Cannot listen on ${where}: the port is already in use.`, {
+        hint: 'Stop the program that uses it, or choose another port with --port (0 picks a free one).',
+      });
+    case 'EACCES':
+      return new UnavailableError(`Cannot listen on ${where}: this user may not use port ${port}.`, {
+        hint: 'Choose a port above 1023 with --port, or put a proxy in front.',
+      });
+    case 'EADDRNOTAVAIL':
+    case 'ENOTFOUND':
+      return new UsageError(`Cannot listen on ${where}: ${host} is not an address of this machine.`, {
+        hint: 'Give --host an address of this machine, like 127.0.0.1 or 0.0.0.0.',
+      });
+    default:
+      return error as Error;
+  }
+}
+
 export async function startServer(options: ListenOptions): Promise<RunningServer> {
   const {app, state} = await buildServer(options);
   const host = options.host ?? '127.0.0.1';
-  await app.listen({host, port: options.port ?? 0});
+  try {
+    await app.listen({host, port: options.port ?? 0});
+  } catch (error) {
+    await app.close();
+    throw listenError(error, host, options.port ?? 0);
+  }
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : options.port;
   const shownHost = host.includes(':') ? `[${host}]` : host;

@@ -55,6 +55,15 @@ export class Problem extends Error {
   }
 }
 
+/** The client went away in the middle of its request: nothing to answer, nothing stored, nothing wrong here. */
+export class ClientGone extends Error {}
+
+/** Errors of a request stream whose client hung up (Node's `aborted`, a reset connection). */
+export function isHangUp(error: unknown): boolean {
+  const e = error as {code?: string; message?: string} | undefined;
+  return e?.code === 'ECONNRESET' || e?.code === 'ECONNABORTED' || e?.code === 'ERR_STREAM_PREMATURE_CLOSE' || e?.message === 'aborted';
+}
+
 interface FrameworkError extends Error {
   code?: string;
   statusCode?: number;
@@ -91,6 +100,8 @@ export function toProblem(error: unknown): Problem {
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
       return new Problem('malformed-json', 'The request body is not valid JSON.');
+    case 'FST_ERR_BAD_URL':
+      return new Problem('validation', 'The request path is not a valid URL: a %-escape in it does not decode to UTF-8.');
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
       return new Problem('validation', 'Content-Length does not match the body.');
     default:

@@ -18,6 +18,7 @@ import type {TokenRole} from './state.js';
 interface SlaCaller {
   name: string;
   role: TokenRole;
+  principalId: string;
 }
 
 interface SlaResult {
@@ -62,7 +63,7 @@ export function slaHandlers<C extends SlaCaller>(deps: SlaRouteDeps<C>): Record<
     return at === undefined ? deps.now() : Date.parse(at);
   };
   // A customer's view is their own tickets: another requester's ticket does not exist for them.
-  const scope = (caller: C) => (caller.role === 'customer' ? {requester: caller.name} : {});
+  const scope = (caller: C) => (caller.role === 'customer' ? {requesterId: caller.principalId} : {});
 
   return {
     listSlaPolicies: async () => ({status: 200, body: versionJson(await sla.policies())}),

@@ -4,13 +4,20 @@ import {join} from 'node:path';
 import type {DatabaseSync} from 'node:sqlite';
 
 import {describeSqliteError, loadSqlite, writeTransaction} from '../backends/local/sqlite.js';
-import {NotFoundError, UsageError} from '../domain/errors.js';
+import {NotFoundError, RejectedError, UsageError} from '../domain/errors.js';
+
+const TOKEN_COLUMNS = 'id, principal_id, name, role, created_at, last_used_at, revoked_at';
 
 export const TOKEN_ROLES = ['customer', 'agent', 'admin'] as const;
 export type TokenRole = (typeof TOKEN_ROLES)[number];
 
 export interface TokenInfo {
   id: string;
+  /**
+   * The user the token acts as: the stable id that owns tickets and signs comments and events.
+   * A name belongs to one principal for good; the name is for people to read.
+   */
+  principalId: string;
   name: string;
   role: TokenRole;
   createdAt: string;
@@ -29,9 +36,19 @@ export interface StoredResponse {
   body: string;
 }
 
+/** What a principal is on tickets: an admin writes as an agent. */
+export type PrincipalKind = 'customer' | 'agent';
+
+export interface Principal {
+  id: string;
+  name: string;
+  kind: PrincipalKind;
+}
+
 /** Tokens look like `spt_` + 32 random base64url characters; the prefix lets scanners spot leaks. */
 export const TOKEN_PREFIX = 'spt_';
-const TOKEN_NAME = /^[A-Za-z0-9._@-]{1,100}$/;
+/** `@` may not start a name: `@me` in a filter means the caller. */
+const TOKEN_NAME = /^[A-Za-z0-9._-][A-Za-z0-9._@-]{0,99}$/;
 /** Idempotency keys are kept at least this long, as the protocol promises. */
 const IDEMPOTENCY_TTL_MS = 24 * 3600 * 1000;
 /** Writing last-used on every request would cost a write per read; once a minute is enough. */
@@ -58,13 +75,59 @@ const MIGRATIONS = [
     PRIMARY KEY (scope, key)
   ) WITHOUT ROWID;
   `,
+  // 2: principals. Before, a token's name was its user: a customer token and an agent token
+  // named alike shared tickets. Now every token acts as a principal with a stable id, and a name
+  // belongs to one principal for good. Existing tokens become principals by name and kind
+  // (customer, or agent for agent and admin tokens), the two things the old store recorded of
+  // whoever wrote a ticket, comment or event; those are `legacy` (attributeLegacyOwners in
+  // owners.ts gives the old rows their ids) and may share a name across kinds. New names are unique.
+  `
+  CREATE TABLE principals (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    legacy INTEGER NOT NULL DEFAULT 0
+  );
+  CREATE UNIQUE INDEX principals_by_name ON principals (name) WHERE legacy = 0;
+  CREATE UNIQUE INDEX principals_by_legacy_name ON principals (name, kind) WHERE legacy = 1;
+  INSERT INTO principals (id, name, kind, created_at, legacy)
+    SELECT lower(hex(randomblob(8))), name, kind, MIN(created_at), 1
+    FROM (SELECT name, CASE role WHEN 'customer' THEN 'customer' ELSE 'agent' END AS kind, created_at FROM tokens)
+    GROUP BY name, kind;
+  ALTER TABLE tokens ADD COLUMN principal_id TEXT REFERENCES principals (id);
+  UPDATE tokens SET principal_id = (
+    SELECT p.id FROM principals p
+    WHERE p.name = tokens.name AND p.kind = CASE tokens.role WHEN 'customer' THEN 'customer' ELSE 'agent' END
+  );
+  CREATE INDEX tokens_by_principal ON tokens (principal_id);
+  CREATE TABLE meta (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+  ) WITHOUT ROWID;
+  `,
 ];
 
-const hashToken = (token: string) => createHash('sha256').update(token).digest('hex');
+export const SERVER_STATE_VERSION = MIGRATIONS.length;
+
+/** Brings server.db to `target` (the latest by default; the tests build older files with a lower one). */
+export function migrateServerState(db: DatabaseSync, target = SERVER_STATE_VERSION): void {
+  const version = () => (db.prepare('PRAGMA user_version').get() as {user_version: number}).user_version;
+  if (version() >= target) return;
+  writeTransaction(db, () => {
+    for (let v = version(); v < target; v++) {
+      db.exec(MIGRATIONS[v]!);
+      db.exec(`PRAGMA user_version = ${v + 1}`);
+    }
+  });
+}
+
+export const hashToken = (token: string) => createHash('sha256').update(token).digest('hex');
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
 interface TokenRow {
   id: string;
+  principal_id: string;
   name: string;
   role: string;
   created_at: number;
@@ -74,6 +137,7 @@ interface TokenRow {
 
 const toInfo = (row: TokenRow): TokenInfo => ({
   id: row.id,
+  principalId: row.principal_id,
   name: row.name,
   role: row.role as TokenRole,
   createdAt: iso(row.created_at)!,
@@ -106,45 +170,102 @@ export class ServerState {
       db.exec('PRAGMA busy_timeout = 10000');
       db.exec('PRAGMA journal_mode = WAL');
       db.exec('PRAGMA synchronous = NORMAL');
-      const version = () => (db.prepare('PRAGMA user_version').get() as {user_version: number}).user_version;
-      if (version() < MIGRATIONS.length) {
-        writeTransaction(db, () => {
-          for (let v = version(); v < MIGRATIONS.length; v++) {
-            db.exec(MIGRATIONS[v]!);
-            db.exec(`PRAGMA user_version = ${v + 1}`);
-          }
-        });
-      }
+      migrateServerState(db);
       return new ServerState(db, file, now);
     } catch (error) {
       throw describeSqliteError(error, file);
     }
   }
 
+  /**
+   * A new token acting as a new principal named `name`. Names are unique for good, revoked
+   * tokens' names included: a name that once stood for someone never comes to stand for
+   * someone else, so that nobody inherits another person's tickets by taking their name.
+   */
   createToken(name: string, role: TokenRole): CreatedToken {
     if (!TOKEN_NAME.test(name)) {
-      throw new UsageError(`"${name}" is not a valid token name.`, {hint: 'Use letters, digits and . _ @ -, at most 100 characters.'});
+      throw new UsageError(`"${name}" is not a valid token name.`, {hint: 'Use letters, digits and . _ @ -, at most 100 characters, not starting with @.'});
     }
     if (!(TOKEN_ROLES as readonly string[]).includes(role)) {
       throw new UsageError(`"${role}" is not a valid role.`, {hint: `Use one of: ${TOKEN_ROLES.join(', ')}.`});
     }
     const token = `${TOKEN_PREFIX}${randomBytes(24).toString('base64url')}`;
     const id = randomBytes(6).toString('hex');
+    const principalId = randomBytes(8).toString('hex');
     const at = this.now();
-    this.db.prepare('INSERT INTO tokens (id, hash, name, role, created_at) VALUES (?, ?, ?, ?, ?)').run(id, hashToken(token), name, role, at);
-    return {id, name, role, createdAt: iso(at)!, lastUsedAt: null, revokedAt: null, token};
+    writeTransaction(this.db, () => {
+      const holders = this.db.prepare(`SELECT ${TOKEN_COLUMNS} FROM tokens WHERE name = ? ORDER BY created_at`).all(name) as unknown as TokenRow[];
+      const live = holders.filter((t) => t.revoked_at === null);
+      if (live.length > 0) {
+        throw new RejectedError(`A token named "${name}" already exists (${live.map((t) => `${t.id}, ${t.role}`).join('; ')}); token names are unique.`, {
+          hint: 'Choose another --name; `support serve token list` shows the names in use.',
+        });
+      }
+      if (holders.length > 0 || this.db.prepare('SELECT 1 FROM principals WHERE name = ?').get(name)) {
+        throw new RejectedError(`The name "${name}" belonged to a token that was revoked; a name is never given to someone else, so that its tickets stay its own.`, {
+          hint: 'Choose another --name.',
+        });
+      }
+      this.db.prepare('INSERT INTO principals (id, name, kind, created_at) VALUES (?, ?, ?, ?)').run(principalId, name, role === 'customer' ? 'customer' : 'agent', at);
+      this.db
+        .prepare('INSERT INTO tokens (id, principal_id, hash, name, role, created_at) VALUES (?, ?, ?, ?, ?, ?)')
+        .run(id, principalId, hashToken(token), name, role, at);
+    });
+    return {id, principalId, name, role, createdAt: iso(at)!, lastUsedAt: null, revokedAt: null, token};
   }
 
   listTokens(): TokenInfo[] {
-    const rows = this.db.prepare('SELECT id, name, role, created_at, last_used_at, revoked_at FROM tokens ORDER BY created_at, id').all();
+    const rows = this.db.prepare(`SELECT ${TOKEN_COLUMNS} FROM tokens ORDER BY created_at, id`).all();
     return (rows as unknown as TokenRow[]).map(toInfo);
+  }
+
+  /**
+   * The principal a name stands for, for an assignee given by name: unique for names given since
+   * principals exist; of the two a store from before may have (see migration 2), the agent.
+   */
+  principalNamed(name: string): Principal | undefined {
+    return this.db.prepare("SELECT id, name, kind FROM principals WHERE name = ? ORDER BY kind = 'agent' DESC LIMIT 1").get(name) as Principal | undefined;
+  }
+
+  /** The principals made from the tokens of a store from before principals existed. */
+  legacyPrincipals(): Principal[] {
+    return this.db.prepare('SELECT id, name, kind FROM principals WHERE legacy = 1 ORDER BY name, kind').all() as unknown as Principal[];
+  }
+
+  meta(key: string): string | undefined {
+    return (this.db.prepare('SELECT value FROM meta WHERE key = ?').get(key) as {value: string} | undefined)?.value;
+  }
+
+  setMeta(key: string, value: string): void {
+    this.db.prepare('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)').run(key, value);
+  }
+
+  /**
+   * Idempotency records written before keys were scoped by principal were scoped by name:
+   * moves each to the principal of its name, or drops it when the name stood for two.
+   */
+  rescopeStoredResponses(principalOfName: (name: string) => string | undefined): void {
+    const rows = this.db.prepare('SELECT scope, key FROM idempotent_responses').all() as {scope: string; key: string}[];
+    // Scoped by a principal already (moved by an earlier run that stopped before it was recorded).
+    const principals = new Set((this.db.prepare('SELECT id FROM principals').all() as {id: string}[]).map((p) => p.id));
+    const move = this.db.prepare('UPDATE idempotent_responses SET scope = ? WHERE scope = ? AND key = ?');
+    const drop = this.db.prepare('DELETE FROM idempotent_responses WHERE scope = ? AND key = ?');
+    writeTransaction(this.db, () => {
+      for (const {scope, key} of rows) {
+        const cut = scope.indexOf('\n');
+        if (cut < 0 || principals.has(scope.slice(0, cut))) continue;
+        const id = principalOfName(scope.slice(0, cut));
+        if (id) move.run(`${id}${scope.slice(cut)}`, scope, key);
+        else drop.run(scope, key);
+      }
+    });
   }
 
   /** Revokes by id, or by name when exactly one live token has it. */
   revokeToken(idOrName: string): TokenInfo {
-    let row = this.db.prepare('SELECT * FROM tokens WHERE id = ?').get(idOrName) as TokenRow | undefined;
+    let row = this.db.prepare(`SELECT ${TOKEN_COLUMNS} FROM tokens WHERE id = ?`).get(idOrName) as TokenRow | undefined;
     if (!row) {
-      const byName = this.db.prepare('SELECT * FROM tokens WHERE name = ? AND revoked_at IS NULL').all(idOrName) as unknown as TokenRow[];
+      const byName = this.db.prepare(`SELECT ${TOKEN_COLUMNS} FROM tokens WHERE name = ? AND revoked_at IS NULL`).all(idOrName) as unknown as TokenRow[];
       if (byName.length > 1) {
         throw new UsageError(`${byName.length} tokens are named "${idOrName}".`, {hint: 'Revoke by id: support serve token list shows them.'});
       }
@@ -162,7 +283,7 @@ export class ServerState {
   /** The live token with this secret, or undefined: unknown and revoked look the same. */
   verify(token: string): TokenInfo | undefined {
     if (!token.startsWith(TOKEN_PREFIX) || token.length > 200) return undefined;
-    const row = this.db.prepare('SELECT id, name, role, created_at, last_used_at, revoked_at FROM tokens WHERE hash = ?').get(hashToken(token)) as
+    const row = this.db.prepare(`SELECT ${TOKEN_COLUMNS} FROM tokens WHERE hash = ?`).get(hashToken(token)) as
       | TokenRow
       | undefined;
     if (!row || row.revoked_at !== null) return undefined;

@@ -3,7 +3,7 @@ import {existsSync, mkdirSync} from 'node:fs';
 import {dirname, join} from 'node:path';
 import type {DatabaseSync, StatementSync} from 'node:sqlite';
 
-import type {BulkOperation} from '../domain/bulk.js';
+import {describeTarget, type BulkOperation, type BulkTarget} from '../domain/bulk.js';
 import {UnavailableError, UsageError} from '../domain/errors.js';
 import {loadSqlite} from '../store/sqlite.js';
 
@@ -18,9 +18,17 @@ export interface JournalEntry {
   startedAt: number | null;
 }
 
-/** The journal's name: the operation and the input's content, so the same command finds it again. */
-export function journalIdFor(operation: BulkOperation | 'update-selection', inputIdentity: string): string {
-  return createHash('sha256').update(`${operation}\0${inputIdentity}`).digest('hex');
+const targetKey = (t: BulkTarget) => JSON.stringify([t.backend, t.location, t.principal]);
+
+/**
+ * The journal's name: the operation, the input's content and the target, so that the same
+ * command against the same backend finds it again. Without a target: the name journals had
+ * before they recorded one.
+ */
+export function journalIdFor(operation: BulkOperation | 'update-selection', inputIdentity: string, target?: BulkTarget): string {
+  return createHash('sha256')
+    .update(`${operation}\0${inputIdentity}${target ? `\0${targetKey(target)}` : ''}`)
+    .digest('hex');
 }
 
 export const defaultJournalPath = (dataDir: string, journalId: string) => join(dataDir, 'bulk', `${journalId}.sqlite`);
@@ -54,6 +62,8 @@ export class Journal {
     /** Stable for this journal; part of every create's idempotency key. */
     readonly id: string,
     readonly readOnly: boolean,
+    /** An earlier run left rows in it: this run carries on from there. */
+    readonly resumed: boolean,
   ) {
     this.getRow = db.prepare('SELECT state, ticket_id, error, attempts, started_at FROM rows WHERE key = ?');
     this.startRow = readOnly
@@ -69,10 +79,22 @@ export class Journal {
   }
 
   /**
-   * Opens (or creates) the journal of one bulk run. With `fresh`, an earlier journal of the same
-   * input is set aside and a new one begins with new idempotency keys.
+   * Opens (or creates) the journal of one bulk run against one target. With `fresh`, an earlier
+   * journal of the same input and target is set aside and a new one begins with new idempotency
+   * keys. A journal written before journals recorded their target is taken on for this target
+   * only when the user named it with --journal (`adopt`); the caller refuses it otherwise.
    */
-  static async open(options: {file: string; operation: string; inputIdentity: string; fresh?: boolean; readOnly?: boolean; now?: number}): Promise<Journal | undefined> {
+  static async open(options: {
+    file: string;
+    operation: string;
+    inputIdentity: string;
+    target: BulkTarget;
+    /** The user named this file (--journal): a journal without a target may be taken on. */
+    adopt?: boolean;
+    fresh?: boolean;
+    readOnly?: boolean;
+    now?: number;
+  }): Promise<Journal | undefined> {
     const {DatabaseSync} = await loadSqlite();
     const {file} = options;
     if (options.readOnly && !existsSync(file)) return undefined;
@@ -101,6 +123,23 @@ export class Journal {
         hint: 'Each input keeps its own journal: leave out --journal to use the default, or name a new file.',
       });
     }
+    const recorded = meta('target');
+    const target = recorded === undefined ? undefined : parseTarget(recorded);
+    if (target && targetKey(target) !== targetKey(options.target)) {
+      db.close();
+      throw new UsageError(`The journal ${file} is of a run against ${describeTarget(target)}, not ${describeTarget(options.target)}.`, {
+        hint: 'Each backend keeps its own journal of an input: leave out --journal to use this one’s, or name a new file.',
+      });
+    }
+    const legacy = operation !== undefined && recorded === undefined;
+    if (legacy && !options.adopt) {
+      db.close();
+      throw new LegacyJournalError(file, options.target);
+    }
+    // The keys a journal's creates were sent with never change: a journal from before targets
+    // keeps its old ones, so that a row it sent is replayed by the backend, not made again.
+    const keyId = meta('key_id') ?? (legacy ? journalIdFor(options.operation as BulkOperation, options.inputIdentity) : journalIdFor(options.operation as BulkOperation, options.inputIdentity, options.target));
+    const rows = (db.prepare('SELECT count(*) AS n FROM rows').get() as {n: number}).n;
     let generation = Number(meta('generation') ?? 0);
     if (!options.readOnly) {
       const set = db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value');
@@ -113,10 +152,12 @@ export class Journal {
         generation++;
         db.exec('DELETE FROM rows');
       }
+      set.run('target', JSON.stringify(options.target));
+      set.run('key_id', keyId);
       set.run('generation', String(generation));
     }
-    const id = `${createHash('sha256').update(`${options.operation}\0${options.inputIdentity}`).digest('hex').slice(0, 32)}${generation ? `.${generation}` : ''}`;
-    return new Journal(db, file, id, Boolean(options.readOnly));
+    const id = `${keyId.slice(0, 32)}${generation ? `.${generation}` : ''}`;
+    return new Journal(db, file, id, Boolean(options.readOnly), rows > 0 && !options.fresh);
   }
 
   get(key: string): JournalEntry | undefined {
@@ -133,12 +174,37 @@ export class Journal {
     if (!this.readOnly) this.finishRow.run(key, line, outcome.state, outcome.ticketId ?? null, outcome.error ?? null, now);
   }
 
-  /** The idempotency key of a row's create: the same on every rerun of this journal. */
-  idempotencyKey(line: number): string {
-    return `bulk-${this.id}-${line}`;
+  /** The idempotency key of a row's create (or of another step of it): the same on every rerun of this journal. */
+  idempotencyKey(line: number, step?: string): string {
+    return `bulk-${this.id}-${line}${step ? `-${step}` : ''}`;
   }
 
   close(): void {
     if (this.db.isOpen) this.db.close();
+  }
+}
+
+function parseTarget(text: string): BulkTarget {
+  try {
+    const t = JSON.parse(text) as Partial<BulkTarget>;
+    if (typeof t.backend === 'string' && typeof t.location === 'string' && typeof t.principal === 'string') return {backend: t.backend, location: t.location, principal: t.principal};
+  } catch {
+    // an unreadable record matches no target: the caller refuses it
+  }
+  return {backend: '(unreadable)', location: '', principal: '?'};
+}
+
+/**
+ * A journal written before journals recorded their target: it may be of a run against another
+ * backend (the local store, say), so it is never taken on silently; the user says which.
+ */
+export class LegacyJournalError extends UsageError {
+  constructor(
+    readonly file: string,
+    target: BulkTarget,
+  ) {
+    super(`An earlier run of this input is journaled in ${file}, from before journals recorded their backend, so it may be of a run against another backend than ${describeTarget(target)}; nothing was sent.`, {
+      hint: `To carry on with that run here (rows it marks done are skipped), run again with --journal "${file}"; to apply every row to this backend, run again with --fresh.`,
+    });
   }
 }

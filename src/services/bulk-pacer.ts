@@ -1,6 +1,6 @@
 import {setTimeout as delay} from 'node:timers/promises';
 
-import type {RateLimitInfo} from '../backends/backend.js';
+import type {AttemptControl, RateLimitInfo} from '../backends/backend.js';
 import {RateLimitError, UnavailableError} from '../domain/errors.js';
 
 /** Time as the pacer sees it; tests pass a virtual one so that no assertion rests on the wall clock. */
@@ -143,6 +143,8 @@ export class Pacer {
   throttled(retryAfterSeconds?: number): void {
     const now = this.clock.now();
     this.rateLimited++;
+    // This 429 is one the HTTP client counted too: succeeded() must not count it again.
+    this.seenThrottled++;
     this.lastThrottle = now;
     this.limit = Math.max(1, Math.ceil(this.limit / 2));
     this.backoffMs = Math.min(MAX_BACKOFF_MS, this.backoffMs ? this.backoffMs * 2 : 1000);
@@ -169,36 +171,42 @@ export class Pacer {
 
 export interface PacedCallOptions {
   signal?: AbortSignal;
-  /** Attempts before a 429 or an unreachable backend is the call's outcome. */
+  /** Attempts in all before a 429 or an unreachable backend is the call's outcome. */
   maxAttempts?: number;
-  /**
-   * Before retrying after the backend became unreachable: the call may have happened before the
-   * connection dropped. Returns true when it did, and the call is not sent again.
-   */
-  beforeRetry?: () => Promise<boolean>;
 }
 
-/** One backend call through the pacer, retried through 429s (after Retry-After) and outages (with backoff). */
+/**
+ * One backend call through the pacer. The backend's HTTP client owns the call's retries (one
+ * idempotency key for all its attempts); the pacer only paces them: the first attempt and each
+ * retry wait for it (the --rate cap, Retry-After, an outage every worker shares), and each failed
+ * attempt is reported to it. A backend without an HTTP client (the local store) makes one attempt.
+ */
 export async function pacedCall<T>(
   pacer: Pacer,
   backend: {rateLimit?(): RateLimitInfo | undefined},
-  fn: () => Promise<T>,
+  fn: (attempts: AttemptControl) => Promise<T>,
   options: PacedCallOptions = {},
-): Promise<T | undefined> {
-  const maxAttempts = options.maxAttempts ?? 8;
-  for (let attempt = 1; ; attempt++) {
-    await pacer.beforeCall(options.signal);
-    const sentAt = pacer.clock.now();
-    try {
-      const result = await fn();
-      pacer.succeeded(backend.rateLimit?.());
-      return result;
-    } catch (error) {
-      if (error instanceof RateLimitError) pacer.throttled(error.retryAfterSeconds);
-      else if (error instanceof UnavailableError) pacer.unreachable(sentAt);
-      else throw error;
-      if (attempt >= maxAttempts) throw error;
-      if (error instanceof UnavailableError && options.beforeRetry && (await options.beforeRetry())) return undefined;
-    }
+): Promise<T> {
+  await pacer.beforeCall(options.signal);
+  let sentAt = pacer.clock.now();
+  const attempts: AttemptControl = {
+    maxAttempts: options.maxAttempts ?? 8,
+    onRetry: (event) => {
+      if (event.reason === 'rate-limited') pacer.throttled(event.retryAfterMs === undefined ? undefined : event.retryAfterMs / 1000);
+      else if (event.reason === 'unavailable') pacer.unreachable(sentAt);
+    },
+    pace: async () => {
+      await pacer.beforeCall(options.signal);
+      sentAt = pacer.clock.now();
+    },
+  };
+  try {
+    const result = await fn(attempts);
+    pacer.succeeded(backend.rateLimit?.());
+    return result;
+  } catch (error) {
+    if (error instanceof RateLimitError) pacer.throttled(error.retryAfterSeconds);
+    else if (error instanceof UnavailableError) pacer.unreachable(sentAt);
+    throw error;
   }
 }

@@ -1,4 +1,8 @@
-import type {Backend} from '../backends/backend.js';
+import {randomUUID} from 'node:crypto';
+import {existsSync} from 'node:fs';
+import {resolve} from 'node:path';
+
+import type {AttemptControl, Backend} from '../backends/backend.js';
 import {
   describeChanges,
   hasChanges,
@@ -7,13 +11,14 @@ import {
   resolveUpdate,
   type BulkOperation,
   type BulkPlan,
+  type BulkTarget,
   type CreatePlan,
   type UpdatePlan,
 } from '../domain/bulk.js';
-import {AuthError, CancelledError, SupportError, UnsupportedError, UsageError} from '../domain/errors.js';
+import {AuthError, CancelledError, SupportError, UnavailableError, UnsupportedError, UsageError} from '../domain/errors.js';
 import type {Ticket} from '../domain/ticket.js';
 import {FailureWriter, type RowSource, type SourceRow} from './bulk-input.js';
-import {defaultJournalPath, Journal, journalIdFor, type JournalEntry} from './bulk-journal.js';
+import {defaultJournalPath, Journal, journalIdFor, LegacyJournalError, type JournalEntry} from './bulk-journal.js';
 import {pacedCall, Pacer, type Clock} from './bulk-pacer.js';
 
 export interface BulkRowResult {
@@ -44,6 +49,10 @@ export interface BulkOptions {
   journalFile?: string;
   /** What the journal is keyed by instead of the input's bytes (a selection). */
   identity?: string;
+  /** Where the rows go; by default the backend's kind, location and whoami(). */
+  target?: BulkTarget;
+  /** Where the backend's tickets live, for a backend that does not say (the profile's URL). */
+  location?: string;
   concurrency?: number;
   ratePerMinute?: number;
   dryRun?: boolean;
@@ -70,6 +79,10 @@ export interface BulkSummary {
   skipped: number;
   /** The journal file, when one was written. */
   journal: string | null;
+  /** Where the rows went. */
+  target: BulkTarget;
+  /** The journal held rows of an earlier run against the same target, which this one carried on. */
+  resumed: boolean;
   /** Invalid rows (the first hundred), found before anything was sent. */
   invalid: {line: number; error: string}[];
   invalidCount: number;
@@ -160,7 +173,8 @@ export async function runBulk(backend: Backend, options: BulkOptions): Promise<B
   }
   if (total === 0 && options.identity) {
     // A selection that matches nothing: nothing to do, which is no error.
-    return {total: 0, succeeded: 0, failed: 0, skipped: 0, journal: null, invalid, invalidCount, rateLimited: 0, unavailable: 0, calls: pacer.calls, cancelled: false, elapsedMs: 0};
+    const target = options.target ?? (await bulkTargetOf(backend, options.location));
+    return {total: 0, succeeded: 0, failed: 0, skipped: 0, journal: null, target, resumed: false, invalid, invalidCount, rateLimited: 0, unavailable: 0, calls: pacer.calls, cancelled: false, elapsedMs: 0};
   }
   if (total === 0) {
     throw new UsageError(`${source.label} has no rows.`, {
@@ -171,12 +185,21 @@ export async function runBulk(backend: Backend, options: BulkOptions): Promise<B
 
   const identity = options.identity ?? source.identity();
   if (!identity) throw new Error('The input was not read to its end.');
-  const journalOperation = options.identity ? `${operation}-selection` : operation;
-  const journalFile = options.journalFile ?? defaultJournalPath(options.dataDir, journalIdFor(journalOperation as BulkOperation, identity));
+  const journalOperation = (options.identity ? `${operation}-selection` : operation) as BulkOperation;
+  const target = options.target ?? (await bulkTargetOf(backend, options.location));
+  const journalFile = options.journalFile ?? defaultJournalPath(options.dataDir, journalIdFor(journalOperation, identity, target));
+  if (!options.journalFile && !options.fresh && !existsSync(journalFile)) {
+    // Journals were once named by operation and input alone: such a run may have been against
+    // another backend, so it is neither reused nor ignored without the user saying which.
+    const legacy = defaultJournalPath(options.dataDir, journalIdFor(journalOperation, identity));
+    if (existsSync(legacy)) throw new LegacyJournalError(legacy, target);
+  }
   const journal = await Journal.open({
     file: journalFile,
     operation: journalOperation,
     inputIdentity: identity,
+    target,
+    adopt: Boolean(options.journalFile),
     fresh: options.fresh,
     readOnly: options.dryRun,
     now: startedAt,
@@ -204,51 +227,58 @@ export async function runBulk(backend: Backend, options: BulkOptions): Promise<B
     progress();
   };
 
-  const call = <T>(fn: () => Promise<T>) => pacedCall(pacer, backend, fn, {signal: options.signal, maxAttempts}) as Promise<T>;
+  const call = <T>(fn: (attempts: AttemptControl) => Promise<T>) => pacedCall(pacer, backend, fn, {signal: options.signal, maxAttempts});
 
-  /** A comment is the one call that is not idempotent: after a cut-off attempt, look before posting again. */
-  const commentOnce = async (id: string, body: string, since: number | null) => {
-    const alreadyThere = async () => {
-      const ticket = await call(() => backend.tickets.view(id));
+  /**
+   * A comment carries a key made of the journal and the line, the same on a rerun, so a server
+   * that honours it posts it once. Backends that do not are never sent it twice by the HTTP
+   * layer; after a cut-off attempt (this run's, or an earlier run's), look before posting again.
+   */
+  const commentOnce = async (id: string, body: string, since: number | null, idempotencyKey: string) => {
+    const alreadyThere = async (from: number) => {
+      const ticket = await call((attempts) => backend.tickets.view(id, {attempts}));
       // Clocks of client and server differ a little: allow a few minutes before the first attempt.
-      const from = (since ?? clock.now()) - 5 * 60_000;
-      return ticket.comments.some((c) => c.body === body && Date.parse(c.createdAt) >= from);
+      return ticket.comments.some((c) => c.body === body && Date.parse(c.createdAt) >= from - 5 * 60_000);
     };
-    if (since !== null && (await alreadyThere())) return;
+    if (since !== null && (await alreadyThere(since))) return;
     const first = clock.now();
-    await pacedCall(pacer, backend, () => backend.tickets.comment(id, {body}), {
-      signal: options.signal,
-      maxAttempts,
-      beforeRetry: async () => {
-        since ??= first;
-        return alreadyThere();
-      },
-    });
+    try {
+      await call((attempts) => backend.tickets.comment(id, {body}, {idempotencyKey, attempts}));
+    } catch (error) {
+      // Every answer was lost: the comment may be there all the same.
+      if (error instanceof UnavailableError && (await alreadyThere(since ?? first).catch(() => false))) return;
+      throw error;
+    }
   };
 
   const apply = async (row: SourceRow, plan: BulkPlan, prior: JournalEntry | undefined): Promise<string> => {
     if (plan.kind === 'create') return applyCreate(row, plan);
-    return applyUpdate(plan, prior);
+    return applyUpdate(row, plan, prior);
   };
 
   const applyCreate = async (row: SourceRow, plan: CreatePlan): Promise<string> => {
     const idempotencyKey = journal!.idempotencyKey(row.line);
-    const ticket = await call(() => backend.tickets.create(plan.ticket, {idempotencyKey}));
-    if (plan.status) await call(() => backend.tickets.update(ticket.id, {status: plan.status}));
+    const ticket = await call((attempts) => backend.tickets.create(plan.ticket, {idempotencyKey, attempts}));
+    if (plan.status) {
+      const status = plan.status;
+      await call((attempts) => backend.tickets.update(ticket.id, {status}, {idempotencyKey: randomUUID(), attempts}));
+    }
     return ticket.id;
   };
 
-  const applyUpdate = async (plan: UpdatePlan, prior: JournalEntry | undefined): Promise<string> => {
+  const applyUpdate = async (row: SourceRow, plan: UpdatePlan, prior: JournalEntry | undefined): Promise<string> => {
     let changes = plan.changes;
     if (plan.tags !== undefined) {
-      const current = await call(() => backend.tickets.get(plan.id));
+      const current = await call((attempts) => backend.tickets.get(plan.id, {attempts}));
       changes = resolveUpdate(plan, current);
     }
-    if (hasChanges(changes)) await call(() => backend.tickets.update(plan.id, changes));
-    else if (plan.comment === undefined && plan.tags === undefined) await call(() => backend.tickets.get(plan.id));
+    // One key per update in this run: its own retries replay. A rerun computes the changes anew
+    // from the ticket as it is then, which may differ, so it does not reuse the key.
+    if (hasChanges(changes)) await call((attempts) => backend.tickets.update(plan.id, changes, {idempotencyKey: randomUUID(), attempts}));
+    else if (plan.comment === undefined && plan.tags === undefined) await call((attempts) => backend.tickets.get(plan.id, {attempts}));
     if (plan.comment !== undefined) {
       const cutOff = prior && prior.state !== 'done' && prior.attempts > 0 ? prior.startedAt : null;
-      await commentOnce(plan.id, plan.comment, cutOff);
+      await commentOnce(plan.id, plan.comment, cutOff, journal!.idempotencyKey(row.line, 'comment'));
     }
     return plan.id;
   };
@@ -262,7 +292,7 @@ export async function runBulk(backend: Backend, options: BulkOptions): Promise<B
       return {id: null, action: parts.join('; ')};
     }
     // Reads only: the ticket as it is, to show what would change.
-    const current: Ticket = await call(() => backend.tickets.get(plan.id));
+    const current: Ticket = await call((attempts) => backend.tickets.get(plan.id, {attempts}));
     const changes = resolveUpdate(plan, current);
     const parts = [describeChanges(changes, current), plan.comment !== undefined && `comment: ${JSON.stringify(plan.comment.length > 60 ? `${plan.comment.slice(0, 59)}…` : plan.comment)}`].filter(Boolean);
     return {id: plan.id, action: parts.join('; ') || 'no change'};
@@ -341,6 +371,8 @@ export async function runBulk(backend: Backend, options: BulkOptions): Promise<B
     total,
     ...counts,
     journal: options.dryRun ? null : journalFile,
+    target,
+    resumed: journal?.resumed ?? false,
     invalid,
     invalidCount,
     rateLimited: pacer.rateLimited,
@@ -349,6 +381,25 @@ export async function runBulk(backend: Backend, options: BulkOptions): Promise<B
     cancelled,
     elapsedMs: clock.now() - startedAt,
   };
+}
+
+/** The target of a run: the backend's kind, where its tickets live, and the principal it acts as there. */
+export async function bulkTargetOf(backend: Backend, location?: string): Promise<BulkTarget> {
+  const me = await backend.whoami();
+  return {backend: backend.kind, location: normalizeLocation(backend.location ?? location ?? ''), principal: me.id ?? me.name};
+}
+
+/** One spelling per place: a URL as the WHATWG parser writes it (lower-case host, no trailing slash), a path made absolute. */
+function normalizeLocation(location: string): string {
+  if (!location) return '';
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(location)) {
+    try {
+      return new URL(location).href.replace(/\/+$/, '');
+    } catch {
+      return location;
+    }
+  }
+  return resolve(location);
 }
 
 /** Rows that break the rules, found before anything was sent. */

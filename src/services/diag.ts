@@ -1,11 +1,11 @@
-import {createHash} from 'node:crypto';
+import {createHash, randomUUID} from 'node:crypto';
 import {createReadStream} from 'node:fs';
 import {access, chmod, constants, copyFile, mkdtemp, rename, rm, stat} from 'node:fs/promises';
 import {hostname, tmpdir} from 'node:os';
 import {basename, dirname, join, resolve} from 'node:path';
 import {Transform} from 'node:stream';
 
-import type {AttachmentSource, Backend} from '../backends/backend.js';
+import type {AttachmentSource, Backend, RetryEvent} from '../backends/backend.js';
 import {loadCollectionProfile, type CollectionProfile} from '../diag/collection-profile.js';
 import {runCollector, type Collector} from '../diag/collectors/collector.js';
 import {commandCollector} from '../diag/collectors/commands.js';
@@ -16,8 +16,8 @@ import {runtimeCollector} from '../diag/collectors/runtime.js';
 import {systemCollector} from '../diag/collectors/system.js';
 import {createBundleWriter, inspectBundle, type BundleProblem, type ManifestCollector, type ManifestSkip} from '../diag/bundle.js';
 import {Pseudonymizer} from '../diag/pseudonyms.js';
-import {createScrubber, type RedactionCounts} from '../diag/scrubber.js';
-import {RateLimitError, SupportError, UnavailableError, UnsupportedError, UsageError} from '../domain/errors.js';
+import {loadScrubber, type RedactionCounts} from '../diag/scrubber.js';
+import {RejectedError, SupportError, UnsupportedError, UsageError} from '../domain/errors.js';
 import type {Attachment} from '../domain/ticket.js';
 
 export const DEFAULT_MAX_FILE_SIZE = 10 * 1024 * 1024;
@@ -115,7 +115,7 @@ export async function planBundle(options: CollectBundleOptions): Promise<StagedB
   const output = resolve(options.cwd, options.output ?? defaultBundleName(pseudonymizer ? pseudonymizer.pseudonym('hostname', host) : host, now));
   await checkOutputFolder(output);
 
-  const scrubber = createScrubber({patterns: profile?.scrub, pseudonymizer});
+  const scrubber = await loadScrubber({patterns: profile?.scrub, pseudonymizer});
   const stage = await mkdtemp(join(options.stagingDir ?? tmpdir(), 'support-bundle-'));
   try {
     const stagedPath = join(stage, basename(output));
@@ -257,6 +257,7 @@ export async function sha256File(path: string): Promise<string> {
 
 export interface BundleInspectionResult {
   path: string;
+  /** Every check asked for passed: the files match the manifest, and (with a ticket) the upload record. */
   ok: boolean;
   size: number;
   sha256: string;
@@ -266,73 +267,128 @@ export interface BundleInspectionResult {
   redactions: RedactionCounts;
   skipped: ManifestSkip[];
   collectors: ManifestCollector[];
-  problems: BundleProblem[];
+  problems: InspectionProblem[];
+  /** With `--ticket`: how the file compares with what the backend recorded when it was attached. */
+  upload: UploadCheck | null;
 }
 
-/** Checks every file against the manifest's checksums and lists what the bundle holds. */
-export async function inspectDiagBundle(path: string): Promise<BundleInspectionResult> {
+export type InspectionProblem = BundleProblem | {kind: 'upload-mismatch'; path?: undefined; detail: string};
+
+/**
+ * The backend records an attachment's sha256 from the bytes it received (the local store and
+ * the reference server both hash what arrives; a client cannot name it). A file whose sha256 is
+ * on the ticket is byte for byte what was uploaded.
+ */
+export interface UploadCheck {
+  ticketId: string;
+  /** The attachment with this file's sha256, when there is one. */
+  match: Attachment | null;
+  /** Attachments with the file's name (and, when there is no match, other bytes). */
+  sameName: Attachment[];
+  attachments: number;
+}
+
+export interface InspectOptions {
+  /** Compare the file with the attachments of this ticket. */
+  ticket?: {id: string; backend: () => Promise<Backend>};
+}
+
+const NOT_A_BUNDLE_HINT = 'Ask for a fresh bundle made with `support diag collect`; `tar -tzf FILE` shows what the file holds.';
+
+/**
+ * Checks every file against the manifest's checksums and lists what the bundle holds; with a
+ * ticket, also whether the file is one of the ticket's attachments. A file that is not a valid
+ * bundle at all (no readable archive, no manifest, a manifest of the wrong shape) is rejected.
+ */
+export async function inspectDiagBundle(path: string, options: InspectOptions = {}): Promise<BundleInspectionResult> {
   const info = await stat(path).catch(() => undefined);
   if (!info) throw new UsageError(`The bundle ${path} does not exist.`, {hint: 'Give the path of a .tar.gz written by `support diag collect`.'});
   if (!info.isFile()) throw new UsageError(`${path} is not a regular file.`, {hint: 'Give the path of a .tar.gz written by `support diag collect`.'});
   const inspection = await inspectBundle(path);
+  if (inspection.invalid !== undefined || !inspection.manifest) {
+    throw new RejectedError(`${path} is not a valid bundle: ${inspection.invalid ?? 'its manifest cannot be read'}.`, {hint: NOT_A_BUNDLE_HINT});
+  }
   const bad = new Set(inspection.problems.map((p) => p.path).filter(Boolean));
   const m = inspection.manifest;
-  const files = Array.isArray(m?.files) ? m.files : [];
+  const sha256 = await sha256File(path);
+  const problems: InspectionProblem[] = [...inspection.problems];
+  let upload: UploadCheck | null = null;
+  if (options.ticket) {
+    upload = await checkUpload(await options.ticket.backend(), options.ticket.id, basename(path), sha256);
+    if (!upload.match) problems.push({kind: 'upload-mismatch', detail: describeUploadMismatch(upload, basename(path), sha256)});
+  }
   return {
     path,
-    ok: inspection.ok,
+    ok: problems.length === 0,
     size: info.size,
-    sha256: await sha256File(path),
-    createdAt: m?.createdAt ?? null,
-    toolkit: m?.toolkit ?? null,
-    files: files.map((f) => ({path: f.path, size: f.size, sha256: f.sha256, collector: f.collector, truncated: f.truncated, redactions: f.redactions ?? {}, verified: !bad.has(f.path) && inspection.entries.some((e) => e.path === f.path)})),
-    redactions: m?.redactions ?? {},
-    skipped: Array.isArray(m?.skipped) ? m.skipped : [],
-    collectors: Array.isArray(m?.collectors) ? m.collectors : [],
-    problems: inspection.problems,
+    sha256,
+    createdAt: m.createdAt,
+    toolkit: m.toolkit,
+    files: m.files.map((f) => ({path: f.path, size: f.size, sha256: f.sha256, collector: f.collector, truncated: f.truncated, redactions: f.redactions, verified: !bad.has(f.path) && inspection.entries.some((e) => e.path === f.path)})),
+    redactions: m.redactions,
+    skipped: m.skipped,
+    collectors: m.collectors,
+    problems,
+    upload,
   };
+}
+
+/** Looks for the file among the ticket's attachments, by sha256. */
+export async function checkUpload(backend: Backend, ticketId: string, name: string, sha256: string): Promise<UploadCheck> {
+  if (!backend.capabilities.has('attachments')) throw new UnsupportedError(backend.kind, 'attachments');
+  const ticket = await backend.tickets.get(ticketId);
+  const match = ticket.attachments.find((a) => a.sha256 === sha256) ?? null;
+  const sameName = ticket.attachments.filter((a) => a.name === name && a !== match);
+  return {ticketId: ticket.id, match, sameName, attachments: ticket.attachments.length};
+}
+
+function describeUploadMismatch(upload: UploadCheck, name: string, sha256: string): string {
+  const named = upload.sameName.at(-1);
+  if (named) {
+    return `ticket #${upload.ticketId}'s attachment ${named.name} (id ${named.id}, ${named.createdAt}) has sha256 ${named.sha256}; this file has ${sha256}: it is not what was uploaded`;
+  }
+  const count = upload.attachments === 0 ? 'no attachments' : `${upload.attachments} attachment${upload.attachments === 1 ? '' : 's'}, none named ${name}`;
+  return `no attachment of ticket #${upload.ticketId} has this file's sha256 ${sha256} (it has ${count})`;
 }
 
 // ---------------------------------------------------------------------------------------
 // Attach
 
 export interface AttachBundleOptions {
-  /** Bytes sent so far in the current attempt, and the total. */
+  /** Bytes sent so far in the current attempt, and the total; a retry starts again from 0. */
   onProgress?: (sent: number, total: number) => void;
-  /** Called before waiting to retry. */
-  onRetry?: (attempt: number, delayMs: number, error: Error) => void;
-  /** Attempts in all, the first included. Default 5. */
-  attempts?: number;
-  /** First back-off; doubled on each retry, at most 30 s. Default 1 s. */
-  baseDelayMs?: number;
-  sleep?: (ms: number) => Promise<void>;
+  /** Told before the backend's client waits to send the bundle again. */
+  onRetry?: (event: RetryEvent) => void;
 }
 
 export interface AttachBundleResult {
   attachment: Attachment;
+  /** Uploads begun, the first included. */
   attempts: number;
   /** The local file's sha256, which the backend's copy was checked against. */
   sha256: string;
 }
 
-const MAX_DELAY_MS = 30_000;
-
 /**
- * Uploads a bundle through the backend's attachment API. Each attempt re-opens the file from
- * the start, so a failed upload is retried from a fresh stream; network and rate-limit errors
- * are retried with back-off (honouring Retry-After), anything else fails at once. The sha256
- * the backend reports must match the local file, or the upload is reported as corrupt.
+ * Uploads a bundle through the backend's attachment API, as one logical operation: one
+ * idempotency key for all its attempts, and the backend's HTTP client the one owner of the
+ * retries (network errors, 5xx, rate limits, honouring Retry-After), re-opening the file from
+ * the start for each. A server that got the whole bundle on an attempt whose answer was lost
+ * replays that attachment instead of storing a second. The sha256 the backend reports must
+ * match the local file, or the upload is reported as corrupt.
  */
 export async function attachBundle(backend: Backend, ticketId: string, path: string, options: AttachBundleOptions = {}): Promise<AttachBundleResult> {
   if (!backend.capabilities.has('attachments')) throw new UnsupportedError(backend.kind, 'attachments');
   const info = await stat(path).catch(() => undefined);
   if (!info?.isFile()) throw new UsageError(`The bundle ${path} does not exist or is not a regular file.`, {hint: 'Give the path of a .tar.gz written by `support diag collect`.'});
   const sha256 = await sha256File(path);
+  let attempts = 0;
   const source: AttachmentSource = {
     name: basename(path),
     size: info.size,
     contentType: 'application/gzip',
     open: () => {
+      attempts++;
       let sent = 0;
       options.onProgress?.(0, info.size);
       const counter = new Transform({
@@ -347,24 +403,11 @@ export async function attachBundle(backend: Backend, ticketId: string, path: str
       return file.pipe(counter);
     },
   };
-  const attempts = Math.max(1, options.attempts ?? 5);
-  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
-  for (let attempt = 1; ; attempt++) {
-    try {
-      const attachment = await backend.tickets.attach(ticketId, source);
-      if (attachment.sha256 !== sha256) {
-        throw new SupportError(`The backend stored a copy of ${source.name} whose sha256 (${attachment.sha256}) differs from the local file's (${sha256}).`, {
-          hint: `Check that the file was not changed during the upload, then attach it again; tell support to ignore attachment ${attachment.id}.`,
-        });
-      }
-      return {attachment, attempts: attempt, sha256};
-    } catch (error) {
-      const retryable = error instanceof UnavailableError || error instanceof RateLimitError;
-      if (!retryable || attempt >= attempts) throw error;
-      const backoff = Math.min(MAX_DELAY_MS, (options.baseDelayMs ?? 1000) * 2 ** (attempt - 1));
-      const delay = error instanceof RateLimitError && error.retryAfterSeconds !== undefined ? Math.min(MAX_DELAY_MS * 4, error.retryAfterSeconds * 1000) : backoff;
-      options.onRetry?.(attempt, delay, error);
-      await sleep(delay);
-    }
+  const attachment = await backend.tickets.attach(ticketId, source, {idempotencyKey: randomUUID(), attempts: {onRetry: options.onRetry}});
+  if (attachment.sha256 !== sha256) {
+    throw new SupportError(`The backend stored a copy of ${source.name} whose sha256 (${attachment.sha256}) differs from the local file's (${sha256}).`, {
+      hint: `Check that the file was not changed during the upload, then attach it again; tell support to ignore attachment ${attachment.id}.`,
+    });
   }
+  return {attachment, attempts: Math.max(1, attempts), sha256};
 }

@@ -1,6 +1,6 @@
 import {randomUUID} from 'node:crypto';
 
-import type {Backend} from '../backends/backend.js';
+import type {Backend, RetryEvent} from '../backends/backend.js';
 import {SupportError, UnsupportedError, UsageError} from '../domain/errors.js';
 import {
   normalizeTags,
@@ -29,6 +29,8 @@ export interface CreateTicketInput {
   /** Told as each attachment uploads, e.g. to draw a progress bar. */
   onUploadProgress?: (file: string, sent: number, total: number) => void;
   onUploadDone?: (file: string) => void;
+  /** Told before an upload is sent again (it starts from 0). */
+  onUploadRetry?: (file: string, event: RetryEvent) => void;
 }
 
 export async function createTicket(backend: Backend, input: CreateTicketInput): Promise<Ticket> {
@@ -49,7 +51,11 @@ export async function createTicket(backend: Backend, input: CreateTicketInput): 
     try {
       const report = input.onUploadProgress;
       if (report) file.onProgress = (sent, total) => report(file.name, sent, total);
-      ticket.attachments.push(await backend.tickets.attach(ticket.id, file));
+      const onRetry = input.onUploadRetry;
+      // One key per file for every attempt: a retried upload whose answer was lost is replayed, not stored twice.
+      ticket.attachments.push(
+        await backend.tickets.attach(ticket.id, file, {idempotencyKey: randomUUID(), attempts: {onRetry: onRetry && ((event) => onRetry(file.name, event))}}),
+      );
       input.onUploadDone?.(file.name);
     } catch (error) {
       const failure = error instanceof SupportError ? error.message : String((error as Error).message);
@@ -91,7 +97,8 @@ export interface CommentInput {
 export async function commentOnTicket(backend: Backend, id: string, input: CommentInput): Promise<TicketWithComments> {
   const body = validateBody(input.body, 'comment');
   if (input.internal && !backend.capabilities.has('internal-comments')) throw new UnsupportedError(backend.kind, 'internal comments');
-  await backend.tickets.comment(id, {body, public: !input.internal});
+  // One key for the comment, so that a retry after a lost answer posts it once.
+  await backend.tickets.comment(id, {body, public: !input.internal}, {idempotencyKey: randomUUID()});
   return backend.tickets.view(id);
 }
 
@@ -106,14 +113,14 @@ export async function updateTicket(backend: Backend, id: string, changes: Ticket
       hint: 'Give at least one of --status, --priority, --type, --assignee, --add-tag, --remove-tag, --field.',
     });
   }
-  return backend.tickets.update(id, normalized);
+  return backend.tickets.update(id, normalized, {idempotencyKey: randomUUID()});
 }
 
 /** Close means solved, as in Zendesk: the requester can still reply and reopen it. */
 export function closeTicket(backend: Backend, id: string): Promise<Ticket> {
-  return backend.tickets.update(id, {status: 'solved'});
+  return backend.tickets.update(id, {status: 'solved'}, {idempotencyKey: randomUUID()});
 }
 
 export function reopenTicket(backend: Backend, id: string): Promise<Ticket> {
-  return backend.tickets.update(id, {status: 'open'});
+  return backend.tickets.update(id, {status: 'open'}, {idempotencyKey: randomUUID()});
 }

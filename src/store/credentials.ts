@@ -1,8 +1,8 @@
-import {randomBytes} from 'node:crypto';
-import {chmodSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync} from 'node:fs';
+import {chmodSync, readFileSync, statSync} from 'node:fs';
 import {join} from 'node:path';
 
 import {ConfigError} from '../domain/errors.js';
+import {describeReadFailure, writeFileAtomic} from './atomic-file.js';
 
 export type CredentialSource = 'env' | 'keyring' | 'file';
 
@@ -107,19 +107,26 @@ export class CredentialStore {
 
   private readFile(): Record<string, string> {
     let mode: number;
+    let text: string;
     try {
       mode = statSync(this.file).mode;
+      if (process.platform !== 'win32' && (mode & 0o077) !== 0) {
+        throw new ConfigError(`The credentials file ${this.file} can be read by other users, so it was not used.`, {
+          hint: `Run \`chmod 600 "${this.file}"\`, then \`support auth login\` again if the token may have leaked.`,
+        });
+      }
+      text = readFileSync(this.file, 'utf8');
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return {};
-      throw error;
-    }
-    if (process.platform !== 'win32' && (mode & 0o077) !== 0) {
-      throw new ConfigError(`The credentials file ${this.file} can be read by other users, so it was not used.`, {
-        hint: `Run \`chmod 600 "${this.file}"\`, then \`support auth login\` again if the token may have leaked.`,
+      if (error instanceof ConfigError) throw error;
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') return {};
+      throw new ConfigError(`The credentials file ${this.file} cannot be read: ${describeReadFailure(error, this.file)}.`, {
+        hint: `Check it (ls -l "${this.file}"), or point SUPPORT_CONFIG_DIR at another directory.`,
+        cause: error,
       });
     }
     try {
-      const parsed = JSON.parse(readFileSync(this.file, 'utf8')) as {tokens?: Record<string, string>};
+      const parsed = JSON.parse(text) as {tokens?: Record<string, string>};
       return {...parsed.tokens};
     } catch (error) {
       throw new ConfigError(`The credentials file ${this.file} is not valid JSON, so it was left as it is.`, {
@@ -129,17 +136,14 @@ export class CredentialStore {
     }
   }
 
-  /** Temp file and rename: a crash leaves the old file or the new one, never half of one. */
+  /** Whole or not at all (store/atomic-file.ts): a crash or a full disk leaves the old file or the new one, never half of one. */
   private writeFile(tokens: Record<string, string>): void {
-    mkdirSync(this.options.configDir, {recursive: true, mode: 0o700});
-    chmodSync(this.options.configDir, statSync(this.options.configDir).mode & ~0o077 & 0o7777);
-    const temp = join(this.options.configDir, `.credentials-${randomBytes(6).toString('hex')}.tmp`);
     try {
-      writeFileSync(temp, `${JSON.stringify({tokens}, null, 2)}\n`, {mode: 0o600, flag: 'wx'});
-      renameSync(temp, this.file);
-    } catch (error) {
-      rmSync(temp, {force: true});
-      throw error;
+      // Only you: a directory shared with the group is tightened before a token goes in it.
+      chmodSync(this.options.configDir, statSync(this.options.configDir).mode & ~0o077 & 0o7777);
+    } catch {
+      // not there yet (made 0700 below), or not ours to change: the write says what is wrong
     }
+    writeFileAtomic(this.file, `${JSON.stringify({tokens}, null, 2)}\n`, {mode: 0o600, dirMode: 0o700, what: 'the credentials file'});
   }
 }

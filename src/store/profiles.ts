@@ -3,6 +3,7 @@ import {join} from 'node:path';
 
 import {ConfigError, UsageError} from '../domain/errors.js';
 import {ROLES, type Role} from '../domain/ticket.js';
+import {describeReadFailure, writeFileAtomic} from './atomic-file.js';
 
 export interface Profile {
   backend: string;
@@ -37,14 +38,13 @@ export function parseRole(value: string): Role {
   throw new UsageError(`"${value}" is not a valid role.`, {hint: `Use one of: ${ROLES.join(', ')}.`});
 }
 
-type ConfStore = {store: Record<string, unknown>; path: string};
-
 /**
- * Profiles and the current one, kept by conf in `<configDir>/config.json`. conf is loaded on
- * first use so that commands which never read settings do not pay for it.
+ * Profiles and the current one, in `<configDir>/config.json` (JSON, as conf wrote it before).
+ * Every change replaces the file whole or not at all (store/atomic-file.ts): a full disk or a
+ * read-only directory leaves the old file as it was and says so in one sentence.
  */
 export class ProfileStore {
-  private conf?: ConfStore;
+  private cached?: Record<string, unknown>;
 
   constructor(private readonly configDir: string) {}
 
@@ -52,12 +52,9 @@ export class ProfileStore {
     return join(this.configDir, 'config.json');
   }
 
-  /**
-   * Reads the file directly: every command reads settings, few change them, and conf (with
-   * its schema validator) costs more start-up than the whole read.
-   */
+  /** Reads the file directly: every command reads settings, few change them. */
   async read(): Promise<Settings> {
-    const store = this.conf ? this.conf.store : this.readFile();
+    const store = (this.cached ??= this.readFile());
     const profiles = (store.profiles ?? {}) as Record<string, Profile>;
     return {currentProfile: (store.currentProfile as string | undefined) ?? DEFAULT_PROFILE, profiles};
   }
@@ -75,8 +72,10 @@ export class ProfileStore {
   }
 
   async write(settings: Settings): Promise<void> {
-    const conf = await this.open();
-    conf.store = {...conf.store, currentProfile: settings.currentProfile, profiles: settings.profiles};
+    // Keys this version does not know are kept as they were.
+    const store = {...this.readFile(), currentProfile: settings.currentProfile, profiles: settings.profiles};
+    writeFileAtomic(this.file, `${JSON.stringify(store, undefined, '\t')}`, {mode: 0o600, what: 'the settings file'});
+    this.cached = store;
   }
 
   private readFile(): Record<string, unknown> {
@@ -84,14 +83,18 @@ export class ProfileStore {
     try {
       text = readFileSync(this.file, 'utf8');
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return {};
-      throw error;
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') return {};
+      throw new ConfigError(`The settings file ${this.file} cannot be read: ${describeReadFailure(error, this.file)}.`, {
+        hint: `Check it (ls -l "${this.file}"), or point SUPPORT_CONFIG_DIR at another directory.`,
+        cause: error,
+      });
     }
     try {
       const parsed: unknown = JSON.parse(text);
       if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) return parsed as Record<string, unknown>;
     } catch {
-      // reported below, with the same words conf's failure gets
+      // reported below
     }
     throw this.invalid();
   }
@@ -101,22 +104,5 @@ export class ProfileStore {
       hint: `Fix it in an editor (or move it aside: mv "${this.file}" "${this.file}.bak") and run the command again.`,
       cause,
     });
-  }
-
-  private async open(): Promise<ConfStore> {
-    if (this.conf) return this.conf;
-    const {default: Conf} = await import('conf');
-    try {
-      this.conf = new Conf<Record<string, unknown>>({
-        cwd: this.configDir,
-        configName: 'config',
-        projectName: 'supportkit',
-        projectSuffix: '',
-        clearInvalidConfig: false,
-      }) as unknown as ConfStore;
-    } catch (error) {
-      throw this.invalid(error);
-    }
-    return this.conf;
   }
 }

@@ -1,5 +1,5 @@
 import {spawn} from 'node:child_process';
-import {mkdirSync, writeFileSync} from 'node:fs';
+import {mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync} from 'node:fs';
 import {join} from 'node:path';
 import {pathToFileURL} from 'node:url';
 
@@ -35,24 +35,61 @@ describe('local backend store', () => {
     again.close();
   });
 
-  it('refuses a database written by a newer version', async () => {
+  it('refuses a database written by a newer version, saying which schemas, and leaves it as it is', async () => {
     const root = join(box.dir, 'db');
     mkdirSync(root, {recursive: true});
     const {DatabaseSync} = await loadSqlite();
-    const db = new DatabaseSync(join(root, 'support.db'));
+    const file = join(root, 'support.db');
+    const db = new DatabaseSync(file);
     db.exec(`PRAGMA user_version = ${SCHEMA_VERSION + 5}`);
     db.close();
-    await expect(openLocalStore(root)).rejects.toThrow(/newer version of supportkit/);
+    const before = readFileSync(file);
+    const error = await openLocalStore(root).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(UnavailableError);
+    expect((error as Error).message).toBe(
+      `The local database ${file} was written by a newer version of supportkit (schema ${SCHEMA_VERSION + 5}; this version knows up to ${SCHEMA_VERSION}), so it was left as it is.`,
+    );
+    expect((error as UnavailableError).hint).toMatch(/Upgrade supportkit/);
+    expect(readFileSync(file).equals(before)).toBe(true);
   });
 
-  it('reports a corrupt database file with a hint to move it aside, and does not touch it', async () => {
+  it('reports a file that is not a database with a hint to move it aside, and does not touch it', async () => {
     const root = join(box.env.SUPPORT_DATA_DIR, 'local');
     mkdirSync(root, {recursive: true});
-    writeFileSync(join(root, 'support.db'), 'this is not a database at all, just text '.repeat(200));
+    const file = join(root, 'support.db');
+    const text = 'this is not a database at all, just text '.repeat(200);
+    writeFileSync(file, text);
     const error = await open().catch((e: unknown) => e);
     expect(error).toBeInstanceOf(UnavailableError);
-    expect((error as UnavailableError).message).toContain('is damaged or is not an SQLite database');
-    expect((error as UnavailableError).hint).toContain('.broken');
+    expect((error as UnavailableError).message).toBe(`The local database ${file} is not an SQLite database, so it was left as it is.`);
+    expect((error as UnavailableError).hint).toContain(`mv "${file}" "${file}.broken"`);
+    expect(readFileSync(file, 'utf8')).toBe(text);
+    expect(readdirSync(root)).toEqual(['support.db']);
+  });
+
+  it('never replaces an empty (0-byte) support.db with a new store: it says so and keeps the file', async () => {
+    const root = join(box.env.SUPPORT_DATA_DIR, 'local');
+    mkdirSync(root, {recursive: true});
+    const file = join(root, 'support.db');
+    writeFileSync(file, '');
+    const error = await open().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(UnavailableError);
+    expect((error as UnavailableError).message).toMatch(new RegExp(`^The local database ${file.replace(/[.]/g, '\\.')} is empty \\(0 bytes\\), so it was left as it is`));
+    expect((error as UnavailableError).hint).toContain(`mv "${file}" "${file}.empty"`);
+    expect(statSync(file).size).toBe(0);
+    expect(readdirSync(root)).toEqual(['support.db']);
+    // Moved aside as the hint says, a new store starts and the empty file stays where it was put.
+    renameSync(file, `${file}.empty`);
+    const backend = await open();
+    expect((await backend.tickets.create({title: 't', body: 'b'})).id).toBe('1');
+    await backend.close();
+    expect(statSync(`${file}.empty`).size).toBe(0);
+  });
+
+  it('makes a new store whole before it is in place: no temporary file is left beside it', async () => {
+    const backend = await open();
+    await backend.close();
+    expect(readdirSync(join(box.env.SUPPORT_DATA_DIR, 'local')).filter((f) => !/^support\.db(-wal|-shm)?$/.test(f))).toEqual([]);
   });
 
   it('waits for a lock held by another process, then fails clearly', async () => {

@@ -1,5 +1,7 @@
-import {writeFileSync} from 'node:fs';
-import {join} from 'node:path';
+import {createHash} from 'node:crypto';
+import {mkdirSync, writeFileSync} from 'node:fs';
+import {dirname, join} from 'node:path';
+import {DatabaseSync} from 'node:sqlite';
 
 import {afterEach, beforeEach, describe, expect, it} from 'vitest';
 
@@ -58,6 +60,81 @@ async function serverTickets(tag: string): Promise<Ticket[]> {
 const comments = async (id: string) =>
   (await api(server.url, 'GET', `/v1/tickets/${id}/comments`, {token, checkSpec: false})).json.comments as {body: string}[];
 
+/** What a journal from before journals recorded their target holds: operation, input, generation; rows by line. */
+function legacyJournal(dataDir: string, operation: string, inputBytes: string, done: {line: number; ticketId: string}[]): string {
+  const input = createHash('sha256').update(inputBytes).digest('hex');
+  const file = join(dataDir, 'bulk', `${createHash('sha256').update(`${operation}\0${input}`).digest('hex')}.sqlite`);
+  mkdirSync(dirname(file), {recursive: true});
+  const db = new DatabaseSync(file);
+  db.exec(`CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+    CREATE TABLE rows (key TEXT PRIMARY KEY, line INTEGER NOT NULL, state TEXT NOT NULL, ticket_id TEXT, error TEXT,
+      attempts INTEGER NOT NULL DEFAULT 0, started_at INTEGER, finished_at INTEGER);`);
+  for (const [key, value] of [['operation', operation], ['input', input], ['created_at', new Date().toISOString()], ['generation', '0']] as const) {
+    db.prepare('INSERT INTO meta (key, value) VALUES (?, ?)').run(key, value);
+  }
+  for (const r of done) db.prepare("INSERT INTO rows (key, line, state, ticket_id, attempts, started_at, finished_at) VALUES (?, ?, 'done', ?, 1, 0, 0)").run(`line:${r.line}`, r.line, r.ticketId);
+  db.close();
+  return file;
+}
+
+describe('the bulk journal is kept per target', () => {
+  const local = <T = unknown>(cmd: Parameters<typeof runCommand>[0], argv: string[]) => runCommand<T>(cmd, argv, {env: box.env});
+
+  it('the same CSV applied to the local backend, then to a server, runs on the server; a rerun on each names its target', async () => {
+    const input = file('both.csv', 'title,body,tags\r\nFirst,one,both\r\nSecond,two,both\r\n');
+    const onLocal = await local<BulkResult>(TicketBulkCreate, ['--input', input, '--json']);
+    expect(parseJson<BulkResult>(onLocal.stdout)).toMatchObject({total: 2, succeeded: 2, skipped: 0});
+
+    const onRest = await run<BulkResult>(TicketBulkCreate, ['--input', input, '--json']);
+    expect(onRest.exitCode, onRest.stderr).toBe(0);
+    expect(parseJson<BulkResult>(onRest.stdout)).toMatchObject({total: 2, succeeded: 2, skipped: 0});
+    expect((await serverTickets('both')).map((t) => t.title)).toEqual(['First', 'Second']);
+
+    const restAgain = await run(TicketBulkCreate, ['--input', input]);
+    expect(restAgain.exitCode, restAgain.stderr).toBe(0);
+    expect(restAgain.stderr).toContain(`Created 0 of 2 rows; 0 failed, 2 skipped (done by an earlier run against rest ${server.url} as `);
+    const localAgain = await local(TicketBulkCreate, ['--input', input]);
+    expect(localAgain.stderr).toContain(`2 skipped (done by an earlier run against local ${join(box.env.SUPPORT_DATA_DIR, 'local', 'support.db')} as tester)`);
+    expect(await serverTickets('both')).toHaveLength(2);
+  });
+
+  it('a journal from before targets is neither reused nor ignored: exit 2 names both ways on; --journal carries it on, --fresh starts anew', async () => {
+    const text = 'title,body,tags\r\nOld one,x,legacy\r\nNew one,y,legacy\r\n';
+    const input = file('legacy.csv', text);
+    const journal = legacyJournal(box.env.SUPPORT_DATA_DIR, 'create', text, [{line: 2, ticketId: '999'}]);
+
+    const refused = await run(TicketBulkCreate, ['--input', input]);
+    expect(refused.exitCode).toBe(2);
+    expect(refused.stderr).toContain(`An earlier run of this input is journaled in ${journal}, from before journals recorded their backend`);
+    expect(refused.stderr).toContain(`--journal "${journal}"`);
+    expect(refused.stderr).toContain('--fresh');
+    expect(await serverTickets('legacy')).toEqual([]);
+
+    // The user says it was this server's run: line 2 is done, line 3 is sent.
+    const carried = await run(TicketBulkCreate, ['--input', input, '--journal', journal]);
+    expect(carried.exitCode, carried.stderr).toBe(0);
+    expect(carried.stderr).toContain(`Created 1 of 2 rows; 0 failed, 1 skipped (done by an earlier run against rest ${server.url} as `);
+    expect((await serverTickets('legacy')).map((t) => t.title)).toEqual(['New one']);
+    // Under the old journal's own keys, so a row it had sent would be replayed, not made again.
+    const legacyId = journal.replace(/^.*\/([0-9a-f]{64})\.sqlite$/, '$1').slice(0, 32);
+    const db = new DatabaseSync(join(box.dir, 'server', 'support.db'), {readOnly: true});
+    try {
+      const keys = (db.prepare('SELECT key FROM idempotency_keys').all() as {key: string}[]).map((r) => r.key.replace(/^[^\n]*\n/, ''));
+      expect(keys).toContain(`bulk-${legacyId}-3`);
+    } finally {
+      db.close();
+    }
+    // From then on the journal is this server's: the local backend may not take it.
+    const otherTarget = await runCommand(TicketBulkCreate, ['--input', input, '--journal', journal], {env: box.env});
+    expect(otherTarget.exitCode).toBe(2);
+    expect(otherTarget.stderr).toMatch(/is of a run against rest .* not local /);
+
+    // Against the local store, --fresh applies every row there; the old journal stays as it was.
+    const fresh = await local<BulkResult>(TicketBulkCreate, ['--input', input, '--fresh', '--json']);
+    expect(parseJson<BulkResult>(fresh.stdout)).toMatchObject({total: 2, succeeded: 2});
+  });
+});
+
 describe('bulk work on the rest backend, against a real support serve', () => {
   it('round-trips create -> export -> edit -> bulk update, and a rerun of each applies nothing twice', async () => {
     const input = file(
@@ -93,7 +170,7 @@ describe('bulk work on the rest backend, against a real support serve', () => {
       }
     });
     expect(keys).toHaveLength(3);
-    expect(keys.map((k) => k.replace(/^alice\n/, ''))).toEqual([
+    expect(keys.map((k) => k.replace(/^[0-9a-f]+\n/, ''))).toEqual([
       expect.stringMatching(/^bulk-[0-9a-f]{32}-2$/),
       expect.stringMatching(/^bulk-[0-9a-f]{32}-4$/),
       expect.stringMatching(/^bulk-[0-9a-f]{32}-5$/),
@@ -164,7 +241,7 @@ describe('bulk work on the rest backend, against a real support serve', () => {
 
   it('posts a comment once when every response to it is lost: the engine looks on the server before posting again', async () => {
     // POST .../comments reaches the server (which commits) but the answer never comes back;
-    // the HTTP layer's own retries carry the same key, then give up with UnavailableError.
+    // the HTTP client's retries (the run's two attempts) carry the same key, then give up with UnavailableError.
     const proxy = await startFaultProxy(server.url, (req) => (req.method === 'POST' && /\/comments$/.test(req.url!) ? {kind: 'commit-then-drop'} : {kind: 'forward'}));
     try {
       const made = await api(server.url, 'POST', '/v1/tickets', {token, json: {title: 't', body: 'b'}, checkSpec: false});
@@ -181,14 +258,16 @@ describe('bulk work on the rest backend, against a real support serve', () => {
       const input = file('c.jsonl', `${JSON.stringify({id, comment: 'Only once, please.'})}\n`);
       const source = await openInput({input, stdin: process.stdin, spoolDir: join(box.dir, 'spool')});
       try {
-        const summary = await runBulk(backend, {operation: 'update', source, dataDir: box.env.SUPPORT_DATA_DIR});
+        const summary = await runBulk(backend, {operation: 'update', source, dataDir: box.env.SUPPORT_DATA_DIR, maxAttempts: 2});
         expect(summary).toMatchObject({succeeded: 1, failed: 0});
         expect(summary.unavailable).toBeGreaterThan(0);
       } finally {
         await source.close();
         await backend.close();
       }
-      expect(proxy.seen.filter((l) => l.startsWith('POST'))).toHaveLength(2);
+      const posts = proxy.keys.filter((_, i) => proxy.seen[i]!.startsWith('POST'));
+      expect(posts).toHaveLength(2);
+      expect(new Set(posts).size).toBe(1);
       expect((await comments(id)).map((c) => c.body)).toEqual(['Only once, please.']);
     } finally {
       await proxy.close();

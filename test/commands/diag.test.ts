@@ -11,6 +11,7 @@ import DiagCollect, {type DiagCollectResult} from '../../src/commands/diag/colle
 import DiagInspect, {type DiagInspectResult} from '../../src/commands/diag/inspect.js';
 import TicketCreate from '../../src/commands/ticket/create.js';
 import TicketView from '../../src/commands/ticket/view.js';
+import {secretlintBundle} from '../diag/secretlint.js';
 import {readBundleFile} from '../../src/diag/bundle.js';
 import type {Ticket, TicketWithComments} from '../../src/domain/ticket.js';
 import {parseJson, runCommand, sandbox, type Sandbox} from '../helpers.js';
@@ -66,6 +67,8 @@ async function collect(extra: string[] = [], env: Record<string, string> = {}) {
   const output = join(box.dir, 'bundle.tar.gz');
   const r = await run<DiagCollectResult>(DiagCollect, ['--yes', '--output', output, '--json', ...extra], {env});
   expect(r.exitCode, r.stderr).toBe(0);
+  const lint = await secretlintBundle(output);
+  expect(lint.findings, lint.report).toBe(0);
   return {output, summary: parseJson<DiagCollectResult>(r.stdout)};
 }
 

@@ -275,6 +275,25 @@ for (const kind of ['local', 'rest'] as const) {
         const third = await run(KbSync, [], {env: {SUPPORT_URL: server.url, ...agent}});
         expect(third.stderr).toContain('Already up to date');
       });
+
+      it('treats an offline copy cut short as no copy, and the next sync builds it again', async () => {
+        const agent = {SUPPORT_TOKEN: server!.token('customer', 'dora')};
+        const dir = writeArticles({'cut.md': article('cut-short', 'The quibblewick guide', 'Quibblewick steps.')});
+        expect((await run(KbImport, [dir])).exitCode).toBe(0);
+        expect((await run(KbSync, [], {env: agent})).exitCode).toBe(0);
+        // A full disk or a failed copy leaves the cache's database empty.
+        writeFileSync(join(env.SUPPORT_CACHE_DIR!, 'kb', 'default', 'support.db'), '');
+
+        const offline = await run(KbSearch, ['quibblewick', '--offline'], {env: agent});
+        expect(offline.exitCode).toBe(1);
+        expect(offline.stderr).toContain('support kb sync');
+
+        const sync = await run<KbSyncResult>(KbSync, ['--json'], {env: agent});
+        expect(sync.exitCode, sync.stderr).toBe(0);
+        expect(parseJson<KbSyncResult>(sync.stdout)).toMatchObject({full: true});
+        const again = parseJson<KbSearchResult>((await run(KbSearch, ['quibblewick', '--offline', '--json'], {env: agent})).stdout);
+        expect(again.hits.map((h) => h.title)).toEqual(['The quibblewick guide']);
+      });
     }
   });
 }

@@ -1,4 +1,6 @@
-import {generateKeyPairSync, randomBytes, randomInt} from 'node:crypto';
+import {generateKeyPairSync} from 'node:crypto';
+
+import {seededRng, type Rng} from './generator.js';
 
 /**
  * Fresh random secrets of every shape the scrubber must catch, written into the file
@@ -11,6 +13,18 @@ const UPPER_DIGITS = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
 const BASE64 = `${ALNUM}+/`;
 const URLSAFE = `${ALNUM}_-`;
 const PASSWORD_CHARS = `${ALNUM}!*-_.~+`;
+
+let rng: Rng = seededRng(1);
+/** Every value below comes from this seed (the keys' PEM bodies aside, which are scrubbed by their markers). */
+export function useSeed(seed: number): void {
+  rng = seededRng(seed);
+}
+const randomInt = (min: number, max?: number) => (max === undefined ? Math.floor(rng() * min) : min + Math.floor(rng() * (max - min)));
+const randomBytes = (n: number) => Buffer.from(Array.from({length: n}, () => randomInt(256)));
+const randomUUID = () => {
+  const h = randomBytes(16).toString('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-a${h.slice(17, 20)}-${h.slice(20)}`;
+};
 
 function pick(alphabet: string, length: number): string {
   let out = '';
@@ -168,7 +182,7 @@ export function generateNearMisses(): NearMisses {
     placeholderLong: `ghp_${'x'.repeat(36)}`,
     containerId: randomBytes(32).toString('hex'),
     commitSha: randomBytes(20).toString('hex'),
-    uuid: crypto.randomUUID(),
+    uuid: randomUUID(),
     checksum: randomBytes(32).toString('hex'),
   };
 }

@@ -12,6 +12,7 @@ import {createBundleWriter, inspectBundle, readBundleFile, type Manifest} from '
 import {collectFiles} from '../../src/diag/collect-files.js';
 import {findFiles, isSkipped, openCapped} from '../../src/diag/files.js';
 import {createScrubber} from '../../src/diag/scrubber.js';
+import {secretlintBundle} from './secretlint.js';
 
 const MB = 1024 * 1024;
 
@@ -135,6 +136,8 @@ describe('hostile files', () => {
 
   test('nothing outside the root reached the bundle, and the bundle verifies', async () => {
     const inspection = await inspectBundle(bundlePath);
+    const lint = await secretlintBundle(bundlePath);
+    expect(lint.findings, lint.report).toBe(0);
     expect(inspection.problems).toEqual([]);
     const passwd = readFileSync('/etc/passwd', 'utf8').split('\n')[0]!;
     for (const entry of manifest.files) {

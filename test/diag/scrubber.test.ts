@@ -11,6 +11,7 @@ import {detectBinary} from '../../src/diag/binary.js';
 import {createBundleWriter, inspectBundle} from '../../src/diag/bundle.js';
 import {Pseudonymizer} from '../../src/diag/pseudonyms.js';
 import {createScrubber} from '../../src/diag/scrubber.js';
+import {secretlintBundle} from './secretlint.js';
 
 const dirs: string[] = [];
 const tempDir = () => {
@@ -115,6 +116,7 @@ describe('bundle inspection', () => {
     await writer.addFile({path: 'system.json', content: '{"os":"linux"}\n', collector: 'system'});
     await writer.finish();
     expect((await inspectBundle(path)).ok).toBe(true);
+    expect((await secretlintBundle(path)).findings).toBe(0);
 
     // Tamper: extract, change one file, pack again with the same manifest.
     const unpacked = join(dir, 'unpacked');

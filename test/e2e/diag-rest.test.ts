@@ -4,6 +4,7 @@ import {join} from 'node:path';
 
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 
+import {secretlintBundle} from '../diag/secretlint.js';
 import {parseJson, runBin, sandbox, type Sandbox} from '../helpers.js';
 import {startTestServer, type TestServer} from '../helpers/servers.js';
 
@@ -39,6 +40,8 @@ describe('a customer sends a diagnostic bundle to a rest backend', () => {
       {env},
     );
     expect(collect.exitCode, collect.stderr).toBe(0);
+    const lint = await secretlintBundle(bundle);
+    expect(lint.findings, lint.report).toBe(0);
     const digest = createHash('sha256').update(readFileSync(bundle)).digest('hex');
 
     const view = parseJson<{attachments: {name: string; sha256: string; size: number}[]}>(

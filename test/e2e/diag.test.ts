@@ -3,6 +3,7 @@ import {join} from 'node:path';
 
 import {afterEach, beforeEach, describe, expect, it} from 'vitest';
 
+import {secretlintBundle} from '../diag/secretlint.js';
 import {parseJson, runBin, runInTerminal, sandbox, type Sandbox} from '../helpers.js';
 
 let box: Sandbox;
@@ -25,6 +26,8 @@ describe('support diag through the built binary', () => {
     expect(collected.exitCode, collected.stderr).toBe(0);
     expect(collected.stdout).toBe(`${output}\n`);
     expect(statSync(output).mode & 0o777).toBe(0o600);
+    const lint = await secretlintBundle(output);
+    expect(lint.findings, lint.report).toBe(0);
     const inspected = await runBin(['diag', 'inspect', output, '--json'], {env: box.env});
     expect(inspected.exitCode, inspected.stderr).toBe(0);
     const result = parseJson(inspected.stdout);

@@ -1,9 +1,11 @@
+import {spawn, type ChildProcess} from 'node:child_process';
 import {request as httpRequest, createServer, type IncomingMessage, type Server, type ServerResponse} from 'node:http';
 import type {AddressInfo} from 'node:net';
 import {join} from 'node:path';
 
 import {startServer, type ListenOptions, type RunningServer} from '../../src/server/app.js';
 import type {TokenRole} from '../../src/server/state.js';
+import {BIN} from './cli.js';
 import {specViolations} from './spec.js';
 
 export interface TestServer extends RunningServer {
@@ -14,6 +16,31 @@ export interface TestServer extends RunningServer {
 export async function startTestServer(root: string, options: Partial<ListenOptions> = {}): Promise<TestServer> {
   const server = await startServer({dataDir: join(root, 'server'), host: '127.0.0.1', port: 0, rateLimit: 0, ...options});
   return {...server, token: (role, name) => server.state.createToken(name, role).token};
+}
+
+export interface SpawnedServer {
+  url: string;
+  child: ChildProcess;
+  stderr: () => string;
+  exited: Promise<number>;
+}
+
+/** `support serve` as a user starts it: the built binary in a child process on a free loopback port. */
+export async function spawnServer(env: NodeJS.ProcessEnv, args: string[]): Promise<SpawnedServer> {
+  const child = spawn(process.execPath, [BIN, 'serve', '--port', '0', ...args], {env, stdio: ['ignore', 'pipe', 'pipe']});
+  let stderr = '';
+  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  const exited = new Promise<number>((resolve) => child.on('close', (code) => resolve(code ?? -1)));
+  const url = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      const line = out.split('\n').find((l) => l.startsWith('http://'));
+      if (line) resolve(line.trim());
+    });
+    child.on('close', () => reject(new Error(`support serve exited: ${stderr}`)));
+  });
+  return {url, child, stderr: () => stderr, exited};
 }
 
 async function listen(server: Server): Promise<string> {
@@ -83,12 +110,16 @@ export type Fault =
   | {kind: 'stall'}
   /** Read this many bytes of the request body, then reset the connection. */
   | {kind: 'reset-after'; bytes: number}
+  /** Stream the request to the server, and cut both connections after this many bytes of its body: the server sees a client hang up mid-upload. */
+  | {kind: 'forward-then-reset'; bytes: number}
   | {kind: 'forward'};
 
 export interface FaultProxy {
   url: string;
   /** Requests seen, in order: "METHOD /path". */
   seen: string[];
+  /** The Idempotency-Key of each request seen, in the same order. */
+  keys: (string | undefined)[];
   close(): Promise<void>;
 }
 
@@ -98,8 +129,10 @@ export interface FaultProxy {
  */
 export async function startFaultProxy(target: string | undefined, plan: (req: IncomingMessage, n: number) => Fault): Promise<FaultProxy> {
   const seen: string[] = [];
+  const keys: (string | undefined)[] = [];
   const server = createServer((req, res) => {
     seen.push(`${req.method} ${req.url}`);
+    keys.push(req.headers['idempotency-key'] as string | undefined);
     const fault = plan(req, seen.length);
     switch (fault.kind) {
       case 'respond': {
@@ -129,6 +162,23 @@ export async function startFaultProxy(target: string | undefined, plan: (req: In
         });
         return;
       }
+      case 'forward-then-reset': {
+        const url = new URL(req.url!, target);
+        const upstream = httpRequest(url, {method: req.method, headers: {...req.headers, host: url.host}});
+        upstream.on('response', (r) => r.resume());
+        upstream.on('error', () => undefined);
+        let got = 0;
+        req.on('data', (c: Buffer) => {
+          got += c.length;
+          if (got < fault.bytes) {
+            upstream.write(c);
+            return;
+          }
+          upstream.destroy();
+          req.socket.resetAndDestroy();
+        });
+        return;
+      }
       case 'forward':
         if (!target) {
           req.resume();
@@ -143,5 +193,5 @@ export async function startFaultProxy(target: string | undefined, plan: (req: In
     }
   });
   const url = await listen(server);
-  return {url, seen, close: () => closeServer(server)};
+  return {url, seen, keys, close: () => closeServer(server)};
 }

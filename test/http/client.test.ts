@@ -75,7 +75,7 @@ describe('proxies', () => {
       process.env.HTTP_PROXY = proxy.url;
       process.env.NO_PROXY = '';
       const viaProxy = createHttpClient({baseUrl: server.url, token: async () => token});
-      expect((await viaProxy.request({method: 'GET', path: 'v1/me'})).body).toEqual({name: 'alice', role: 'agent'});
+      expect((await viaProxy.request({method: 'GET', path: 'v1/me'})).body).toMatchObject({name: 'alice', role: 'agent'});
       await viaProxy.close();
       expect(proxy.seen).toEqual([`CONNECT ${new URL(server.url).host}`]);
 

@@ -89,6 +89,32 @@ describe('lost responses', () => {
   });
 });
 
+describe('a server still busy with the same key', () => {
+  const busy: Fault = {
+    kind: 'respond',
+    status: 409,
+    headers: {'retry-after': '1'},
+    body: {type: 'urn:supportkit:problem:conflict', title: 'Conflict.', status: 409, detail: 'A request with this Idempotency-Key is still being processed.'},
+  };
+
+  it('comes back after the Retry-After of a 409 and gets the one ticket, under the same key', async () => {
+    let answered = 0;
+    const {backend, proxy, waits} = await faulty((req) => (isCreate(req) && answered++ === 0 ? busy : {kind: 'forward'}));
+    const ticket = await createTicket(backend, {title: 'Busy key', body: 'x', tags: ['fault-409']});
+    const creates = proxy.keys.filter((_, i) => proxy.seen[i] === 'POST /v1/tickets');
+    expect(creates).toHaveLength(2);
+    expect(new Set(creates).size).toBe(1);
+    expect(waits).toEqual([1000]);
+    expect((await listTickets(await direct(), {tags: ['fault-409']})).tickets.map((t) => t.id)).toEqual([ticket.id]);
+  });
+
+  it('does not repeat a request on a 409 that names no wait: that is a real conflict', async () => {
+    const {backend, proxy} = await faulty((req) => (isCreate(req) ? {...busy, headers: {}} : {kind: 'forward'}));
+    await expect(createTicket(backend, {title: 'Conflict', body: 'x'})).rejects.toMatchObject({exitCode: ExitCode.rejected});
+    expect(proxy.seen.filter((s) => s === 'POST /v1/tickets')).toHaveLength(1);
+  });
+});
+
 describe('server errors', () => {
   it('gets through a 500 followed by a 200', async () => {
     const created = await createTicket(await direct(), {title: 'Flaky read', body: 'x'});

@@ -1,4 +1,3 @@
-import {spawn, type ChildProcess} from 'node:child_process';
 import {statSync} from 'node:fs';
 import {join} from 'node:path';
 
@@ -6,26 +5,9 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 
 import {openLocalStore} from '../../src/backends/local/store.js';
 import {LocalTickets} from '../../src/backends/local/tickets.js';
-import {BIN, runCli, type CliRun} from '../helpers/cli.js';
+import {runCli, type CliRun} from '../helpers/cli.js';
 import {childEnv, isolatedDirs} from '../helpers/env.js';
-
-/** `support serve` as a user starts it: a child process on a free loopback port. */
-async function spawnServer(env: NodeJS.ProcessEnv, args: string[]): Promise<{url: string; child: ChildProcess; stderr: () => string; exited: Promise<number>}> {
-  const child = spawn(process.execPath, [BIN, 'serve', '--port', '0', ...args], {env, stdio: ['ignore', 'pipe', 'pipe']});
-  let stderr = '';
-  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-  const exited = new Promise<number>((resolve) => child.on('close', (code) => resolve(code ?? -1)));
-  const url = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      const line = out.split('\n').find((l) => l.startsWith('http://'));
-      if (line) resolve(line.trim());
-    });
-    child.on('close', () => reject(new Error(`support serve exited: ${stderr}`)));
-  });
-  return {url, child, stderr: () => stderr, exited};
-}
+import {spawnServer} from '../helpers/servers.js';
 
 let dirs: ReturnType<typeof isolatedDirs>;
 let env: NodeJS.ProcessEnv;
@@ -71,6 +53,19 @@ describe('support serve, tokens and the rest profile, end to end', () => {
     const listed = JSON.parse(list.stdout).tokens as {id: string}[];
     expect(listed).toEqual([expect.objectContaining({name: 'alice', role: 'agent', revokedAt: null})]);
     agentId = listed[0]!.id;
+  });
+
+  it('refuses a second token with a name in use: one sentence, exit 5', async () => {
+    const twin = await cli(['serve', 'token', 'create', '--role', 'customer', '--name', 'alice', '--data-dir', serverDir]);
+    expect(twin.code).toBe(5);
+    expect(twin.stdout).toBe('');
+    expect(twin.stderr).toContain(`A token named "alice" already exists (${agentId}, agent); token names are unique.`);
+    expect(twin.stderr).toMatch(/choose another --name/i);
+    const json = await cli(['serve', 'token', 'create', '--role', 'agent', '--name', 'alice', '--data-dir', serverDir, '--json']);
+    expect(json.code).toBe(5);
+    expect(JSON.parse(json.stdout).error).toMatchObject({code: 'rejected', exitCode: 5});
+    const list = JSON.parse((await cli(['serve', 'token', 'list', '--data-dir', serverDir, '--json'])).stdout).tokens as {name: string}[];
+    expect(list.map((t) => t.name)).toEqual(['alice']);
   });
 
   it('logs in to a rest profile after checking the token, into a 0600 file in a private directory', async () => {

@@ -6,7 +6,7 @@ import {buffer} from 'node:stream/consumers';
 
 import {afterEach, beforeEach, describe, expect, it} from 'vitest';
 
-import type {AttachmentSource, Backend, Capability} from '../../src/backends/backend.js';
+import type {AttachmentSource, Backend, CallOptions, Capability} from '../../src/backends/backend.js';
 import {RateLimitError, RejectedError, UnavailableError, UnsupportedError} from '../../src/domain/errors.js';
 import type {Attachment} from '../../src/domain/ticket.js';
 import {attachBundle, defaultBundleName} from '../../src/services/diag.js';
@@ -23,16 +23,21 @@ beforeEach(() => {
 });
 afterEach(() => rmSync(dir, {recursive: true, force: true}));
 
-/** A backend whose attach reads the whole stream, then fails as scripted or stores it. */
-function flakyBackend(failures: Error[], options: {capabilities?: Capability[]; corrupt?: boolean} = {}) {
+/** A backend whose attach reads the whole stream (`reopen` times, as a client retrying would), then fails as scripted or stores it. */
+function flakyBackend(failures: Error[], options: {capabilities?: Capability[]; corrupt?: boolean; reopen?: number} = {}) {
   const received: Buffer[] = [];
+  const calls: CallOptions[] = [];
   const backend = {
     kind: 'fake',
     capabilities: new Set<Capability>(options.capabilities ?? ['tickets', 'attachments']),
     tickets: {
-      async attach(id: string, source: AttachmentSource): Promise<Attachment> {
-        const body = await buffer(source.open());
-        received.push(body);
+      async attach(id: string, source: AttachmentSource, call: CallOptions = {}): Promise<Attachment> {
+        calls.push(call);
+        let body = Buffer.alloc(0);
+        for (let i = 0; i < (options.reopen ?? 1); i++) {
+          body = await buffer(source.open());
+          received.push(body);
+        }
         const failure = failures.shift();
         if (failure) throw failure;
         const sha256 = options.corrupt ? '0'.repeat(64) : createHash('sha256').update(body).digest('hex');
@@ -40,30 +45,38 @@ function flakyBackend(failures: Error[], options: {capabilities?: Capability[]; 
       },
     },
   } as unknown as Backend;
-  return {backend, received};
+  return {backend, received, calls};
 }
 
 describe('attachBundle', () => {
-  it('retries after network and rate-limit errors from a re-opened file, with back-off and Retry-After', async () => {
-    const {backend, received} = flakyBackend([new UnavailableError('connection reset'), new RateLimitError('slow down', {retryAfterSeconds: 7})]);
-    const waits: number[] = [];
+  it('sends the bundle once per call, with one idempotency key, and leaves the retries to the backend’s client', async () => {
+    const {backend, received, calls} = flakyBackend([]);
     const progress: number[] = [];
-    const result = await attachBundle(backend, '42', file, {baseDelayMs: 100, sleep: async (ms) => void waits.push(ms), onProgress: (sent) => progress.push(sent)});
-    expect(result).toMatchObject({attempts: 3, sha256: digest, attachment: {ticketId: '42', sha256: digest}});
-    expect(received.map((b) => b.equals(content))).toEqual([true, true, true]);
-    expect(waits).toEqual([100, 7000]);
+    const result = await attachBundle(backend, '42', file, {onProgress: (sent) => progress.push(sent)});
+    expect(result).toMatchObject({attempts: 1, sha256: digest, attachment: {ticketId: '42', sha256: digest}});
+    expect(received).toHaveLength(1);
+    expect(calls).toHaveLength(1);
+    expect(calls[0]!.idempotencyKey).toMatch(/^[0-9a-f-]{36}$/);
+    expect(progress[0]).toBe(0);
     expect(progress.at(-1)).toBe(content.length);
   });
 
-  it('gives up after the last attempt with the backend error', async () => {
-    const {backend} = flakyBackend([new UnavailableError('a'), new UnavailableError('b'), new UnavailableError('c')]);
-    await expect(attachBundle(backend, '42', file, {attempts: 3, sleep: async () => {}})).rejects.toThrow('c');
+  it('never loops around the backend: a network error after its retries is the outcome', async () => {
+    for (const failure of [new UnavailableError('connection reset'), new RateLimitError('slow down', {retryAfterSeconds: 7}), new RejectedError('too large')]) {
+      const {backend, received} = flakyBackend([failure]);
+      await expect(attachBundle(backend, '42', file)).rejects.toBe(failure);
+      expect(received).toHaveLength(1);
+    }
   });
 
-  it('does not retry an error the backend will give again', async () => {
-    const {backend, received} = flakyBackend([new RejectedError('too large')]);
-    await expect(attachBundle(backend, '42', file, {sleep: async () => {}})).rejects.toBeInstanceOf(RejectedError);
-    expect(received).toHaveLength(1);
+  it('counts the attempts the backend’s client made, each from a re-opened file starting at 0', async () => {
+    const {backend, received} = flakyBackend([], {reopen: 3});
+    const progress: number[] = [];
+    const result = await attachBundle(backend, '42', file, {onProgress: (sent) => progress.push(sent)});
+    expect(result.attempts).toBe(3);
+    expect(received.map((b) => b.equals(content))).toEqual([true, true, true]);
+    expect(progress.filter((p) => p === 0)).toHaveLength(3);
+    expect(progress.at(-1)).toBe(content.length);
   });
 
   it('fails when the sha256 the backend stored differs from the local file', async () => {

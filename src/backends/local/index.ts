@@ -26,6 +26,7 @@ export async function createLocalBackend(options: BackendOptions): Promise<Backe
   return {
     kind: 'local',
     capabilities: CAPABILITIES,
+    location: store.file,
     tickets: new LocalTickets(store, options.identity),
     sla: new LocalSla(store),
     // Seeds the built-in help articles on first use, so a fresh machine has answers.

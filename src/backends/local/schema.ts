@@ -126,16 +126,30 @@ const MIGRATIONS: string[] = [
     '{"calendars":[{"name":"business-hours","timezone":"UTC","hours":{"mon":["09:00-17:00"],"tue":["09:00-17:00"],"wed":["09:00-17:00"],"thu":["09:00-17:00"],"fri":["09:00-17:00"]},"holidays":[]}],"policies":[{"name":"urgent","match":{"priority":["urgent"]},"calendar":"24x7","targets":{"firstResponse":"1h","nextResponse":"2h","resolution":"8h"},"pauseOn":["pending","on_hold"]},{"name":"high","match":{"priority":["high"]},"calendar":"business-hours","targets":{"firstResponse":"4h","nextResponse":"8h","resolution":"24h"},"pauseOn":["pending","on_hold"]},{"name":"standard","match":{},"calendar":"business-hours","targets":{"firstResponse":"8h","nextResponse":"16h","resolution":"40h"},"pauseOn":["pending","on_hold"]}]}');
   CREATE INDEX tickets_by_status ON tickets (status, id);
   `,
+  // 4: the stable ids of the people behind requester, assignee, comment authors and event
+  // actors. Names stay for people to read; ownership goes by id. The reference server writes
+  // its tokens' principals here (src/server/state.ts); the local backend has no ids and leaves
+  // them NULL, as does a row of an older server store whose writer could not be told apart
+  // (docs/protocol.md, "Upgrading a server's store").
+  `
+  ALTER TABLE tickets ADD COLUMN requester_id TEXT;
+  ALTER TABLE tickets ADD COLUMN assignee_id TEXT;
+  ALTER TABLE comments ADD COLUMN author_id TEXT;
+  ALTER TABLE events ADD COLUMN actor_id TEXT;
+  CREATE INDEX tickets_by_requester_id ON tickets (requester_id, created_at DESC, id DESC) WHERE requester_id IS NOT NULL;
+  CREATE INDEX tickets_by_assignee_id ON tickets (assignee_id, created_at DESC, id DESC) WHERE assignee_id IS NOT NULL;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
 
-export function migrate(db: DatabaseSync): void {
+/** Brings the store to `target` (the latest by default; the tests build older stores with a lower one). */
+export function migrate(db: DatabaseSync, target = SCHEMA_VERSION): void {
   const current = () => (db.prepare('PRAGMA user_version').get() as {user_version: number}).user_version;
-  if (current() >= SCHEMA_VERSION) return;
+  if (current() >= target) return;
   writeTransaction(db, () => {
     // Read again inside the lock: another process may have migrated meanwhile.
-    for (let version = current(); version < SCHEMA_VERSION; version++) {
+    for (let version = current(); version < target; version++) {
       db.exec(MIGRATIONS[version]!);
       db.exec(`PRAGMA user_version = ${version + 1}`);
     }

@@ -94,14 +94,14 @@ export class LocalSla implements SlaApi {
   }
 
   /**
-   * `requester` keeps only that requester's tickets, for the reference server's customers: a
-   * named ticket of someone else is then reported as not existing.
+   * `requesterId` keeps only the tickets of that principal, for the reference server's
+   * customers: a named ticket of someone else is then reported as not existing.
    */
-  async status(tickets: readonly string[] | 'open', at: number, options: {requester?: string} = {}): Promise<SlaTicketEvaluation[]> {
+  async status(tickets: readonly string[] | 'open', at: number, options: {requesterId?: string} = {}): Promise<SlaTicketEvaluation[]> {
     const versions = await this.policyVersions();
     const {db} = this.store;
-    const mine = options.requester === undefined ? '' : ' AND t.requester = ?';
-    const who = options.requester === undefined ? [] : [options.requester];
+    const mine = options.requesterId === undefined ? '' : ' AND t.requester_id = ?';
+    const who = options.requesterId === undefined ? [] : [options.requesterId];
     const {ticketRows, eventRows} = this.store.guard(() => {
       if (tickets === 'open') {
         const where = `t.status IN (${OPEN_SQL}) AND t.created_at <= ?${mine}`;

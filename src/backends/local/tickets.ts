@@ -1,10 +1,10 @@
 import {createHash, randomUUID} from 'node:crypto';
-import {mkdirSync, renameSync, rmSync, createWriteStream} from 'node:fs';
+import {createWriteStream, mkdirSync, readdirSync, renameSync, rmSync} from 'node:fs';
 import {join} from 'node:path';
 import {Transform} from 'node:stream';
 import {pipeline} from 'node:stream/promises';
 
-import {NotFoundError, RejectedError, UsageError} from '../../domain/errors.js';
+import {NotFoundError, RejectedError, UnavailableError, UsageError} from '../../domain/errors.js';
 import {
   assertStatusChange,
   DEFAULT_LIST_LIMIT,
@@ -23,6 +23,7 @@ import {
   type TicketStatus,
   type TicketWithComments,
 } from '../../domain/ticket.js';
+import {describeWriteFailure} from '../../store/atomic-file.js';
 import type {AttachmentSource, CreateOptions, Identity, TicketApi} from '../backend.js';
 import {writeTransaction} from './sqlite.js';
 import type {LocalStore} from './store.js';
@@ -35,7 +36,9 @@ interface TicketRow {
   priority: string;
   type: string;
   requester: string;
+  requester_id: string | null;
   assignee: string | null;
+  assignee_id: string | null;
   created_at: number;
   updated_at: number;
   fields: string;
@@ -44,7 +47,7 @@ interface TicketRow {
 }
 
 const TICKET_COLUMNS = `
-  t.id, t.title, t.body, t.status, t.priority, t.type, t.requester, t.assignee,
+  t.id, t.title, t.body, t.status, t.priority, t.type, t.requester, t.requester_id, t.assignee, t.assignee_id,
   t.created_at, t.updated_at, t.fields,
   (SELECT json_group_array(tag) FROM (SELECT tag FROM ticket_tags WHERE ticket_id = t.id ORDER BY tag)) AS tags,
   (SELECT json_group_array(json_object('id', CAST(a.id AS TEXT), 'name', a.name, 'size', a.size, 'sha256', a.sha256,
@@ -66,7 +69,10 @@ function toTicket(row: TicketRow): Ticket {
     type: row.type as Ticket['type'],
     tags: JSON.parse(row.tags) as string[],
     requester: row.requester,
+    // Ids only where the writer had one (the reference server): the local backend's tickets stay as they were.
+    ...(row.requester_id === null ? {} : {requesterId: row.requester_id}),
     assignee: row.assignee,
+    ...(row.assignee_id === null ? {} : {assigneeId: row.assignee_id}),
     createdAt: iso(row.created_at),
     updatedAt: iso(row.updated_at),
     fields: JSON.parse(row.fields) as Ticket['fields'],
@@ -105,14 +111,87 @@ export function ticketKey(id: string): number {
 export const notFound = (id: string) =>
   new NotFoundError(`Ticket ${id} does not exist.`, {hint: 'Run `support ticket list` to see ticket ids.'});
 
+/** An upload streams into `.incoming-<pid>-<uuid>` beside its final place, then is renamed. */
+const INCOMING = '.incoming-';
+
+const processAlive = (pid: number) => {
+  if (!Number.isSafeInteger(pid) || pid <= 0 || pid >= 2 ** 31) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+};
+
+/**
+ * Removes the partial files of uploads whose process is gone (killed mid-upload): those of a
+ * process that no longer runs, of this very process id (a restarted container's server has the
+ * id of the one that was killed) and of older versions, which did not record one. Uploads of
+ * another live process on the same store are left alone. Answers how many were removed.
+ */
+export function removeAbandonedUploads(store: LocalStore): number {
+  const root = join(store.root, 'attachments');
+  let removed = 0;
+  let dirs: string[];
+  try {
+    dirs = readdirSync(root);
+  } catch {
+    return 0;
+  }
+  for (const dir of dirs) {
+    let names: string[];
+    try {
+      names = readdirSync(join(root, dir));
+    } catch {
+      continue;
+    }
+    for (const name of names) {
+      if (!name.startsWith(INCOMING)) continue;
+      const pid = /^\.incoming-(\d+)-/.exec(name)?.[1];
+      if (pid !== undefined && Number(pid) !== process.pid && processAlive(Number(pid))) continue;
+      rmSync(join(root, dir, name), {force: true});
+      removed++;
+    }
+  }
+  return removed;
+}
+
+/** In a requester or assignee filter: the caller, by id where there is one. */
+export const ME = '@me';
+
+/** The filters of the store, with the stable ids the reference server filters by. */
+export interface LocalTicketQuery extends TicketQuery {
+  requesterId?: string;
+  assigneeId?: string;
+}
+
+export interface LocalTicketsOptions {
+  /** The stable id of the user a name stands for, to record an assignee's id; none on the local backend. */
+  principalOf?: (name: string) => string | undefined;
+}
+
 const requestHash = (input: NewTicket) => createHash('sha256').update(JSON.stringify(input)).digest('hex');
+
+/** A failure to store an attachment's bytes in the store (not to read the file being attached), in one sentence. */
+function attachmentWriteError(error: unknown, dir: string): UnavailableError | undefined {
+  const e = error as NodeJS.ErrnoException;
+  const ours = ['ENOSPC', 'EDQUOT', 'EFBIG', 'EROFS'].includes(e?.code ?? '') || (typeof e?.path === 'string' && e.path.startsWith(dir));
+  const why = ours ? describeWriteFailure(error, join(dir, 'file')) : undefined;
+  return why ? new UnavailableError(`Could not store the attachment in ${dir}: ${why}; nothing was attached.`, {hint: 'Free some space on that disk or make it writable, then attach the file again.', cause: error}) : undefined;
+}
 
 export class LocalTickets implements TicketApi {
   constructor(
     private readonly store: LocalStore,
     private readonly identity: Identity,
     private readonly now: () => number = Date.now,
+    private readonly options: LocalTicketsOptions = {},
   ) {}
+
+  private assigneeId(assignee: string | null | undefined): string | null {
+    return assignee ? (this.options.principalOf?.(assignee) ?? null) : null;
+  }
 
   async create(input: NewTicket, options: CreateOptions = {}): Promise<Ticket> {
     const {db} = this.store;
@@ -134,8 +213,8 @@ export class LocalTickets implements TicketApi {
         }
         const result = db
           .prepare(
-            `INSERT INTO tickets (title, body, status, priority, type, requester, assignee, created_at, updated_at, fields)
-             VALUES (?, ?, 'new', ?, ?, ?, ?, ?, ?, ?)`,
+            `INSERT INTO tickets (title, body, status, priority, type, requester, requester_id, assignee, assignee_id, created_at, updated_at, fields)
+             VALUES (?, ?, 'new', ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
           )
           .run(
             input.title,
@@ -143,7 +222,9 @@ export class LocalTickets implements TicketApi {
             input.priority ?? 'normal',
             input.type ?? 'question',
             this.identity.name,
+            this.identity.id ?? null,
             input.assignee ?? null,
+            this.assigneeId(input.assignee),
             at,
             at,
             JSON.stringify(input.fields ?? {}),
@@ -185,13 +266,14 @@ export class LocalTickets implements TicketApi {
     const rows = this.store.guard(
       () =>
         this.store.db
-          .prepare('SELECT id, author, author_role, body, public, created_at FROM comments WHERE ticket_id = ? ORDER BY id')
-          .all(Number(ticket.id)) as {id: number; author: string; author_role: string; body: string; public: number; created_at: number}[],
+          .prepare('SELECT id, author, author_id, author_role, body, public, created_at FROM comments WHERE ticket_id = ? ORDER BY id')
+          .all(Number(ticket.id)) as {id: number; author: string; author_id: string | null; author_role: string; body: string; public: number; created_at: number}[],
     );
     const comments: Comment[] = rows.map((r) => ({
       id: String(r.id),
       ticketId: ticket.id,
       author: r.author,
+      ...(r.author_id === null ? {} : {authorId: r.author_id}),
       authorRole: r.author_role as Role,
       body: r.body,
       public: r.public === 1,
@@ -200,7 +282,7 @@ export class LocalTickets implements TicketApi {
     return {...ticket, comments};
   }
 
-  async list(query: TicketQuery): Promise<TicketPage> {
+  async list(query: LocalTicketQuery): Promise<TicketPage> {
     const limit = Math.min(Math.max(query.limit ?? DEFAULT_LIST_LIMIT, 1), MAX_LIST_LIMIT);
     const where: string[] = [];
     const params: (string | number)[] = [];
@@ -214,14 +296,23 @@ export class LocalTickets implements TicketApi {
       where.push('EXISTS (SELECT 1 FROM ticket_tags g WHERE g.ticket_id = t.id AND g.tag = ?)');
       params.push(tag);
     }
-    if (query.assignee !== undefined) {
-      where.push('t.assignee = ?');
-      params.push(query.assignee);
-    }
-    if (query.requester !== undefined) {
-      where.push('t.requester = ?');
-      params.push(query.requester);
-    }
+    // A name filters by the name shown; `@me` is the caller, by id where the caller has one.
+    const person = (column: string, value: string | undefined, id: string | undefined) => {
+      if (id !== undefined) {
+        where.push(`t.${column}_id = ?`);
+        params.push(id);
+      }
+      if (value === undefined) return;
+      if (value === ME && this.identity.id) {
+        where.push(`t.${column}_id = ?`);
+        params.push(this.identity.id);
+      } else {
+        where.push(`t.${column} = ?`);
+        params.push(value === ME ? this.identity.name : value);
+      }
+    };
+    person('assignee', query.assignee, query.assigneeId);
+    person('requester', query.requester, query.requesterId);
     if (query.search) {
       const pattern = `%${query.search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
       where.push(`(t.title LIKE ? ESCAPE '\\' OR t.body LIKE ? ESCAPE '\\')`);
@@ -265,6 +356,10 @@ export class LocalTickets implements TicketApi {
         set('priority', changes.priority, 'priority');
         set('type', changes.type, 'type');
         set('assignee', changes.assignee, 'assignee');
+        if (changes.assignee !== undefined) {
+          sets.push('assignee_id = ?');
+          params.push(this.assigneeId(changes.assignee));
+        }
         if (changes.status !== undefined && changes.status !== row.status) {
           assertStatusChange(id, row.status as TicketStatus, changes.status);
           sets.push('status = ?');
@@ -303,8 +398,8 @@ export class LocalTickets implements TicketApi {
         if (!db.prepare('SELECT 1 FROM tickets WHERE id = ?').get(key)) throw notFound(id);
         const at = this.now();
         const result = db
-          .prepare('INSERT INTO comments (ticket_id, author, author_role, body, public, created_at) VALUES (?, ?, ?, ?, ?, ?)')
-          .run(key, this.identity.name, this.identity.role, input.body, isPublic ? 1 : 0, at);
+          .prepare('INSERT INTO comments (ticket_id, author, author_id, author_role, body, public, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)')
+          .run(key, this.identity.name, this.identity.id ?? null, this.identity.role, input.body, isPublic ? 1 : 0, at);
         const commentId = Number(result.lastInsertRowid);
         this.recordEvent(key, 'comment', at, {commentId: String(commentId), public: isPublic});
         db.prepare('UPDATE tickets SET updated_at = ? WHERE id = ?').run(at, key);
@@ -315,6 +410,7 @@ export class LocalTickets implements TicketApi {
       id: String(commentId),
       ticketId: String(key),
       author: this.identity.name,
+      ...(this.identity.id ? {authorId: this.identity.id} : {}),
       authorRole: this.identity.role,
       body: input.body,
       public: isPublic,
@@ -325,9 +421,14 @@ export class LocalTickets implements TicketApi {
   async attach(id: string, file: AttachmentSource): Promise<Attachment> {
     const key = ticketKey(id);
     await this.get(id);
+    this.store.assertWritable();
     const dir = join(this.store.root, 'attachments', String(key));
-    mkdirSync(dir, {recursive: true, mode: 0o700});
-    const temp = join(dir, `.incoming-${randomUUID()}`);
+    try {
+      mkdirSync(dir, {recursive: true, mode: 0o700});
+    } catch (error) {
+      throw attachmentWriteError(error, dir) ?? error;
+    }
+    const temp = join(dir, `${INCOMING}${process.pid}-${randomUUID()}`);
     const hash = createHash('sha256');
     let size = 0;
     try {
@@ -345,7 +446,7 @@ export class LocalTickets implements TicketApi {
       );
     } catch (error) {
       rmSync(temp, {force: true});
-      throw error;
+      throw attachmentWriteError(error, dir) ?? error;
     }
     const sha256 = hash.digest('hex');
     const stored = `${sha256}`;
@@ -373,8 +474,8 @@ export class LocalTickets implements TicketApi {
     const rows = this.store.guard(
       () =>
         this.store.db
-          .prepare('SELECT id, type, at, actor, actor_role, data FROM events WHERE ticket_id = ? ORDER BY id')
-          .all(key) as {id: number; type: string; at: number; actor: string; actor_role: string; data: string}[],
+          .prepare('SELECT id, type, at, actor, actor_id, actor_role, data FROM events WHERE ticket_id = ? ORDER BY id')
+          .all(key) as {id: number; type: string; at: number; actor: string; actor_id: string | null; actor_role: string; data: string}[],
     );
     return rows.map((r) => ({
       id: String(r.id),
@@ -382,6 +483,7 @@ export class LocalTickets implements TicketApi {
       type: r.type as TicketEventType,
       at: iso(r.at),
       actor: r.actor,
+      ...(r.actor_id === null ? {} : {actorId: r.actor_id}),
       actorRole: r.actor_role as Role,
       data: JSON.parse(r.data) as Record<string, unknown>,
     }));
@@ -389,7 +491,7 @@ export class LocalTickets implements TicketApi {
 
   private recordEvent(ticketId: number, type: TicketEventType, at: number, data: Record<string, unknown>): void {
     this.store.db
-      .prepare('INSERT INTO events (ticket_id, type, at, actor, actor_role, data) VALUES (?, ?, ?, ?, ?, ?)')
-      .run(ticketId, type, at, this.identity.name, this.identity.role, JSON.stringify(data));
+      .prepare('INSERT INTO events (ticket_id, type, at, actor, actor_id, actor_role, data) VALUES (?, ?, ?, ?, ?, ?, ?)')
+      .run(ticketId, type, at, this.identity.name, this.identity.id ?? null, this.identity.role, JSON.stringify(data));
   }
 }

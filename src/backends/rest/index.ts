@@ -45,12 +45,14 @@ export async function createRestBackend(options: RestBackendOptions): Promise<Ba
   return {
     kind: 'rest',
     capabilities: CAPABILITIES,
+    location: http.baseUrl,
     tickets,
     kb: new RestKb((req) => tickets.call(req)),
     whoami: async (): Promise<Identity> => {
-      const me = await tickets.call<{name: string; role: string}>({method: 'GET', path: 'v1/me'});
-      // An admin is an agent who may also manage tokens and SLA policies.
-      return {name: me.name, role: me.role === 'customer' ? 'customer' : 'agent'};
+      const me = await tickets.call<{id?: string; name: string; role: string}>({method: 'GET', path: 'v1/me'});
+      // An admin is an agent who may also manage tokens and SLA policies. Servers before
+      // principals answer no id.
+      return {name: me.name, role: me.role === 'customer' ? 'customer' : 'agent', ...(me.id ? {id: me.id} : {})};
     },
     rateLimit: () => http.rateLimit(),
     serverClock: () => http.serverClock(),

@@ -13,10 +13,19 @@ import type {
   TicketWithComments,
 } from '../../domain/ticket.js';
 import type {HttpClient, HttpRequest} from '../../http/client.js';
-import type {AttachmentSource, CreateOptions, TicketApi} from '../backend.js';
+import type {AttachmentSource, CallOptions, CreateOptions, TicketApi} from '../backend.js';
 import {toDomainError} from './errors.js';
 
 const ticketPath = (id: string) => `v1/tickets/${encodeURIComponent(id)}`;
+
+/**
+ * The caller's key for every attempt of the operation. The protocol honours a key on every
+ * write, so a call without one (a caller that chose none) gets its own, still one per call.
+ */
+const keyed = (options: CallOptions): Pick<HttpRequest, 'idempotencyKey' | 'attempts'> => ({
+  idempotencyKey: options.idempotencyKey ?? randomUUID(),
+  attempts: options.attempts,
+});
 
 /** Tickets over the supportkit REST protocol (src/server/openapi.yaml). */
 export class RestTickets implements TicketApi {
@@ -35,17 +44,17 @@ export class RestTickets implements TicketApi {
 
   create(input: NewTicket, options: CreateOptions = {}): Promise<Ticket> {
     // Every create carries a key, so that a retry after a lost response makes one ticket.
-    return this.call({method: 'POST', path: 'v1/tickets', json: input, idempotencyKey: options.idempotencyKey ?? randomUUID()});
+    return this.call({method: 'POST', path: 'v1/tickets', json: input, ...keyed(options)});
   }
 
-  get(id: string): Promise<Ticket> {
-    return this.call({method: 'GET', path: ticketPath(id)});
+  get(id: string, options: CallOptions = {}): Promise<Ticket> {
+    return this.call({method: 'GET', path: ticketPath(id), attempts: options.attempts});
   }
 
-  async view(id: string): Promise<TicketWithComments> {
+  async view(id: string, options: CallOptions = {}): Promise<TicketWithComments> {
     const [ticket, {comments}] = await Promise.all([
-      this.get(id),
-      this.call<{comments: Comment[]}>({method: 'GET', path: `${ticketPath(id)}/comments`}),
+      this.get(id, options),
+      this.call<{comments: Comment[]}>({method: 'GET', path: `${ticketPath(id)}/comments`, attempts: options.attempts}),
     ]);
     return {...ticket, comments};
   }
@@ -67,22 +76,22 @@ export class RestTickets implements TicketApi {
     });
   }
 
-  update(id: string, changes: TicketChanges): Promise<Ticket> {
-    return this.call({method: 'PATCH', path: ticketPath(id), json: changes, idempotencyKey: randomUUID()});
+  update(id: string, changes: TicketChanges, options: CallOptions = {}): Promise<Ticket> {
+    return this.call({method: 'PATCH', path: ticketPath(id), json: changes, ...keyed(options)});
   }
 
-  comment(id: string, input: NewComment): Promise<Comment> {
-    return this.call({method: 'POST', path: `${ticketPath(id)}/comments`, json: input, idempotencyKey: randomUUID()});
+  comment(id: string, input: NewComment, options: CallOptions = {}): Promise<Comment> {
+    return this.call({method: 'POST', path: `${ticketPath(id)}/comments`, json: input, ...keyed(options)});
   }
 
-  attach(id: string, file: AttachmentSource): Promise<Attachment> {
+  attach(id: string, file: AttachmentSource, options: CallOptions = {}): Promise<Attachment> {
     return this.call({
       method: 'POST',
       path: `${ticketPath(id)}/attachments`,
       query: {name: file.name},
       // Re-opened from disk on each attempt; the key lets the server replay a retried upload.
       stream: {open: () => file.open(), size: file.size, contentType: file.contentType ?? 'application/octet-stream'},
-      idempotencyKey: randomUUID(),
+      ...keyed(options),
       onUploadProgress: file.onProgress,
     });
   }

@@ -1,6 +1,8 @@
 import type {Hook} from '@oclif/core';
 
 import {ExitCode} from '../../domain/errors.js';
+import {terminalSafeJson} from '../../domain/neutralise.js';
+import {shown, writeText} from '../shown.js';
 import {closest} from '../suggest.js';
 
 /**
@@ -39,9 +41,11 @@ const hook: Hook.CommandNotFound = async function (opts) {
     ? `Run \`${config.bin} ${topic} --help\` to see the ${topic} commands.`
     : `Run \`${config.bin} --help\` to see the commands.`;
   if (argv.includes('--json')) {
-    process.stdout.write(`${JSON.stringify({error: {code: 'usage', message, hint, exitCode: ExitCode.usage}}, null, 2)}\n`);
+    process.stdout.write(`${terminalSafeJson(JSON.stringify({error: {code: 'usage', message, hint, exitCode: ExitCode.usage}}, null, 2))}\n`);
   } else {
-    process.stderr.write(`Error: ${message}\nHint: ${hint}\n`);
+    // The message quotes what was typed: neutralised like any outside text.
+    writeText(process.stderr, shown`Error: ${message}`);
+    writeText(process.stderr, shown`Hint: ${hint}`);
   }
   this.exit(ExitCode.usage);
 };

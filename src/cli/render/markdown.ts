@@ -3,7 +3,13 @@
  * bulleted and numbered lists (nested), block quotes, fenced and indented code, rules, and
  * inline code, emphasis and links. Tables and HTML pass through as written. It covers what
  * help articles use without pulling a Markdown library into every `kb view`.
+ *
+ * The article is neutralised (src/domain/neutralise.ts) before it is parsed, so the only escape
+ * sequences in the result are the styling added here; nothing below decodes entities or
+ * escapes that could bring a control character back.
  */
+
+import {renderNeutralised, type Shown} from '../shown.js';
 
 export interface MarkdownStyle {
   /** ANSI styling; without it the structure stays (bullets, indents, underlines) but no escapes. */
@@ -109,8 +115,12 @@ const RULE = /^\s{0,3}([-*_])(?:\s*\1){2,}\s*$/;
 const QUOTE = /^\s{0,3}>\s?(.*)$/;
 const TABLE = /^\s*\|.*\|\s*$/;
 
-/** Renders a Markdown document for a terminal of `style.width` columns. */
-export function renderMarkdown(markdown: string, style: MarkdownStyle): string {
+/** Renders a Markdown document (outside text) for a terminal of `style.width` columns. */
+export function renderMarkdown(markdown: string, style: MarkdownStyle): Shown {
+  return renderNeutralised(markdown, 'text', (safe) => renderSafeMarkdown(safe, style));
+}
+
+function renderSafeMarkdown(markdown: string, style: MarkdownStyle): string {
   const s = styles(style.color);
   const width = Math.max(20, style.width);
   const lines = markdown.replace(/\r\n?/g, '\n').replace(/\t/g, '    ').split('\n');
@@ -154,7 +164,7 @@ export function renderMarkdown(markdown: string, style: MarkdownStyle): string {
     if (QUOTE.test(line)) {
       const quoted: string[] = [];
       while (i < lines.length && lines[i]!.trim() && QUOTE.test(lines[i]!)) quoted.push(QUOTE.exec(lines[i++]!)![1]!);
-      const inner = renderMarkdown(quoted.join('\n'), {...style, width: width - 2}).split('\n');
+      const inner = renderSafeMarkdown(quoted.join('\n'), {...style, width: width - 2}).split('\n');
       blocks.push(inner.map((l) => `${s.dim('│')} ${s.italic(l)}`));
       continue;
     }

@@ -1,7 +1,8 @@
 import type {ProfileSummary} from '../../services/profiles.js';
 import {renderTable, type OutputMode} from '../output.js';
+import type {Shown} from '../shown.js';
 
-export function renderProfileTable(profiles: readonly ProfileSummary[], mode: OutputMode): Promise<string> {
+export function renderProfileTable(profiles: readonly ProfileSummary[], mode: OutputMode): Promise<Shown> {
   return renderTable(
     profiles,
     [

@@ -1,5 +1,3 @@
-import type {ChalkInstance} from 'chalk';
-
 import type {SlaMetricJson} from '../../domain/sla/engine.js';
 import type {
   SlaCalendarJson,
@@ -10,7 +8,8 @@ import type {
   SlaStatusReport,
   SlaTicketReport,
 } from '../../services/sla.js';
-import {colors, relativeTime, renderTable, type Column, type OutputMode} from '../output.js';
+import {paint, relativeTime, renderTable, type Column, type OutputMode} from '../output.js';
+import {fieldLines, joinShown, plainRow, shown, type Painter, type Shown} from '../shown.js';
 
 const METRIC_LABEL: Record<string, string> = {firstResponse: 'first response', nextResponse: 'next response', resolution: 'resolution'};
 
@@ -50,14 +49,14 @@ interface StatusRow {
   first: boolean;
 }
 
-export async function renderSlaStatus(report: SlaStatusReport, mode: OutputMode): Promise<string> {
+export async function renderSlaStatus(report: SlaStatusReport, mode: OutputMode): Promise<Shown> {
   const at = Date.parse(report.at);
   const rows = report.tickets.flatMap((ticket): StatusRow[] =>
     ticket.metrics.length === 0 ? [{ticket, first: true}] : ticket.metrics.map((metric, i) => ({ticket, metric, first: i === 0})),
   );
   // On a terminal a ticket's later rows leave its columns blank, so each ticket reads as a block.
   const once = (row: StatusRow, text: string) => (mode.tty && !row.first ? '' : text);
-  const tone = (row: StatusRow, text: string, c: ChalkInstance) => (row.metric ? c[metricTone(row.metric)](text) : c.gray(text));
+  const tone = (row: StatusRow, text: Shown, c: Painter) => (row.metric ? c[metricTone(row.metric)](text) : c.gray(text));
   const columns: Column<StatusRow>[] = [
     {header: 'TICKET', get: (r) => once(r, r.ticket.ticketId), style: (s, _r, c) => c.cyan(s)},
     {header: 'TITLE', get: (r) => once(r, r.ticket.title)},
@@ -82,15 +81,15 @@ export async function renderSlaStatus(report: SlaStatusReport, mode: OutputMode)
 }
 
 /** The line `ticket view` shows under the ticket's heading. */
-export async function renderSlaLine(report: SlaTicketReport, mode: OutputMode): Promise<string> {
-  const c = await colors(mode);
+export async function renderSlaLine(report: SlaTicketReport, mode: OutputMode): Promise<Shown> {
+  const c = await paint(mode);
   if (!report.policy) return c.gray('SLA: no policy applies');
   const parts = report.metrics.map((m) => {
     const due = m.dueAt && m.status === 'active' ? ` (due ${relativeTime(m.dueAt)})` : '';
     const text = m.status === 'achieved' ? 'achieved' : remainingText(m) + (m.status === 'active' ? ' left' : '');
-    return `${METRIC_LABEL[m.metric]} ${c[metricTone(m)](text)}${due}`;
+    return shown`${METRIC_LABEL[m.metric]!} ${c[metricTone(m)](text)}${due}`;
   });
-  return `${c.gray(`SLA (${report.policy}):`)} ${parts.join(c.gray(' · ')) || c.gray('no clocks')}`;
+  return shown`${c.gray(`SLA (${report.policy}):`)} ${parts.length ? joinShown(parts, c.gray(' · ')) : c.gray('no clocks')}`;
 }
 
 const describeMatch = (p: SlaPolicyJson, sep: string) => {
@@ -100,7 +99,7 @@ const describeMatch = (p: SlaPolicyJson, sep: string) => {
   return parts.length ? parts.join(sep) : 'any';
 };
 
-export function renderSlaPolicyList(report: SlaPolicyListReport, mode: OutputMode): Promise<string> {
+export function renderSlaPolicyList(report: SlaPolicyListReport, mode: OutputMode): Promise<Shown> {
   const target = (p: SlaPolicyJson, metric: keyof SlaPolicyJson['targets']) => p.targets[metric] ?? (mode.tty ? '-' : '');
   const columns: Column<SlaPolicyJson>[] = [
     {header: 'NAME', get: (p) => p.name, style: (s, _p, c) => c.bold(s)},
@@ -125,41 +124,41 @@ function hoursLines(calendar: SlaCalendarJson): string[] {
   return Object.entries(calendar.hours).map(([day, intervals]) => `${day} ${intervals.join(', ')}`);
 }
 
-export async function renderSlaPolicy(report: SlaPolicyReport, mode: OutputMode): Promise<string> {
+export async function renderSlaPolicy(report: SlaPolicyReport, mode: OutputMode): Promise<Shown> {
   const {policy, calendar} = report;
   const targets = Object.entries(policy.targets).map(([k, v]) => [METRIC_LABEL[k] ?? k, v] as const);
   if (!mode.tty) {
-    return [
-      `name:\t${policy.name}`,
-      `version:\t${report.version}`,
-      `match:\t${describeMatch(policy, ';')}`,
-      `calendar:\t${calendar.name}`,
-      `timezone:\t${calendar.timezone}`,
-      ...hoursLines(calendar).map((l) => `hours:\t${l}`),
-      `holidays:\t${calendar.holidays.join(',')}`,
-      ...Object.entries(policy.targets).map(([k, v]) => `target.${k}:\t${v}`),
-      `pauseOn:\t${policy.pauseOn.join(',')}`,
-    ].join('\n');
+    return fieldLines([
+      ['name', policy.name],
+      ['version', report.version],
+      ['match', describeMatch(policy, ';')],
+      ['calendar', calendar.name],
+      ['timezone', calendar.timezone],
+      ...hoursLines(calendar).map((l) => ['hours', l] as const),
+      ['holidays', calendar.holidays.join(',')],
+      ...Object.entries(policy.targets).map(([k, v]) => [`target.${k}`, v] as const),
+      ['pauseOn', policy.pauseOn.join(',')],
+    ]);
   }
-  const c = await colors(mode);
+  const c = await paint(mode);
   const label = (s: string) => c.gray(s.padEnd(11));
   const indent = ' '.repeat(11);
-  return [
-    `${c.bold(policy.name)} ${c.gray(`· version ${report.version} · ${report.source}`)}`,
-    `${label('Match')}${describeMatch(policy, ' and ') === 'any' ? 'any ticket' : describeMatch(policy, ' and ')}`,
-    `${label('Calendar')}${calendar.name} (${calendar.timezone})`,
-    ...hoursLines(calendar).map((l) => `${indent}${l}`),
-    ...(calendar.holidays.length ? [`${indent}closed ${calendar.holidays.join(', ')}`] : []),
-    `${label('Targets')}${targets.map(([k, v]) => `${k} ${c.bold(v)}`).join(' · ')} ${c.gray('(business time)')}`,
-    `${label('Pauses on')}${policy.pauseOn.length ? policy.pauseOn.join(', ') : c.gray('nothing')} ${c.gray('(resolution only)')}`,
-  ].join('\n');
+  return joinShown([
+    shown`${c.bold(policy.name)} ${c.gray(`· version ${report.version} · ${report.source}`)}`,
+    shown`${label('Match')}${describeMatch(policy, ' and ') === 'any' ? 'any ticket' : describeMatch(policy, ' and ')}`,
+    shown`${label('Calendar')}${calendar.name} (${calendar.timezone})`,
+    ...hoursLines(calendar).map((l) => shown`${indent}${l}`),
+    ...(calendar.holidays.length ? [shown`${indent}closed ${calendar.holidays.join(', ')}`] : []),
+    shown`${label('Targets')}${joinShown(targets.map(([k, v]) => shown`${k} ${c.bold(v)}`), ' · ')} ${c.gray('(business time)')}`,
+    shown`${label('Pauses on')}${policy.pauseOn.length ? policy.pauseOn.join(', ') : c.gray('nothing')} ${c.gray('(resolution only)')}`,
+  ]);
 }
 
-export function renderSlaImport(report: SlaPolicyImportReport, mode: OutputMode): string {
-  if (!mode.tty) return String(report.version);
+export function renderSlaImport(report: SlaPolicyImportReport, mode: OutputMode): Shown {
+  if (!mode.tty) return plainRow([report.version]);
   const n = (count: number, word: string) => `${count} ${word}${count === 1 ? '' : 's'}`;
-  return (
-    `Imported ${n(report.policies.length, 'policy').replace('policys', 'policies')} and ${n(report.calendars.length, 'calendar')} from ${report.source} as version ${report.version}.\n` +
-    'Tickets created from now on use them; older tickets keep the policies they were opened under.'
-  );
+  return joinShown([
+    shown`Imported ${n(report.policies.length, 'policy').replace('policys', 'policies')} and ${n(report.calendars.length, 'calendar')} from ${report.source} as version ${report.version}.`,
+    shown`Tickets created from now on use them; older tickets keep the policies they were opened under.`,
+  ]);
 }

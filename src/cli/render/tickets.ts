@@ -1,7 +1,8 @@
 import type {Ticket, TicketWithComments} from '../../domain/ticket.js';
 import {formatBytes} from '../../domain/ticket.js';
 import type {SlaTicketReport} from '../../services/sla.js';
-import {colors, renderTable, timeCell, type Column, type OutputMode} from '../output.js';
+import {paint, renderTable, timeCell, type Column, type OutputMode} from '../output.js';
+import {block, fieldLines, joinShown, plainRow, shown, type Shown} from '../shown.js';
 import {renderSlaLine} from './sla.js';
 
 const STATUS_STYLE: Record<string, 'yellow' | 'green' | 'cyan' | 'gray' | 'magenta'> = {
@@ -13,7 +14,7 @@ const STATUS_STYLE: Record<string, 'yellow' | 'green' | 'cyan' | 'gray' | 'magen
   closed: 'gray',
 };
 
-export function renderTicketTable(tickets: readonly Ticket[], mode: OutputMode): Promise<string> {
+export function renderTicketTable(tickets: readonly Ticket[], mode: OutputMode): Promise<Shown> {
   const columns: Column<Ticket>[] = [
     {header: 'ID', get: (t) => t.id, style: (s, _t, c) => c.cyan(s)},
     {header: 'STATUS', get: (t) => t.status, style: (s, t, c) => c[STATUS_STYLE[t.status] ?? 'white'](s)},
@@ -26,58 +27,70 @@ export function renderTicketTable(tickets: readonly Ticket[], mode: OutputMode):
 }
 
 /** One ticket: a readable card on a terminal, `key:\tvalue` lines then the body when piped (like gh). */
-export async function renderTicket(ticket: Ticket | TicketWithComments, mode: OutputMode, extra: {sla?: SlaTicketReport} = {}): Promise<string> {
+export async function renderTicket(ticket: Ticket | TicketWithComments, mode: OutputMode, extra: {sla?: SlaTicketReport} = {}): Promise<Shown> {
   const comments = 'comments' in ticket ? ticket.comments : [];
   if (!mode.tty) {
-    const lines = [
-      `id:\t${ticket.id}`,
-      `title:\t${ticket.title}`,
-      `status:\t${ticket.status}`,
-      `priority:\t${ticket.priority}`,
-      `type:\t${ticket.type}`,
-      `tags:\t${ticket.tags.join(',')}`,
-      `requester:\t${ticket.requester}`,
-      `assignee:\t${ticket.assignee ?? ''}`,
-      `created:\t${ticket.createdAt}`,
-      `updated:\t${ticket.updatedAt}`,
-      ...Object.entries(ticket.fields).map(([k, v]) => `field.${k}:\t${String(v)}`),
-      ...ticket.attachments.map((a) => `attachment:\t${a.name}\t${a.size}\t${a.sha256}`),
-      `comments:\t${comments.length}`,
-      '--',
-      ticket.body,
+    const lines: Shown[] = [
+      fieldLines([
+        ['id', ticket.id],
+        ['title', ticket.title],
+        ['status', ticket.status],
+        ['priority', ticket.priority],
+        ['type', ticket.type],
+        ['tags', ticket.tags.join(',')],
+        ['requester', ticket.requester],
+        ['assignee', ticket.assignee ?? ''],
+        ['created', ticket.createdAt],
+        ['updated', ticket.updatedAt],
+        ...Object.entries(ticket.fields).map(([k, v]) => [`field.${k}`, String(v)] as const),
+      ]),
+      ...ticket.attachments.map((a) => plainRow(['attachment:', a.name, a.size, a.sha256])),
+      fieldLines([['comments', comments.length]]),
+      shown`--`,
+      block(ticket.body),
     ];
     for (const c of comments) {
-      lines.push('--', `author:\t${c.author}`, `role:\t${c.authorRole}`, `public:\t${c.public}`, `created:\t${c.createdAt}`, '', c.body);
+      lines.push(
+        shown`--`,
+        fieldLines([
+          ['author', c.author],
+          ['role', c.authorRole],
+          ['public', String(c.public)],
+          ['created', c.createdAt],
+        ]),
+        shown``,
+        block(c.body),
+      );
     }
-    return lines.join('\n');
+    return joinShown(lines);
   }
-  const c = await colors(mode);
+  const c = await paint(mode);
   const status = c[STATUS_STYLE[ticket.status] ?? 'white'](ticket.status);
-  const out = [
-    `${c.bold(ticket.title)} ${c.gray(`#${ticket.id}`)}`,
-    `${status} · ${ticket.priority} · ${ticket.type} · requested by ${ticket.requester} · ${timeCell(ticket.createdAt, mode)}`,
+  const out: Shown[] = [
+    shown`${c.bold(ticket.title)} ${c.gray(`#${ticket.id}`)}`,
+    shown`${status} · ${ticket.priority} · ${ticket.type} · requested by ${ticket.requester} · ${timeCell(ticket.createdAt, mode)}`,
   ];
-  const meta: string[] = [];
-  if (ticket.assignee) meta.push(`Assignee: ${ticket.assignee}`);
-  if (ticket.tags.length) meta.push(`Tags: ${ticket.tags.join(', ')}`);
-  if (meta.length) out.push(c.gray(meta.join('   ')));
+  const meta: Shown[] = [];
+  if (ticket.assignee) meta.push(shown`Assignee: ${ticket.assignee}`);
+  if (ticket.tags.length) meta.push(shown`Tags: ${ticket.tags.join(', ')}`);
+  if (meta.length) out.push(c.gray(joinShown(meta, '   ')));
   const fields = Object.entries(ticket.fields);
-  if (fields.length) out.push(c.gray(`Fields: ${fields.map(([k, v]) => `${k}=${String(v)}`).join(', ')}`));
+  if (fields.length) out.push(c.gray(shown`Fields: ${joinShown(fields.map(([k, v]) => shown`${k}=${String(v)}`), ', ')}`));
   if (extra.sla) out.push(await renderSlaLine(extra.sla, mode));
-  out.push('', ticket.body);
+  out.push(shown``, block(ticket.body));
   if (ticket.attachments.length) {
-    out.push('', c.bold('Attachments'));
-    for (const a of ticket.attachments) out.push(`  ${a.name} ${c.gray(`(${formatBytes(a.size)}, sha256 ${a.sha256.slice(0, 12)})`)}`);
+    out.push(shown``, c.bold('Attachments'));
+    for (const a of ticket.attachments) out.push(shown`  ${a.name} ${c.gray(`(${formatBytes(a.size)}, sha256 ${a.sha256.slice(0, 12)})`)}`);
   }
   for (const comment of comments) {
-    const who = `${comment.author} (${comment.authorRole})`;
-    const label = comment.public ? who : `${c.yellow('internal note')} · ${who}`;
-    out.push('', c.gray(`── ${label} · ${timeCell(comment.createdAt, mode)}`), comment.body);
+    const who = shown`${comment.author} (${comment.authorRole})`;
+    const label = comment.public ? who : shown`${c.yellow('internal note')} · ${who}`;
+    out.push(shown``, c.gray(shown`── ${label} · ${timeCell(comment.createdAt, mode)}`), block(comment.body));
   }
-  return out.join('\n');
+  return joinShown(out);
 }
 
 /** After a change: a sentence on a terminal, the bare id when piped, so `id=$(support ...)` works. */
-export function renderTicketChange(ticket: Ticket, verb: string, mode: OutputMode): string {
-  return mode.tty ? `${verb} ticket #${ticket.id} (${ticket.status}): ${ticket.title}` : ticket.id;
+export function renderTicketChange(ticket: Ticket, verb: string, mode: OutputMode): Shown {
+  return mode.tty ? shown`${verb} ticket #${ticket.id} (${ticket.status}): ${ticket.title}` : plainRow([ticket.id]);
 }

@@ -1,7 +1,10 @@
+import {basename} from 'node:path';
+
 import {Flags} from '@oclif/core';
 
 import {BaseCommand} from '../../cli/base-command.js';
-import {progressBar} from '../../cli/progress.js';
+import {progressBar, uploadRetryNote} from '../../cli/progress.js';
+import {writeText} from '../../cli/shown.js';
 import {renderBundleSummary} from '../../cli/render/diag.js';
 import {CancelledError, UnsupportedError, UsageError} from '../../domain/errors.js';
 import type {Attachment} from '../../domain/ticket.js';
@@ -91,7 +94,7 @@ export default class DiagCollect extends BaseCommand<typeof DiagCollect> {
       return {...staged.summary, attachment: null};
     }
     if (ask) {
-      process.stderr.write(`${await renderBundleSummary(staged.summary, {...ctx.mode, tty: true})}\n\n`);
+      writeText(process.stderr, await renderBundleSummary(staged.summary, {...ctx.mode, tty: true}), '\n\n');
       const yes = await ctx.prompter.confirm(`Write this bundle to ${staged.summary.path}?`, {default: true}).catch(async (error: unknown) => {
         await staged.discard();
         throw error;
@@ -110,9 +113,9 @@ export default class DiagCollect extends BaseCommand<typeof DiagCollect> {
         attachment = (
           await attachBundle(await ctx.backend(), flags.ticket, summary.path, {
             onProgress: (sent, total) => bar.update(sent, total),
-            onRetry: (attempt, delay, error) => {
+            onRetry: (event) => {
               bar.stop();
-              this.note(`Upload attempt ${attempt} failed (${error.message}); retrying in ${Math.round(delay / 1000)} s.`);
+              this.note(uploadRetryNote(basename(summary.path), event));
             },
           })
         ).attachment;

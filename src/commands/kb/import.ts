@@ -33,8 +33,8 @@ export default class KbImport extends BaseCommand<typeof KbImport> {
     this.note(`Imported ${total} article${total === 1 ? '' : 's'}: ${report.created.length} new, ${report.updated.length} updated, ${report.unchanged.length} unchanged.`);
     if (report.failed.length > 0) {
       if (!this.jsonEnabled()) {
-        process.stderr.write(`${report.failed.length} file${report.failed.length === 1 ? '' : 's'} could not be imported:\n`);
-        for (const f of report.failed) process.stderr.write(`  ${f.message}${f.hint ? ` (${f.hint})` : ''}\n`);
+        this.note(`${report.failed.length} file${report.failed.length === 1 ? '' : 's'} could not be imported:`);
+        for (const f of report.failed) this.note(`  ${f.message}${f.hint ? ` (${f.hint})` : ''}`);
       } else {
         this.logJson(report);
       }

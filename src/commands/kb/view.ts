@@ -2,6 +2,7 @@ import {Args, Flags} from '@oclif/core';
 
 import {BaseCommand} from '../../cli/base-command.js';
 import {page} from '../../cli/pager.js';
+import {block} from '../../cli/shown.js';
 import {renderArticle} from '../../cli/render/kb.js';
 import type {Article} from '../../domain/article.js';
 import {SupportError} from '../../domain/errors.js';
@@ -13,7 +14,7 @@ export default class KbView extends BaseCommand<typeof KbView> {
   static override summary = 'Show a knowledge-base article.';
   static override description =
     'On a terminal the Markdown is rendered (headings, lists, code, links) and shown through $PAGER when it is longer than the screen. ' +
-    'When piped, prints key: value lines, then the Markdown as written.';
+    'When piped, prints key: value lines, then the Markdown as written. Control characters in the article are shown as escapes such as \\x1b, never sent to the terminal; --raw into a file or pipe is exact.';
 
   static override examples = [
     '<%= config.bin %> <%= command.id %> proxy-setup',
@@ -45,7 +46,10 @@ export default class KbView extends BaseCommand<typeof KbView> {
     }
     if (this.jsonEnabled()) return article;
     if (flags.raw) {
-      this.print(article.body.replace(/\n+$/, ''));
+      const raw = article.body.replace(/\n+$/, '');
+      // Into a file or a pipe the Markdown is exact, as with --json; on a terminal it is neutralised.
+      if (process.stdout.isTTY) this.print(block(raw));
+      else if (raw) process.stdout.write(`${raw}\n`);
       return article;
     }
     const mode = ctx.mode;

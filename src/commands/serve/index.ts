@@ -1,6 +1,7 @@
 import {Flags} from '@oclif/core';
 
 import {BaseCommand} from '../../cli/base-command.js';
+import {shown, writeText} from '../../cli/shown.js';
 import {serverDataDirFlag} from '../../cli/serve-flags.js';
 import {defaultServerDir, isLoopback, startSupportServer} from '../../services/server.js';
 
@@ -39,7 +40,7 @@ export default class Serve extends BaseCommand<typeof Serve> {
       port: flags.port,
       rateLimit: flags['rate-limit'],
       maxUploadBytes: flags['max-upload-mb'] * 1024 * 1024,
-      log: flags.quiet ? undefined : (line) => process.stderr.write(`${new Date().toISOString()} ${line}\n`),
+      log: flags.quiet ? undefined : (line) => writeText(process.stderr, shown`${new Date().toISOString()} ${line}`),
     });
     // The URL on stdout, so that a script using --port 0 can read where the server is.
     if (!this.jsonEnabled()) this.log(server.url);

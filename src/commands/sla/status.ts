@@ -1,6 +1,7 @@
 import {Args, Flags} from '@oclif/core';
 
 import {BaseCommand} from '../../cli/base-command.js';
+import {joinShown, shown} from '../../cli/shown.js';
 import {renderSlaStatus} from '../../cli/render/sla.js';
 import {watch} from '../../cli/watch.js';
 import {SlaBreachedError, UsageError} from '../../domain/errors.js';
@@ -85,7 +86,7 @@ export default class SlaStatus extends BaseCommand<typeof SlaStatus> {
         last = await slaStatus(backend, {...options, at: Date.now()});
         const when = new Date(last.at).toLocaleTimeString();
         const body = last.tickets.length ? await renderSlaStatus(last, ctx.mode) : 'No open tickets.';
-        return `Every ${WATCH_INTERVAL_MS / 1000}s · ${when} · Ctrl-C to stop\n\n${body}`;
+        return joinShown([shown`Every ${WATCH_INTERVAL_MS / 1000}s · ${when} · Ctrl-C to stop`, shown``, body]);
       },
     });
     return last!;

@@ -4,7 +4,7 @@ import {BaseCommand} from '../../cli/base-command.js';
 import {offerArticles} from '../../cli/deflect.js';
 import {ticketFlags} from '../../cli/flags.js';
 import {textFromFlags} from '../../cli/input.js';
-import {progressBar, type Progress} from '../../cli/progress.js';
+import {progressBar, uploadRetryNote, type Progress} from '../../cli/progress.js';
 import {renderTicketChange} from '../../cli/render/tickets.js';
 import {MAX_BODY_BYTES, parseFieldAssignments, type Ticket} from '../../domain/ticket.js';
 import {createTicket} from '../../services/tickets.js';
@@ -68,6 +68,10 @@ export default class TicketCreate extends BaseCommand<typeof TicketCreate> {
       attachments: flags.attach,
       onUploadProgress: (file, sent, total) => bar(file).update(sent, total),
       onUploadDone: (file) => bar(file).done(),
+      onUploadRetry: (file, event) => {
+        bar(file).stop();
+        this.note(uploadRetryNote(file, event));
+      },
     });
     this.print(renderTicketChange(ticket, 'Created', ctx.mode));
     return ticket;

@@ -3,8 +3,17 @@ import {Flags} from '@oclif/core';
 import {BaseCommand} from '../../cli/base-command.js';
 import {filterFlags} from '../../cli/flags.js';
 import {writeChunks} from '../../cli/stream.js';
+import {neutralise, terminalSafeJson} from '../../domain/neutralise.js';
 
 export type TicketExportResult = {exported: number};
+
+/**
+ * The export is data and stays exact in a file or pipe. JSON Lines write C1 and bidi characters
+ * as \uXXXX (the same value); CSV on a terminal is neutralised like any text shown there.
+ */
+async function* shownExport(lines: AsyncIterable<string>, format: 'jsonl' | 'csv', terminal: boolean): AsyncIterable<string> {
+  for await (const line of lines) yield format === 'jsonl' ? terminalSafeJson(line) : terminal ? neutralise(line, 'text') : line;
+}
 
 export default class TicketExport extends BaseCommand<typeof TicketExport> {
   // The export itself is the data on stdout; there is no other result to print as JSON.
@@ -31,7 +40,7 @@ export default class TicketExport extends BaseCommand<typeof TicketExport> {
     const {exportTickets} = await import('../../services/export.js');
     const query = {status: flags.status, priority: flags.priority, tags: flags.tag, assignee: flags.assignee, requester: flags.requester, search: flags.search};
     const lines = exportTickets(await ctx.backend(), query, {format: flags.format, withComments: flags['with-comments']});
-    const written = await writeChunks(lines, process.stdout);
+    const written = await writeChunks(shownExport(lines, flags.format, Boolean(process.stdout.isTTY)), process.stdout);
     const exported = flags.format === 'csv' ? Math.max(0, written - 1) : written;
     if (exported === 0) this.note('No tickets match.');
     return {exported};

@@ -23,7 +23,7 @@ const DEFAULT_TIMEOUT_MS = 60_000;
 
 /** Scrubs a generated text and adds it to the bundle. Every collector's own output goes through here. */
 export function addScrubbedText(ctx: CollectorContext, path: string, collector: string, text: string): Promise<ManifestFile> {
-  const {text: scrubbed, redactions} = ctx.scrubber.scrubText(text);
+  const {text: scrubbed, redactions} = ctx.scrubber.scrubText(text, {name: path});
   return ctx.writer.addFile({path, content: scrubbed, collector, redactions});
 }
 

@@ -41,7 +41,7 @@ export function describeBackendConformance(name: string, setup: () => Promise<Co
     });
 
     it('says who it acts as and what it can do', async () => {
-      expect(await backend.whoami()).toEqual({name: 'alice', role: 'agent'});
+      expect(await backend.whoami()).toMatchObject({name: 'alice', role: 'agent'});
       for (const c of ['tickets', 'comments', 'attachments', 'events', 'idempotent-create'] as const) expect(backend.capabilities.has(c)).toBe(true);
     });
 
@@ -110,6 +110,9 @@ export function describeBackendConformance(name: string, setup: () => Promise<Co
       expect((await listTickets(backend, {tags: [tag], status: ['solved']})).tickets).toHaveLength(0);
       expect((await listTickets(backend, {tags: [tag], requester: 'alice'})).tickets).toHaveLength(5);
       expect((await listTickets(backend, {tags: [tag], requester: 'nobody'})).tickets).toHaveLength(0);
+      // `@me` is whoever the backend acts as.
+      expect((await listTickets(backend, {tags: [tag], requester: '@me'})).tickets).toHaveLength(5);
+      expect((await listTickets(backend, {tags: [tag], assignee: '@me'})).tickets).toHaveLength(0);
     });
 
     it('refuses a cursor it did not give out with a UsageError', async () => {

@@ -51,6 +51,7 @@ export async function seedBuiltinArticles(kb: LocalKb, dir = BUILTIN_DIR): Promi
 /** The knowledge base of a local store, with the built-in articles in it. */
 export async function openLocalKb(store: LocalStore, now?: () => number): Promise<LocalKb> {
   const kb = new LocalKb(store, now);
-  await seedBuiltinArticles(kb);
+  // A store that can only be read is searched as it is.
+  if (!store.readOnly) await seedBuiltinArticles(kb);
   return kb;
 }

@@ -2,6 +2,7 @@ import {existsSync, rmSync} from 'node:fs';
 import {join} from 'node:path';
 
 import type {Article, KbHit, KbSearchQuery} from '../../../domain/article.js';
+import {UnavailableError} from '../../../domain/errors.js';
 import {writeTransaction} from '../sqlite.js';
 import {openLocalStore, type LocalStore} from '../store.js';
 import type {KbChangesPage} from '../../backend.js';
@@ -135,7 +136,17 @@ class LocalKbCache implements KbCache {
  */
 export async function openKbCache(root: string, source?: string): Promise<KbCache | undefined> {
   if (source === undefined && !existsSync(join(root, 'support.db'))) return undefined;
-  let cache = new LocalKbCache(await openLocalStore(root));
+  let cache: LocalKbCache;
+  try {
+    cache = new LocalKbCache(await openLocalStore(root));
+  } catch (error) {
+    // A copy, not the user's data: one that cannot be opened (cut short, not a database) is
+    // no copy for a search, and a sync builds it again from the server.
+    if (!(error instanceof UnavailableError)) throw error;
+    if (source === undefined) return undefined;
+    rmSync(root, {recursive: true, force: true});
+    cache = new LocalKbCache(await openLocalStore(root));
+  }
   if (source === undefined) {
     if (cache.cursor === undefined) {
       cache.close();

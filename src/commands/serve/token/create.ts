@@ -20,7 +20,7 @@ export default class ServeTokenCreate extends BaseCommand<typeof ServeTokenCreat
 
   static override flags = {
     role: Flags.option({options: TOKEN_ROLES, description: 'What the token may do.', required: true})(),
-    name: Flags.string({description: 'User the token acts as (the requester and author it records).', required: true}),
+    name: Flags.string({description: 'Name of the user the token acts as; unique on the server, and never given to another token.', required: true}),
     'data-dir': serverDataDirFlag,
   };
 

@@ -32,6 +32,7 @@ export default class TicketBulkCreate extends BaseCommand<typeof TicketBulkCreat
       operation: 'create',
       backend: await ctx.backend(),
       source,
+      location: (await ctx.activeProfile()).profile.url,
       dataDir: ctx.paths.dataDir,
       flags,
       json: this.jsonEnabled(),

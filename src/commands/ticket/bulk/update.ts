@@ -74,6 +74,7 @@ export default class TicketBulkUpdate extends BaseCommand<typeof TicketBulkUpdat
       backend,
       source,
       identity,
+      location: (await ctx.activeProfile()).profile.url,
       dataDir: ctx.paths.dataDir,
       flags,
       json: this.jsonEnabled(),
