@@ -97,7 +97,8 @@ describe('bin/run.js on a Node older than the minimum', () => {
       await new Promise<void>((resolve, reject) => {
         const timer = setTimeout(() => reject(new Error(`the server did not start:\n${out}`)), 20_000);
         const poll = setInterval(() => {
-          if (/127\.0\.0\.1:\d+/.test(out)) {
+          // Said in the same tick as the server's SIGTERM handler is installed.
+          if (/Stop with Ctrl-C/.test(out)) {
             clearInterval(poll);
             clearTimeout(timer);
             resolve();
