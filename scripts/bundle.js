@@ -42,6 +42,7 @@ const EXTERNAL = [
   'toml-eslint-parser',
   'proxy-from-env',
   'tar',
+  'turndown',
   'yaml',
   // oclif's TypeScript support for development, never used by the built CLI
   'typescript',

@@ -20,7 +20,14 @@ import type {
 /**
  * What a backend can do. Commands check these to say "the github backend has no knowledge
  * base" instead of failing obscurely; a method called without its capability throws
- * UnsupportedError.
+ * UnsupportedError (see capabilities.ts for the sentences).
+ * - tickets, comments, internal-comments, attachments, custom-fields: the ticket operations;
+ * - events: a ticket's history (`tickets.events`);
+ * - kb: search and read articles; kb-write: import and delete them; kb-sync: list what
+ *   changed since a cursor (`kb sync`, the offline copy);
+ * - sla: SLA clocks (`sla status`), evaluated natively or from policies and events;
+ *   sla-policies: the toolkit's own policy files (`sla policy import/list/view`);
+ * - idempotent-create: a repeated create with the same key makes one ticket.
  */
 export const CAPABILITIES = [
   'tickets',
@@ -29,7 +36,10 @@ export const CAPABILITIES = [
   'attachments',
   'events',
   'kb',
+  'kb-write',
+  'kb-sync',
   'sla',
+  'sla-policies',
   'idempotent-create',
   'custom-fields',
 ] as const;
@@ -91,16 +101,18 @@ export interface ImportPoliciesOptions {
 }
 
 /**
- * SLA policies and clocks (capability 'sla'). A backend that stores policies implements
- * `policies`, `policyVersions` and `importPolicies`; `status` is for backends that evaluate
- * natively (a helpdesk's own SLA API, or the local store with one query for every event).
+ * SLA policies and clocks (capability 'sla'). A backend that stores the toolkit's policies
+ * (capability 'sla-policies') implements `policies`, `policyVersions` and `importPolicies`;
+ * `status` is for backends that evaluate natively (a helpdesk's own SLA API, or the local store
+ * with one query for every event). A helpdesk that keeps its own policies implements `status`,
+ * and its policy methods throw UnsupportedError (it lacks 'sla-policies').
  * Without `status`, services/sla.ts evaluates with the pure engine over `tickets.list` and
  * `tickets.events`, so an adapter never has to carry the engine itself.
  */
 export interface SlaApi {
-  /** The version in force now. */
+  /** The version in force now (capability 'sla-policies'). */
   policies(): Promise<SlaPolicyVersion>;
-  /** Every version, oldest first. */
+  /** Every version, oldest first (capability 'sla-policies'). */
   policyVersions(): Promise<SlaPolicyVersion[]>;
   /** Adds a version in force from now on; tickets created before keep theirs. Admin-only on a server. */
   importPolicies(set: SlaPolicySet, options?: ImportPoliciesOptions): Promise<SlaPolicyVersion>;
@@ -146,8 +158,15 @@ export interface KbApi {
 }
 
 export interface Identity {
+  /** The user as the backend's tickets name them (requester, assignee, comment author). */
   name: string;
   role: Role;
+  /** The account or server the user belongs to, when the backend tells (e.g. acme.zendesk.com). */
+  account?: string;
+  /** The backend's own word for the role, when it differs from `role` (Zendesk: admin, agent). */
+  backendRole?: string;
+  /** A display name, when `name` is an email or a login. */
+  displayName?: string;
   /** A stable id of the user, where the backend has one (a server's principal); names are for reading. */
   id?: string;
 }
@@ -162,6 +181,8 @@ export interface ServerClock {
 export interface Backend {
   readonly kind: string;
   readonly capabilities: ReadonlySet<Capability>;
+  /** What to do instead, per capability the backend lacks: the hint of its "cannot" sentence. */
+  readonly hints?: Partial<Record<Capability, string>>;
   /**
    * Where its tickets live, as a user names it: the base URL of a remote backend, the database
    * file of the local store. Bulk journals are kept per backend, location and principal.
@@ -189,6 +210,10 @@ export interface BackendOptions {
   profile: string;
   /** Base URL, for the remote backends. */
   url?: string;
+  /** The login email that goes with the token, for backends whose tokens need one. */
+  email?: string;
+  /** The profile's `--option key=value` settings, already checked against the kind's declared options. */
+  settings?: Readonly<Record<string, string>>;
   /** Resolved lazily so that a local backend never touches the keyring. */
   token?: () => Promise<string | undefined>;
   /** The CLI's data directory: where the local store and caches live. */

@@ -1,38 +1,135 @@
 import {UsageError} from '../domain/errors.js';
 import type {Backend, BackendFactory, BackendOptions} from './backend.js';
 
+/** A profile setting that a backend kind takes, each with its own flag of `profile add`. */
+export type ProfileField = 'url' | 'email';
+
+/** A `--option key=value` that a backend kind understands, checked before anything is stored. */
+export interface BackendOptionSpec {
+  name: string;
+  description: string;
+  /** What a value must look like: text, a whole number (a vendor's id), yes/no, or one of a list. */
+  type: 'string' | 'integer' | 'boolean' | readonly string[];
+  example: string;
+}
+
+/**
+ * What the CLI knows of a backend kind without loading its adapter: enough for `profile add`,
+ * `auth login`, `init` and the docs to be driven by data.
+ */
+export interface BackendKindInfo {
+  kind: string;
+  description: string;
+  /** Profile settings the kind needs (required) or may take (optional); any other is refused. */
+  fields: Partial<Record<ProfileField, 'required' | 'optional'>>;
+  /** What --url looks like, for hints. */
+  urlExample?: string;
+  /** Only https, except for a server on this machine (tests, a local fake). */
+  httpsOnly?: boolean;
+  /** The backend needs a token from `auth login` (or SUPPORT_TOKEN). */
+  needsToken: boolean;
+  /** What the token is called and where a user gets one, for prompts and hints. */
+  tokenHelp?: string;
+  options: readonly BackendOptionSpec[];
+}
+
+interface AdapterEntry extends Omit<BackendKindInfo, 'kind'> {
+  load: () => Promise<BackendFactory>;
+}
+
 /**
  * Backend kinds and how to load each. The only file that names adapters: an adapter is
  * imported when a profile asks for it, so `support --version` loads none of them.
  */
-const ADAPTERS: Record<string, {description: string; needsUrl: boolean; load: () => Promise<BackendFactory>}> = {
+const ADAPTERS: Record<string, AdapterEntry> = {
   local: {
     description: 'embedded SQLite store on this machine (the default)',
-    needsUrl: false,
+    fields: {},
+    needsToken: false,
+    options: [],
     load: async () => (await import('./local/index.js')).createLocalBackend,
   },
   rest: {
     description: 'a server speaking the supportkit REST protocol, such as `support serve`',
-    needsUrl: true,
+    fields: {url: 'required'},
+    urlExample: 'https://support.example.com',
+    needsToken: true,
+    tokenHelp: 'a token of the server (its admin makes one with `support serve token create`)',
+    options: [],
     load: async () => (await import('./rest/index.js')).createRestBackend,
+  },
+  zendesk: {
+    description: 'Zendesk Support and its Help Center',
+    fields: {url: 'required', email: 'optional'},
+    urlExample: 'https://SUBDOMAIN.zendesk.com',
+    httpsOnly: true,
+    needsToken: true,
+    tokenHelp: 'a Zendesk API token (Admin Center > Apps and integrations > Zendesk API) with --email, or an OAuth access token without it',
+    options: [
+      {name: 'group', description: 'Group id that new tickets are assigned to.', type: 'integer', example: '360001234567'},
+      {name: 'brand', description: 'Brand id of new tickets and of knowledge-base searches.', type: 'integer', example: '360000123456'},
+      {name: 'form', description: 'Ticket form id of new tickets.', type: 'integer', example: '360000654321'},
+      {name: 'locale', description: 'Help Center locale that --locale en stands for.', type: 'string', example: 'en-gb'},
+    ],
+    load: async () => (await import('./zendesk/index.js')).createZendeskBackend,
   },
 };
 
 export const BACKEND_KINDS = Object.keys(ADAPTERS);
 
-export function describeBackendKinds(): {kind: string; description: string; needsUrl: boolean}[] {
-  return Object.entries(ADAPTERS).map(([kind, a]) => ({kind, description: a.description, needsUrl: a.needsUrl}));
+export function describeBackendKinds(): (BackendKindInfo & {needsUrl: boolean})[] {
+  return BACKEND_KINDS.map((kind) => backendKind(kind));
+}
+
+export function backendKind(kind: string): BackendKindInfo & {needsUrl: boolean} {
+  assertBackendKind(kind);
+  const {load: _load, ...info} = ADAPTERS[kind]!;
+  return {kind, ...info, needsUrl: info.fields.url === 'required'};
 }
 
 export function assertBackendKind(kind: string): void {
-  if (!ADAPTERS[kind]) {
+  if (!Object.hasOwn(ADAPTERS, kind)) {
     throw new UsageError(`"${kind}" is not a known backend.`, {hint: `Use one of: ${BACKEND_KINDS.join(', ')}.`});
   }
 }
 
 export function backendNeedsUrl(kind: string): boolean {
-  assertBackendKind(kind);
-  return ADAPTERS[kind]!.needsUrl;
+  return backendKind(kind).needsUrl;
+}
+
+export function backendNeedsToken(kind: string): boolean {
+  return backendKind(kind).needsToken;
+}
+
+/**
+ * Checks `--option key=value` pairs against what the kind declares: an unknown key or a value of
+ * the wrong shape is a usage error naming the options there are.
+ */
+export function parseBackendOptions(kind: string, pairs: readonly string[]): Record<string, string> {
+  const {options} = backendKind(kind);
+  const out: Record<string, string> = {};
+  const known = () => (options.length ? `The ${kind} backend takes: ${options.map((o) => `${o.name} (e.g. ${o.name}=${o.example})`).join(', ')}.` : `The ${kind} backend takes no options.`);
+  for (const pair of pairs) {
+    const eq = pair.indexOf('=');
+    const key = eq === -1 ? '' : pair.slice(0, eq).trim();
+    if (!key) throw new UsageError(`"${pair}" is not a key=value pair.`, {hint: `Write options as --option key=value. ${known()}`});
+    const value = pair.slice(eq + 1).trim();
+    const spec = options.find((o) => o.name === key);
+    if (!spec) throw new UsageError(`"${key}" is not an option of the ${kind} backend.`, {hint: known()});
+    if (!value) throw new UsageError(`The option ${key} has no value.`, {hint: `Write it as --option ${key}=${spec.example}.`});
+    if (spec.type === 'integer' && !/^\d+$/.test(value)) {
+      throw new UsageError(`The option ${key} must be a whole number, not "${value}".`, {hint: `${spec.description} For example: --option ${key}=${spec.example}.`});
+    }
+    if (spec.type === 'boolean' && !/^(true|false)$/.test(value)) {
+      throw new UsageError(`The option ${key} must be true or false, not "${value}".`, {hint: spec.description});
+    }
+    if (Array.isArray(spec.type) && !spec.type.includes(value)) {
+      throw new UsageError(`The option ${key} must be one of ${spec.type.join(', ')}, not "${value}".`, {hint: spec.description});
+    }
+    if (Object.hasOwn(out, key)) throw new UsageError(`The option ${key} is given twice.`, {hint: 'Give each option once.'});
+    out[key] = value;
+  }
+  return out;
 }
 
 export async function openBackend(kind: string, options: BackendOptions): Promise<Backend> {

@@ -132,12 +132,19 @@ export class Context {
     return openBackend(profile.backend, {
       profile: name,
       url: profile.url,
+      email: profile.email,
+      settings: profile.options ?? {},
       token: token === undefined ? async () => (await this.credentials.get(name))?.token : async () => token,
       dataDir: this.paths.dataDir,
       cacheDir: this.paths.cacheDir,
       identity: this.identity(profile),
       debug: this.debugEnabled ? (line) => writeText(this.options.stderr, shown`[debug] ${line}`) : undefined,
     });
+  }
+
+  /** True when the profile was named (--profile or SUPPORT_PROFILE) rather than taken from settings. */
+  get profileNamed(): boolean {
+    return Boolean(this.options.profile ?? this.env.SUPPORT_PROFILE);
   }
 
   /**

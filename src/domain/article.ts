@@ -2,6 +2,11 @@ import {UsageError} from './errors.js';
 
 export const KB_LOCALES = ['en', 'de'] as const;
 export type KbLocale = (typeof KB_LOCALES)[number];
+/**
+ * An article's language: en or de for the toolkit's own knowledge bases (which stem and search
+ * in those two), any language tag a helpdesk's knowledge base carries (fr, pt-br...).
+ */
+export type ArticleLocale = KbLocale | (string & {});
 
 /** A knowledge-base article; the body is Markdown. */
 export interface Article {
@@ -10,7 +15,7 @@ export interface Article {
   title: string;
   body: string;
   tags: string[];
-  locale: KbLocale;
+  locale: ArticleLocale;
   /** ISO-8601 UTC: when the article's content last changed. */
   updatedAt: string;
   url?: string;
@@ -52,7 +57,7 @@ export interface KbHit {
   snippet: string;
   /** Higher is better; comparable only within one result list. */
   score: number;
-  locale: KbLocale;
+  locale: ArticleLocale;
   tags: string[];
   url: string | null;
 }
@@ -96,6 +101,12 @@ export const MAX_KB_QUERY_CHARS = 1000;
 
 export const DEFAULT_KB_LIMIT = 10;
 export const MAX_KB_LIMIT = 100;
+
+/** The toolkit's language for a helpdesk's locale tag: en-us and en-gb are en, de-ch is de; others have none. */
+export function kbLanguage(locale: string): KbLocale | undefined {
+  const language = locale.trim().toLowerCase().split(/[-_]/)[0];
+  return (KB_LOCALES as readonly string[]).includes(language ?? '') ? (language as KbLocale) : undefined;
+}
 
 export function parseLocale(value: string): KbLocale {
   const locale = value.trim().toLowerCase();

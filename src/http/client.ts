@@ -7,6 +7,8 @@ import {RateLimitError, UnavailableError, UsageError} from '../domain/errors.js'
 import type {RateLimitInfo} from '../domain/rate-limit.js';
 import {redactUrl} from '../domain/redact.js';
 import type {AttemptControl, RetryEvent} from '../domain/retry.js';
+import {bearerAuth, type AuthScheme} from './auth.js';
+import {readRateLimit} from './rate-limit.js';
 
 /** Milliseconds; every request has all of them. */
 export interface HttpTimeouts {
@@ -32,6 +34,16 @@ export interface HttpClientOptions {
   baseUrl: string;
   /** Resolved on first request, so that opening a client never touches the keyring. */
   token?: () => Promise<string | undefined>;
+  /** How the token goes into the Authorization header (default: Bearer). The adapter chooses. */
+  auth?: AuthScheme;
+  /** Headers every request carries (an API version, say); never a secret: they may be logged. */
+  headers?: Record<string, string>;
+  /**
+   * Redirects of GET requests to follow (default 0: a 3xx is handed to the caller). The token
+   * goes only to the origin of the base URL: a redirect to another host, port or scheme is
+   * followed without Authorization. Other methods never follow: a write is not replayed elsewhere.
+   */
+  redirects?: number;
   userAgent?: string;
   timeouts?: Partial<HttpTimeouts>;
   retry?: Partial<RetryPolicy>;
@@ -51,6 +63,12 @@ export interface HttpRequest {
   stream?: {open: () => NodeJS.ReadableStream; size: number; contentType: string};
   /** Makes a POST or PATCH safe to retry: the server replays the first result. One per logical operation, chosen by the caller. */
   idempotencyKey?: string;
+  /**
+   * Overrides what the method says about sending the request again after it may have reached
+   * the server: true for a POST whose repeat does no harm (an upload that only leaves an unused
+   * copy), false for a PUT that is not idempotent on this API (one that adds a comment).
+   */
+  repeatable?: boolean;
   /** The caller's part in the retries: a bound, a shared pacer, a progress line. The loop stays here. */
   attempts?: AttemptControl;
   /** Bytes sent in the current attempt; a retry starts again from 0. */
@@ -144,10 +162,11 @@ export class HttpClient {
    */
   async request(req: HttpRequest): Promise<HttpResponse> {
     const got = await this.got();
-    const url = this.url(req);
-    const canRetry = IDEMPOTENT_METHODS.has(req.method) || Boolean(req.idempotencyKey);
+    let url = this.url(req);
+    const canRetry = req.repeatable ?? (IDEMPOTENT_METHODS.has(req.method) || Boolean(req.idempotencyKey));
     const maxAttempts = Math.max(1, Math.floor(req.attempts?.maxAttempts ?? this.retry.limit + 1));
-    const authorization = await this.authorizationHeader();
+    let authorization = await this.authorizationHeader();
+    let redirectsLeft = req.method === 'GET' ? (this.options.redirects ?? 0) : 0;
     for (let attempt = 1; ; attempt++) {
       const started = performance.now();
       const more = attempt < maxAttempts;
@@ -155,7 +174,7 @@ export class HttpClient {
       const retry = (event: Omit<RetryEvent, 'attempt' | 'maxAttempts'>) => this.beforeRetry(req, {...event, attempt, maxAttempts});
       let response;
       try {
-        const headers: Record<string, string> = {accept: 'application/json, application/problem+json'};
+        const headers: Record<string, string> = {accept: 'application/json, application/problem+json', ...this.options.headers};
         if (authorization) headers.authorization = authorization;
         if (req.idempotencyKey) headers['idempotency-key'] = req.idempotencyKey;
         let body: string | Readable | undefined;
@@ -211,6 +230,17 @@ export class HttpClient {
       this.observeClock(response.headers);
       const parsed = parseBody(response.body as string, String(response.headers['content-type'] ?? ''));
       if (status < 300) return {status, headers: response.headers, body: parsed};
+      const location = response.headers.location;
+      if (status >= 300 && status < 400 && redirectsLeft > 0 && typeof location === 'string') {
+        redirectsLeft--;
+        const next = new URL(location, url);
+        // The token is for the profile's host: another origin (or plain http) gets none.
+        if (next.origin !== new URL(this.baseUrl).origin) authorization = undefined;
+        this.debug(`redirected to ${redactUrl(next.toString())}${authorization ? '' : ' (without Authorization)'}`);
+        url = next.toString();
+        attempt--;
+        continue;
+      }
       if (RETRY_STATUSES.has(status)) {
         const asked = parseRetryAfter(response.headers['retry-after']);
         if (asked !== undefined && asked > this.retry.maxRetryAfterMs) {
@@ -257,19 +287,13 @@ export class HttpClient {
   }
 
   private observeRateLimit(headers: HttpResponse['headers'], status: number): void {
-    const number = (name: string) => {
-      const value = Number(headers[name]);
-      return Number.isFinite(value) ? value : undefined;
-    };
-    const limit = number('ratelimit-limit');
-    const remaining = number('ratelimit-remaining');
-    const resetSeconds = number('ratelimit-reset');
     const throttled = this.limits.throttled + (status === 429 ? 1 : 0);
-    if (limit === undefined && remaining === undefined) {
+    const reading = readRateLimit(headers);
+    if (!reading) {
       this.limits = {...this.limits, throttled};
       return;
     }
-    this.limits = {limit, remaining, resetSeconds, observedAt: Date.now(), throttled};
+    this.limits = {...reading, observedAt: Date.now(), throttled};
   }
 
   private finalStatusError(status: number, body: unknown, what: string, waitMs?: number): Error {
@@ -320,7 +344,7 @@ export class HttpClient {
   private authorizationHeader(): Promise<string | undefined> {
     this.authorization ??= (async () => {
       const token = await this.options.token?.();
-      return token ? `Bearer ${token}` : undefined;
+      return token ? (this.options.auth ?? bearerAuth).header(token) : undefined;
     })();
     return this.authorization;
   }
@@ -345,7 +369,7 @@ export class HttpClient {
         // Retries are ours (above): got would not re-open a streamed body, nor tell POST with a key from one without.
         retry: {limit: 0},
         throwHttpErrors: false,
-        // The protocol never redirects; following one could carry the token to another host.
+        // Redirects are ours (above): only GET, and the token only to the profile's own origin.
         followRedirect: false,
         responseType: 'text',
         headers: {'user-agent': this.options.userAgent ?? 'supportkit'},

@@ -26,10 +26,10 @@ import {
 } from '../domain/ticket.js';
 import {parseJsonBody} from './json-body.js';
 import {attributeLegacyOwners} from './owners.js';
-import {ClientGone, isHangUp, Problem, toProblem} from './problem.js';
+import {ClientGone, isHangUp, Problem, toProblem, validationProblem} from './problem.js';
 import {RateLimiter} from './rate-limit.js';
 import {slaHandlers} from './sla.js';
-import {loadSpec, operations, requestSchemas, routerPath, type JsonSchema, type Operation} from './spec.js';
+import {allowedMethods, loadSpec, operations, requestValidator, routerPath, type Operation} from './spec.js';
 import {ServerState, type StoredResponse, type TokenInfo, type TokenRole} from './state.js';
 
 export interface ServerOptions {
@@ -107,17 +107,6 @@ function canonicalJson(value: unknown): string {
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 
-async function createAjvCompilers() {
-  const {Ajv2020} = await import('ajv/dist/2020.js');
-  const {default: addFormats} = await import('ajv-formats');
-  // Query strings, path parameters and headers arrive as strings: coerce them as the spec types say.
-  const coercing = new Ajv2020({strict: false, allErrors: false, coerceTypes: 'array', useDefaults: true});
-  const exact = new Ajv2020({strict: false, allErrors: false, useDefaults: true});
-  (addFormats as unknown as (a: unknown) => void)(coercing);
-  (addFormats as unknown as (a: unknown) => void)(exact);
-  return {coercing, exact};
-}
-
 export async function buildServer(options: ServerOptions): Promise<{app: FastifyInstance; store: LocalStore; state: ServerState}> {
   const now = options.now ?? Date.now;
   const {default: Fastify} = await import('fastify');
@@ -139,7 +128,6 @@ export async function buildServer(options: ServerOptions): Promise<{app: Fastify
   const maxUpload = options.maxUploadBytes ?? DEFAULT_MAX_UPLOAD_BYTES;
   const callers = new WeakMap<FastifyRequest, Caller>();
   const inFlightKeys = new Set<string>();
-  const {coercing, exact} = await createAjvCompilers();
 
   const app = Fastify({
     logger: false,
@@ -152,13 +140,6 @@ export async function buildServer(options: ServerOptions): Promise<{app: Fastify
     // A URL the router cannot decode (`/v1/tickets/%FF`) gets a problem too, not the framework's shape.
     frameworkErrors: (error, request, reply) => sendProblem(reply, request, toProblem(error)),
   });
-
-  app.setValidatorCompiler(({schema, httpPart}) => {
-    const validate = (httpPart === 'body' ? exact : coercing).compile(schema as JsonSchema);
-    return (data: unknown) => (validate(data) ? {value: data} : {error: Object.assign(new Error('validation'), {validation: validate.errors})});
-  });
-  // Errors carry problem details; the framework's own error shape never reaches a client.
-  app.setSchemaErrorFormatter((errors, dataVar) => Object.assign(new Error(`${dataVar} is invalid`), {validation: errors, validationContext: dataVar}));
 
   const sendProblem = (reply: FastifyReply, request: FastifyRequest, problem: Problem) => {
     if (problem.extra.headers) reply.headers(problem.extra.headers);
@@ -196,7 +177,15 @@ export async function buildServer(options: ServerOptions): Promise<{app: Fastify
   });
 
   app.setNotFoundHandler((request, reply) => {
-    sendProblem(reply, request, new Problem('not-found', `There is no ${request.method} ${redactUrl(request.url.split('?')[0]!)} in this protocol.`));
+    const path = request.url.split('?')[0]!;
+    const allowed = allowedMethods(spec, path);
+    sendProblem(
+      reply,
+      request,
+      allowed.length > 0
+        ? new Problem('method-not-allowed', `${redactUrl(path)} has no ${request.method}; it allows ${allowed.join(', ')}.`, {headers: {allow: allowed.join(', ')}})
+        : new Problem('not-found', `There is no ${request.method} ${redactUrl(path)} in this protocol.`),
+    );
   });
 
   app.addHook('onRequest', async (request, reply) => {
@@ -603,11 +592,15 @@ export async function buildServer(options: ServerOptions): Promise<{app: Fastify
 
   for (const op of operations(spec)) {
     if (!handlers[op.operationId]) throw new Error(`openapi.yaml: no handler for ${op.operationId}.`);
-    const schemas = requestSchemas(op);
+    // Every part of the request at once, so that a 400 lists every rule it breaks.
+    const validate = await requestValidator(op);
     const route = {
       method: op.method as 'GET',
       url: routerPath(op.path),
-      schema: Object.fromEntries(Object.entries(schemas).filter(([, v]) => v !== undefined)),
+      preValidation: async (request: FastifyRequest) => {
+        const errors = validate(request);
+        if (errors.length > 0) throw validationProblem(errors);
+      },
       config: {public: Array.isArray(op.security) && op.security.length === 0},
       handler: (request: FastifyRequest, res: FastifyReply) => reply(op, request, res),
     };

@@ -34,6 +34,104 @@ export interface ProblemBody {
   errors?: {location?: string; path?: string; message: string}[];
 }
 
+/** One failed rule of a request: which part, the field in it (a JSON pointer), what is wrong. */
+export interface ValidationError {
+  location: 'body' | 'query' | 'params' | 'headers';
+  path: string;
+  message: string;
+}
+
+/** The most failed rules one answer lists; `detail` still counts them all. */
+export const MAX_REPORTED_ERRORS = 100;
+
+/** The message of a field the schema does not have (a query parameter gets a better one from its operation). */
+export const UNKNOWN_FIELD = 'is not a known field';
+
+interface AjvError {
+  keyword?: string;
+  instancePath?: string;
+  message?: string;
+  params?: Record<string, unknown>;
+  /** Set on the errors of a `propertyNames` rule: the name that broke it. */
+  propertyName?: string;
+}
+
+const escapePointer = (segment: string) => segment.replace(/~/g, '~0').replace(/\//g, '~1');
+
+/** Ajv's errors as failed rules that each name their field, in words a person reads. */
+export function validationErrors(location: ValidationError['location'], errors: readonly AjvError[]): ValidationError[] {
+  const out: ValidationError[] = [];
+  for (const e of errors) {
+    const at = e.instancePath ?? '';
+    const params = e.params ?? {};
+    // A `propertyNames` rule reports the broken name's own error first; this one only repeats it.
+    if (e.keyword === 'propertyNames') continue;
+    if (e.propertyName !== undefined) {
+      out.push({location, path: `${at}/${escapePointer(e.propertyName)}`, message: `has an invalid name: it ${e.message ?? 'is invalid'}`});
+    } else if (e.keyword === 'required' && typeof params.missingProperty === 'string') {
+      out.push({location, path: `${at}/${escapePointer(params.missingProperty)}`, message: 'is required'});
+    } else if (e.keyword === 'additionalProperties' && typeof params.additionalProperty === 'string') {
+      out.push({location, path: `${at}/${escapePointer(params.additionalProperty)}`, message: UNKNOWN_FIELD});
+    } else {
+      out.push({location, path: at, message: ruleMessage(e)});
+    }
+  }
+  return out;
+}
+
+function ruleMessage(e: AjvError): string {
+  const params = e.params ?? {};
+  switch (e.keyword) {
+    case 'enum':
+      return `must be one of ${(params.allowedValues as unknown[]).map((v) => String(v)).join(', ')}`;
+    case 'type':
+      return `must be ${String(params.type).split(',').join(' or ')}`;
+    case 'pattern':
+      // `\S`: the spec's way to say "not only white space".
+      if (params.pattern === '\\S') return 'must not be empty or only white space';
+      return e.message ?? 'is invalid';
+    case 'minProperties':
+      return `must have at least ${String(params.limit)} field${params.limit === 1 ? '' : 's'}`;
+    default:
+      return e.message ?? 'is invalid';
+  }
+}
+
+/** A JSON pointer as a person reads a field's place: /policies/0/targets -> policies[0].targets. */
+function fieldName(pointer: string): string {
+  let out = '';
+  for (const raw of pointer.split('/').slice(1)) {
+    const segment = raw.replace(/~1/g, '/').replace(/~0/g, '~');
+    out += /^\d+$/.test(segment) ? `[${segment}]` : out ? `.${segment}` : segment;
+  }
+  return out;
+}
+
+/** Who a failed rule is about, as the subject of a sentence. */
+function subject(error: ValidationError): string {
+  const name = fieldName(error.path);
+  switch (error.location) {
+    case 'body':
+      return name ? `Field ${name}` : 'The body';
+    case 'query':
+      return name ? `Query parameter ${name}` : 'The query string';
+    case 'headers':
+      // Header names arrive lower-cased; shown as they are usually written.
+      return name ? `Header ${name.replace(/(^|-)([a-z])/g, (_m, dash: string, c: string) => dash + c.toUpperCase())}` : 'The headers';
+    case 'params':
+      return name ? `Path parameter ${name}` : 'The path';
+  }
+}
+
+/** One 400 `validation` problem for every rule a request breaks: the first in `detail`, all in `errors[]`. */
+export function validationProblem(errors: readonly ValidationError[]): Problem {
+  const first = errors[0];
+  if (!first) return new Problem('validation', 'The request is not valid.');
+  const more = errors.length - 1;
+  const detail = `${subject(first)} ${first.message}${more > 0 ? ` (and ${more} more problem${more === 1 ? '' : 's'})` : ''}.`;
+  return new Problem('validation', detail, {errors: errors.slice(0, MAX_REPORTED_ERRORS)});
+}
+
 /** An error that becomes one problem+json response. */
 export class Problem extends Error {
   readonly status: number;
@@ -67,7 +165,7 @@ export function isHangUp(error: unknown): boolean {
 interface FrameworkError extends Error {
   code?: string;
   statusCode?: number;
-  validation?: {instancePath?: string; message?: string; params?: Record<string, unknown>}[];
+  validation?: AjvError[];
   validationContext?: string;
 }
 
@@ -76,15 +174,10 @@ export function toProblem(error: unknown): Problem {
   if (error instanceof Problem) return error;
   const e = error as FrameworkError;
   if (e.validation) {
-    const location = e.validationContext ?? 'body';
-    const errors = e.validation.map((v) => ({
-      location: location === 'querystring' ? 'query' : location,
-      path: v.instancePath || (v.params?.missingProperty ? `/${String(v.params.missingProperty)}` : ''),
-      message: v.message ?? 'is invalid',
-    }));
-    const first = errors[0];
-    const detail = first ? `${first.location}${first.path} ${first.message}.` : 'The request is not valid.';
-    return new Problem('validation', detail, {errors});
+    // A route validated by the framework (one part at a time) rather than by requestValidator.
+    const context = e.validationContext ?? 'body';
+    const location = (context === 'querystring' ? 'query' : context) as ValidationError['location'];
+    return validationProblem(validationErrors(location, e.validation));
   }
   if (error instanceof NotFoundError) return new Problem('not-found', e.message, {hint: error.hint});
   if (error instanceof UsageError) return new Problem('validation', e.message, {hint: error.hint});

@@ -1,17 +1,40 @@
-import type {Identity} from '../backends/backend.js';
-import {backendNeedsUrl} from '../backends/registry.js';
-import {AuthError, UsageError} from '../domain/errors.js';
+import type {Backend, Identity} from '../backends/backend.js';
+import {backendNeedsToken} from '../backends/registry.js';
+import {AuthError, RateLimitError, SupportError, UnavailableError, UsageError} from '../domain/errors.js';
 import type {CredentialSource, CredentialStore} from '../store/credentials.js';
 import type {Profile} from '../store/profiles.js';
+
+/**
+ * What `auth status` found for one profile:
+ * - `ok`: the backend knows the token (or needs none) and said who it belongs to;
+ * - `not-logged-in`: no token is stored and SUPPORT_TOKEN is not set;
+ * - `invalid`: the backend refused the token (revoked, expired, wrong email);
+ * - `unreachable`: the backend could not be asked;
+ * - `error`: anything else, such as a profile whose settings cannot be used.
+ */
+export type AuthState = 'ok' | 'not-logged-in' | 'invalid' | 'unreachable' | 'error';
 
 export interface AuthStatus {
   profile: string;
   backend: string;
   url: string | null;
+  /** The email that goes with the token (Zendesk API tokens), or null. */
+  email: string | null;
   /** False for backends that need no token, such as the local store. */
   needsToken: boolean;
   loggedIn: boolean;
   tokenSource: CredentialSource | null;
+  state: AuthState;
+  /** Who the backend says the token belongs to (for local: who the profile acts as). */
+  user: string | null;
+  /** customer or agent, as the toolkit sees it. */
+  role: string | null;
+  /** The backend's own name for the role (Zendesk: admin, agent), when it has one. */
+  backendRole: string | null;
+  /** The account or server (acme.zendesk.com). */
+  account: string | null;
+  /** Why the state is not ok, in one sentence. */
+  problem: string | null;
 }
 
 export interface LoginInput {
@@ -31,7 +54,7 @@ export interface LoginResult {
 }
 
 function assertNeedsToken(profileName: string, profile: Profile): void {
-  if (!backendNeedsUrl(profile.backend)) {
+  if (!backendNeedsToken(profile.backend)) {
     throw new UsageError(`The profile "${profileName}" uses the ${profile.backend} backend, which needs no login.`, {
       hint: 'Log in on a profile of a remote backend: support auth login --profile NAME.',
     });
@@ -53,17 +76,55 @@ export async function login(input: LoginInput): Promise<LoginResult> {
   return {profile: input.profileName, backend: input.profile.backend, user: identity.name, storedIn};
 }
 
-export async function authStatus(credentials: CredentialStore, profileName: string, profile: Profile): Promise<AuthStatus> {
-  const needsToken = backendNeedsUrl(profile.backend);
-  const stored = needsToken ? await credentials.get(profileName) : undefined;
-  return {
-    profile: profileName,
-    backend: profile.backend,
-    url: profile.url ?? null,
-    needsToken,
-    loggedIn: needsToken ? Boolean(stored) : true,
-    tokenSource: stored?.source ?? null,
-  };
+export interface AuthStatusInput {
+  credentials: CredentialStore;
+  profiles: readonly {name: string; profile: Profile}[];
+  /** Opens the profile's backend with the stored token (the caller's context knows how). */
+  open: (name: string, profile: Profile) => Promise<Backend>;
+  /** Who a profile of a backend without login acts as. */
+  identity: (profile: Profile) => Identity;
+}
+
+/**
+ * Asks each profile's backend who its token belongs to (all at once), so that a revoked or
+ * mistyped token shows here rather than in the middle of the next command. A backend that needs
+ * no login is not opened: it acts as the profile says.
+ */
+export async function authStatus(input: AuthStatusInput): Promise<AuthStatus[]> {
+  return Promise.all(input.profiles.map(({name, profile}) => statusOf(input, name, profile)));
+}
+
+async function statusOf(input: AuthStatusInput, name: string, profile: Profile): Promise<AuthStatus> {
+  const base = {profile: name, backend: profile.backend, url: profile.url ?? null, email: profile.email ?? null};
+  const empty = {user: null, role: null, backendRole: null, account: null, problem: null};
+  let needsToken: boolean;
+  try {
+    needsToken = backendNeedsToken(profile.backend);
+  } catch (error) {
+    return {...base, ...empty, needsToken: false, loggedIn: false, tokenSource: null, state: 'error', problem: (error as Error).message};
+  }
+  if (!needsToken) {
+    const who = input.identity(profile);
+    return {...base, ...empty, needsToken, loggedIn: true, tokenSource: null, state: 'ok', user: who.name, role: who.role};
+  }
+  const stored = await input.credentials.get(name);
+  if (!stored) {
+    return {...base, ...empty, needsToken, loggedIn: false, tokenSource: null, state: 'not-logged-in', problem: `No token is stored for the profile "${name}".`};
+  }
+  const known = {...base, needsToken, loggedIn: true, tokenSource: stored.source};
+  let backend: Backend | undefined;
+  try {
+    backend = await input.open(name, profile);
+    const who = await backend.whoami();
+    return {...known, ...empty, state: 'ok', user: who.name, role: who.role, backendRole: who.backendRole ?? null, account: who.account ?? null};
+  } catch (error) {
+    const problem = error instanceof Error ? error.message : String(error);
+    const state: AuthState = error instanceof AuthError ? 'invalid' : error instanceof UnavailableError || error instanceof RateLimitError ? 'unreachable' : 'error';
+    if (!(error instanceof SupportError) && state === 'error') throw error;
+    return {...known, ...empty, state, problem};
+  } finally {
+    await backend?.close().catch(() => undefined);
+  }
 }
 
 export async function logout(credentials: CredentialStore, profileName: string): Promise<{profile: string; removed: boolean}> {

@@ -22,6 +22,11 @@ export interface PacerOptions {
   clock?: Clock;
   /** How long without a rate limit before the pacer speeds up again. */
   quietMs?: number;
+  /**
+   * Calls the job still has to make, at least, when the caller knows (rows not yet done). When
+   * they fit in what is left of the window, there is nothing to spread: the last rows go at once.
+   */
+  workLeft?: () => number;
 }
 
 const MINUTE = 60_000;
@@ -57,6 +62,7 @@ export class Pacer {
   private lastGrowth = Number.NEGATIVE_INFINITY;
   private backoffMs = 0;
   private readonly quietMs: number;
+  private readonly workLeft?: () => number;
   /** Counters for the summary and the benchmark. */
   rateLimited = 0;
   private seenThrottled = 0;
@@ -68,6 +74,7 @@ export class Pacer {
     this.max = Math.max(1, Math.floor(options.concurrency));
     this.limit = this.max;
     this.quietMs = options.quietMs ?? 10_000;
+    this.workLeft = options.workLeft;
     const rate = options.ratePerMinute;
     this.burst = rate && rate > 10 ? 2 : 0;
     // A hair over the exact interval, so that rounding can never fit one call too many into a minute.
@@ -122,11 +129,14 @@ export class Pacer {
       this.limit = Math.max(1, Math.ceil(this.limit / 2));
     }
     if (info && info.remaining !== undefined) {
-      const reset = Math.max(0, info.resetSeconds ?? 1) * 1000;
+      // Without a reset, a known window is the longest the budget can take to come back.
+      const reset = Math.max(0, info.resetSeconds ?? info.windowSeconds ?? 1) * 1000;
       if (info.remaining <= 0) {
         this.pausedUntil = Math.max(this.pausedUntil, info.observedAt + reset);
-      } else if (info.limit && info.remaining < info.limit * 0.2) {
-        // Spread what is left of the window over the time left in it.
+      } else if (info.limit && info.remaining <= info.limit * 0.1 && !(this.workLeft && this.workLeft() <= info.remaining)) {
+        // Spread the last tenth of the window over the time left in it: enough for the calls in
+        // flight not to overshoot it, small enough that a sliding window (Zendesk's) gives back
+        // most of its budget at once a minute later.
         this.adaptiveInterval = reset / info.remaining;
       } else {
         this.adaptiveInterval = 0;

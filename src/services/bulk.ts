@@ -155,7 +155,9 @@ class RateMeter {
  */
 export async function runBulk(backend: Backend, options: BulkOptions): Promise<BulkSummary> {
   const {source, operation} = options;
-  const pacer = new Pacer({concurrency: options.concurrency ?? 4, ratePerMinute: options.ratePerMinute, clock: options.clock});
+  // Rows not yet finished (known once the input is counted below): a lower bound of the calls left.
+  let rowsLeft = Number.POSITIVE_INFINITY;
+  const pacer = new Pacer({concurrency: options.concurrency ?? 4, ratePerMinute: options.ratePerMinute, clock: options.clock, workLeft: () => rowsLeft});
   const clock = pacer.clock;
   const startedAt = clock.now();
   const maxAttempts = options.maxAttempts ?? 8;
@@ -182,6 +184,7 @@ export async function runBulk(backend: Backend, options: BulkOptions): Promise<B
     });
   }
   if (invalidCount > 0 && !options.skipInvalid && !options.dryRun) throw new InvalidRowsError(invalid, invalidCount, total);
+  rowsLeft = total;
 
   const identity = options.identity ?? source.identity();
   if (!identity) throw new Error('The input was not read to its end.');
@@ -222,6 +225,7 @@ export async function runBulk(backend: Backend, options: BulkOptions): Promise<B
     if (outcome.skipped) counts.skipped++;
     else if (outcome.ok) counts.succeeded++;
     else counts.failed++;
+    rowsLeft = total - (counts.succeeded + counts.failed + counts.skipped);
     meter.mark(clock.now());
     options.onResult?.({line: row.line, id: outcome.id, ok: outcome.ok, error: outcome.error ?? null});
     progress();

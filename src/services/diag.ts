@@ -17,7 +17,8 @@ import {systemCollector} from '../diag/collectors/system.js';
 import {createBundleWriter, inspectBundle, type BundleProblem, type ManifestCollector, type ManifestSkip} from '../diag/bundle.js';
 import {Pseudonymizer} from '../diag/pseudonyms.js';
 import {loadScrubber, type RedactionCounts} from '../diag/scrubber.js';
-import {RejectedError, SupportError, UnsupportedError, UsageError} from '../domain/errors.js';
+import {requireCapability} from '../backends/capabilities.js';
+import {RejectedError, SupportError, UsageError} from '../domain/errors.js';
 import type {Attachment} from '../domain/ticket.js';
 
 export const DEFAULT_MAX_FILE_SIZE = 10 * 1024 * 1024;
@@ -335,7 +336,7 @@ export async function inspectDiagBundle(path: string, options: InspectOptions = 
 
 /** Looks for the file among the ticket's attachments, by sha256. */
 export async function checkUpload(backend: Backend, ticketId: string, name: string, sha256: string): Promise<UploadCheck> {
-  if (!backend.capabilities.has('attachments')) throw new UnsupportedError(backend.kind, 'attachments');
+  requireCapability(backend, 'attachments');
   const ticket = await backend.tickets.get(ticketId);
   const match = ticket.attachments.find((a) => a.sha256 === sha256) ?? null;
   const sameName = ticket.attachments.filter((a) => a.name === name && a !== match);
@@ -378,7 +379,7 @@ export interface AttachBundleResult {
  * match the local file, or the upload is reported as corrupt.
  */
 export async function attachBundle(backend: Backend, ticketId: string, path: string, options: AttachBundleOptions = {}): Promise<AttachBundleResult> {
-  if (!backend.capabilities.has('attachments')) throw new UnsupportedError(backend.kind, 'attachments');
+  requireCapability(backend, 'attachments');
   const info = await stat(path).catch(() => undefined);
   if (!info?.isFile()) throw new UsageError(`The bundle ${path} does not exist or is not a regular file.`, {hint: 'Give the path of a .tar.gz written by `support diag collect`.'});
   const sha256 = await sha256File(path);

@@ -8,17 +8,13 @@ import {
   type KbHit,
   type KbLocale,
 } from '../domain/article.js';
-import {SupportError, UnsupportedError, UsageError} from '../domain/errors.js';
+import {requireCapability, unsupported} from '../backends/capabilities.js';
+import {SupportError, UsageError} from '../domain/errors.js';
 import {importArticles, type ImportReport} from './kb-import.js';
 
 /** The backend's knowledge base, or the sentence that says it has none. */
 export function requireKb(backend: Backend): KbApi {
-  if (!backend.kb || !backend.capabilities.has('kb')) {
-    throw new UnsupportedError(backend.kind, 'kb', {
-      message: `The ${backend.kind} backend has no knowledge base.`,
-      hint: 'Use a profile whose backend has one (local or rest): support profile list.',
-    });
-  }
+  if (!backend.kb || !backend.capabilities.has('kb')) throw unsupported({kind: backend.kind, hints: {kb: 'Use a profile whose backend has one (local, rest or zendesk): support profile list.', ...backend.hints}}, 'kb');
   return backend.kb;
 }
 
@@ -63,6 +59,7 @@ export function viewArticle(source: KbSource, idOrSlug: string): Promise<Article
 export function importKb(backend: Backend, paths: readonly string[], onProgress?: (done: number, total: number) => void): Promise<ImportReport> {
   if (paths.length === 0) throw new UsageError('Give at least one Markdown file or directory to import.', {hint: 'support kb import ./articles'});
   const kb = requireKb(backend);
+  requireCapability(backend, 'kb-write');
   return importArticles(kb, paths, onProgress ? {onProgress} : {});
 }
 
@@ -113,6 +110,7 @@ export async function syncKb(
     });
   }
   const kb = requireKb(backend);
+  requireCapability(backend, 'kb-sync');
   const cache = await openCache();
   try {
     const full = cache.cursor === undefined;

@@ -1,4 +1,4 @@
-import {assertBackendKind, backendNeedsUrl} from '../backends/registry.js';
+import {backendKind, parseBackendOptions, type ProfileField} from '../backends/registry.js';
 import {UsageError} from '../domain/errors.js';
 import type {Role} from '../domain/ticket.js';
 import type {CredentialStore} from '../store/credentials.js';
@@ -8,6 +8,10 @@ export interface ProfileSummary {
   name: string;
   backend: string;
   url: string | null;
+  /** The login email that goes with the token (Zendesk's API tokens), or null. */
+  email: string | null;
+  /** `--option key=value` settings of the backend. */
+  options: Record<string, string>;
   as: Role;
   current: boolean;
 }
@@ -16,6 +20,8 @@ const summarize = (name: string, profile: Profile, current: string): ProfileSumm
   name,
   backend: profile.backend,
   url: profile.url ?? null,
+  email: profile.email ?? null,
+  options: {...profile.options},
   as: profile.as ?? 'customer',
   current: name === current,
 });
@@ -24,8 +30,31 @@ export interface AddProfileInput {
   name: string;
   backend: string;
   url?: string;
+  email?: string;
+  /** `key=value` pairs of --option, checked against what the backend kind declares. */
+  options?: readonly string[];
   as?: Role;
   user?: string;
+}
+
+const FIELD_FLAGS: Record<ProfileField, string> = {url: '--url', email: '--email'};
+
+/** An email address as Zendesk and Jira take them for API tokens: one @, no spaces. */
+export function validateEmail(email: string): string {
+  const trimmed = email.trim();
+  if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(trimmed)) {
+    throw new UsageError(`"${email}" is not an email address.`, {hint: 'Give the email you log in with, e.g. --email agent@example.com.'});
+  }
+  return trimmed;
+}
+
+/** Plain http only to this machine: a token must not cross a network in the clear. */
+function assertHttpsUnlessLoopback(kind: string, url: string): void {
+  const parsed = new URL(url);
+  const loopback = /^(127\.\d+\.\d+\.\d+|localhost|\[::1\])$/.test(parsed.hostname);
+  if (parsed.protocol !== 'https:' && !loopback) {
+    throw new UsageError(`The ${kind} backend needs an https:// URL, not ${url}.`, {hint: 'Use the https:// address of your account.'});
+  }
 }
 
 export function normalizeUrl(url: string): string {
@@ -48,10 +77,19 @@ export function normalizeUrl(url: string): string {
 
 export async function addProfile(store: ProfileStore, input: AddProfileInput): Promise<ProfileSummary> {
   const name = validateProfileName(input.name);
-  assertBackendKind(input.backend);
-  if (backendNeedsUrl(input.backend) && !input.url) {
-    throw new UsageError(`The ${input.backend} backend needs a URL.`, {hint: `Add --url https://... to the command.`});
+  const kind = backendKind(input.backend);
+  const given: Record<ProfileField, string | undefined> = {url: input.url, email: input.email};
+  for (const field of Object.keys(FIELD_FLAGS) as ProfileField[]) {
+    const rule = kind.fields[field];
+    if (given[field] !== undefined && !rule) {
+      throw new UsageError(`The ${kind.kind} backend takes no ${FIELD_FLAGS[field]}.`, {hint: `Leave ${FIELD_FLAGS[field]} out, or choose another backend.`});
+    }
+    if (given[field] === undefined && rule === 'required') {
+      const example = field === 'url' ? ` ${kind.urlExample ?? 'https://...'}` : ' ...';
+      throw new UsageError(`The ${kind.kind} backend needs a ${field === 'url' ? 'URL' : field}.`, {hint: `Add ${FIELD_FLAGS[field]}${example} to the command.`});
+    }
   }
+  const options = parseBackendOptions(kind.kind, input.options ?? []);
   const settings = await store.read();
   if (settings.profiles[name]) {
     throw new UsageError(`A profile named "${name}" already exists.`, {
@@ -60,6 +98,9 @@ export async function addProfile(store: ProfileStore, input: AddProfileInput): P
   }
   const profile: Profile = {backend: input.backend};
   if (input.url) profile.url = normalizeUrl(input.url);
+  if (profile.url && kind.httpsOnly) assertHttpsUnlessLoopback(kind.kind, profile.url);
+  if (input.email !== undefined) profile.email = validateEmail(input.email);
+  if (Object.keys(options).length) profile.options = options;
   if (input.as) profile.as = input.as;
   if (input.user) profile.user = input.user;
   settings.profiles[name] = profile;

@@ -1,7 +1,8 @@
 import {basename} from 'node:path';
 
 import type {Backend, SlaApi, SlaPolicyVersion, SlaTicketEvaluation} from '../backends/backend.js';
-import {NotFoundError, UnsupportedError} from '../domain/errors.js';
+import {requireCapability, unsupported} from '../backends/capabilities.js';
+import {NotFoundError} from '../domain/errors.js';
 import {CALENDAR_24X7} from '../domain/sla/calendar.js';
 import {metricToJson, type SlaMetricJson} from '../domain/sla/engine.js';
 import {policySetToFile} from '../domain/sla/policy-file.js';
@@ -39,8 +40,15 @@ export interface SlaStatusOptions {
 }
 
 function requireSla(backend: Backend): SlaApi {
-  if (!backend.capabilities.has('sla') || !backend.sla) throw new UnsupportedError(backend.kind, 'SLA policies and status');
+  if (!backend.capabilities.has('sla') || !backend.sla) throw unsupported(backend, 'sla');
   return backend.sla;
+}
+
+/** The toolkit's own policy sets: a helpdesk that keeps its own policies says it cannot. */
+function requirePolicies(backend: Backend): SlaApi {
+  const sla = requireSla(backend);
+  requireCapability(backend, 'sla-policies');
+  return sla;
 }
 
 /** Clocks of the named tickets, or of every open ticket, as of `at`. */
@@ -80,7 +88,8 @@ function toReport(e: SlaTicketEvaluation): SlaTicketReport {
  * each ticket's creation.
  */
 async function evaluateOverTickets(backend: Backend, sla: SlaApi, which: readonly string[] | 'open', at: number): Promise<SlaTicketEvaluation[]> {
-  if (!backend.capabilities.has('events')) throw new UnsupportedError(backend.kind, 'ticket histories, which SLA status needs');
+  requireCapability(backend, 'events');
+  requireCapability(backend, 'sla-policies');
   const versions: EffectivePolicySet[] = await sla.policyVersions();
   let tickets: Ticket[] = [];
   if (which === 'open') {
@@ -172,13 +181,13 @@ function toFileJson(v: SlaPolicyVersion): {policies: SlaPolicyJson[]; calendars:
 
 /** The policy set in force now. */
 export async function listSlaPolicies(backend: Backend): Promise<SlaPolicyListReport> {
-  const current = await requireSla(backend).policies();
+  const current = await requirePolicies(backend).policies();
   return {...info(current), ...toFileJson(current)};
 }
 
 /** One policy of the set in force now, with its calendar spelled out. */
 export async function viewSlaPolicy(backend: Backend, name: string): Promise<SlaPolicyReport> {
-  const current = await requireSla(backend).policies();
+  const current = await requirePolicies(backend).policies();
   const {policies, calendars} = toFileJson(current);
   const policy = policies.find((p) => p.name === name);
   if (!policy) {
@@ -198,7 +207,7 @@ export async function viewSlaPolicy(backend: Backend, name: string): Promise<Sla
  * only then adds a version, in force for tickets created from now on.
  */
 export async function importSlaPolicies(backend: Backend, path: string): Promise<SlaPolicyImportReport> {
-  const sla = requireSla(backend);
+  const sla = requirePolicies(backend);
   const set = await loadSlaPolicyFile(path);
   const version = await sla.importPolicies(set, {source: basename(path)});
   return {...info(version), policies: set.policies.map((p) => p.name), calendars: set.calendars.map((c) => c.name)};

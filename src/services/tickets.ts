@@ -1,7 +1,8 @@
 import {randomUUID} from 'node:crypto';
 
 import type {Backend, RetryEvent} from '../backends/backend.js';
-import {SupportError, UnsupportedError, UsageError} from '../domain/errors.js';
+import {requireCapability} from '../backends/capabilities.js';
+import {SupportError, UsageError} from '../domain/errors.js';
 import {
   normalizeTags,
   validateBody,
@@ -38,7 +39,7 @@ export async function createTicket(backend: Backend, input: CreateTicketInput): 
   const body = validateBody(input.body);
   const tags = normalizeTags(input.tags ?? []);
   const files = await Promise.all((input.attachments ?? []).map((path) => fileAttachmentSource(path)));
-  if (files.length > 0 && !backend.capabilities.has('attachments')) throw new UnsupportedError(backend.kind, 'attachments');
+  if (files.length > 0) requireCapability(backend, 'attachments');
   // One key per logical create: a retried request after a lost response makes one ticket.
   const idempotencyKey = backend.capabilities.has('idempotent-create') ? randomUUID() : undefined;
   // `key=` means "remove" on update; on a new ticket there is nothing to remove.
@@ -96,7 +97,7 @@ export interface CommentInput {
 /** Adds a comment and returns the ticket with all its comments. */
 export async function commentOnTicket(backend: Backend, id: string, input: CommentInput): Promise<TicketWithComments> {
   const body = validateBody(input.body, 'comment');
-  if (input.internal && !backend.capabilities.has('internal-comments')) throw new UnsupportedError(backend.kind, 'internal comments');
+  if (input.internal) requireCapability(backend, 'internal-comments');
   // One key for the comment, so that a retry after a lost answer posts it once.
   await backend.tickets.comment(id, {body, public: !input.internal}, {idempotencyKey: randomUUID()});
   return backend.tickets.view(id);

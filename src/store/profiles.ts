@@ -8,6 +8,10 @@ import {describeReadFailure, writeFileAtomic} from './atomic-file.js';
 export interface Profile {
   backend: string;
   url?: string;
+  /** The login email of backends whose API tokens go with one (Zendesk's `{email}/token`). */
+  email?: string;
+  /** Backend settings from `--option key=value`, checked against the kind's declared options. */
+  options?: Record<string, string>;
   /** Who this profile acts as on backends that cannot tell (the local store). */
   as?: Role;
   user?: string;

@@ -18,7 +18,12 @@ const run = (cmd: Parameters<typeof runCommand>[0], argv: string[], options: Par
 describe('auth on the local backend', () => {
   it('needs no login', async () => {
     const status = await run(AuthStatusCommand, ['--json']);
-    expect(parseJson(status.stdout)).toEqual({profile: 'default', backend: 'local', url: null, needsToken: false, loggedIn: true, tokenSource: null});
+    expect(status.exitCode).toBe(0);
+    expect(parseJson(status.stdout)).toEqual({
+      profiles: [
+        {profile: 'default', backend: 'local', url: null, email: null, needsToken: false, loggedIn: true, tokenSource: null, state: 'ok', user: 'tester', role: 'customer', backendRole: null, account: null, problem: null},
+      ],
+    });
     const login = await run(AuthLogin, ['--with-token'], {stdin: 'abc\n'});
     expect(login.exitCode).toBe(2);
     expect(login.stderr).toContain('needs no login');

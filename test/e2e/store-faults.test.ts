@@ -214,7 +214,7 @@ describe.skipIf(Boolean(noNamespaces))('profiles and credentials on a full disk 
     expectOneSentence(login!, 1, `Could not save the credentials file ${join(config, 'credentials.json')}: ${config} is on a read-only file system; the file was left as it was.`);
     expect(list!.code, list!.stderr).toBe(0);
     expect(status!.code, status!.stderr).toBe(0);
-    expect(parseJson(status!.stdout)).toMatchObject({loggedIn: true, tokenSource: 'file'});
+    expect(parseJson(status!.stdout).profiles[0]).toMatchObject({loggedIn: true, tokenSource: 'file', state: 'ok'});
     expect(readFileSync(join(config, 'config.json'), 'utf8')).toBe(old.settings);
     expect(readFileSync(join(config, 'credentials.json'), 'utf8')).toBe(old.credentials);
   });

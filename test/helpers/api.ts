@@ -32,7 +32,7 @@ export async function api(
     json = undefined;
   }
   if (options.checkSpec !== false) {
-    expect(await specViolations(method, path, res.status, res.headers.get('content-type') ?? '', text)).toEqual([]);
+    expect(await specViolations(method, path, res.status, res.headers.get('content-type') ?? '', text, res.headers)).toEqual([]);
   }
   return {status: res.status, headers: res.headers, text, json};
 }

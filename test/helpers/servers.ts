@@ -88,7 +88,7 @@ export async function startValidatingProxy(target: string): Promise<{url: string
   const server = createServer((req, res) => {
     forward(target, req).then(
       async (response) => {
-        const problems = await specViolations(req.method!, req.url!, response.status, String(response.headers['content-type'] ?? ''), response.body.toString('utf8'));
+        const problems = await specViolations(req.method!, req.url!, response.status, String(response.headers['content-type'] ?? ''), response.body.toString('utf8'), response.headers);
         checked++;
         violations.push(...problems);
         reply(res, response);

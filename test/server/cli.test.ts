@@ -82,15 +82,22 @@ describe('support serve, tokens and the rest profile, end to end', () => {
   });
 
   it('shows where the token comes from, prints it only through auth token, and logs out', async () => {
+    // auth status asks the server's who-am-I: the user, role and account of the token.
     const status = await cli(['auth', 'status', '--profile', 'work', '--json']);
-    expect(JSON.parse(status.stdout)).toEqual({profile: 'work', backend: 'rest', url: server.url, needsToken: true, loggedIn: true, tokenSource: 'file'});
+    expect(status.code).toBe(0);
+    expect(JSON.parse(status.stdout).profiles).toEqual([
+      expect.objectContaining({profile: 'work', backend: 'rest', url: server.url, needsToken: true, loggedIn: true, tokenSource: 'file', state: 'ok', role: 'agent', backendRole: 'agent', account: new URL(server.url).host, problem: null}),
+    ]);
     const plain = await cli(['auth', 'status', '--profile', 'work']);
-    expect(plain.stdout).toContain('token from the credentials file (unencrypted)');
+    expect(plain.stdout).toContain('\tok\t');
+    expect(plain.stdout).toContain('file (unencrypted)');
     // The one command that prints a token; kept out of the runs the leak check greps.
     const token = await runCli(['auth', 'token', '--profile', 'work'], {env});
     expect(token.stdout.trim()).toBe(agentToken);
+    // A token the server does not know: said after the table, with exit code 4.
     const fromEnv = await cli(['auth', 'status', '--profile', 'work', '--json'], {env: {SUPPORT_TOKEN: 'spt_from_the_environment'}});
-    expect(JSON.parse(fromEnv.stdout).tokenSource).toBe('env');
+    expect(fromEnv.code).toBe(4);
+    expect(JSON.parse(fromEnv.stdout).profiles[0]).toMatchObject({tokenSource: 'env', state: 'invalid'});
 
     expect((await cli(['profile', 'add', 'spare', '--backend', 'rest', '--url', server.url])).code).toBe(0);
     expect((await cli(['auth', 'login', '--profile', 'spare', '--with-token'], {input: `${agentToken}\n`})).code).toBe(0);

@@ -28,6 +28,18 @@ describe('openapi.yaml', () => {
     expect(await specViolations('GET', '/v1/me', 200, 'application/json', '{"name": "a", "role": "agent"}')).toEqual([]);
   });
 
+  it('catches a protocol header the spec does not declare, and a 405 whose Allow is not the spec’s', async () => {
+    const me = '{"name": "a", "role": "agent"}';
+    expect(await specViolations('GET', '/v1/me', 200, 'application/json', me, {'ratelimit-limit': '600'})).toEqual([]);
+    expect(await specViolations('GET', '/v1/me', 200, 'application/json', me, {location: '/v1/me'})).toEqual([
+      'GET /v1/me 200: header location not declared for getMe',
+    ]);
+    const problem = JSON.stringify({type: 'urn:supportkit:problem:method-not-allowed', title: 'Method not allowed.', status: 405});
+    expect(await specViolations('PUT', '/v1/me', 405, 'application/problem+json', problem, {allow: 'GET, HEAD'})).toEqual([]);
+    expect(await specViolations('PUT', '/v1/me', 405, 'application/problem+json', problem, {allow: 'GET, PUT'})).not.toEqual([]);
+    expect(await specViolations('PUT', '/v1/nowhere', 405, 'application/problem+json', problem, {allow: 'GET'})).not.toEqual([]);
+  });
+
   it('is served in full: every operation has a route on the reference server', async () => {
     const dirs = isolatedDirs();
     const server = await startTestServer(dirs.root);

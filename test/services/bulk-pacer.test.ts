@@ -73,6 +73,27 @@ describe('Pacer', () => {
     expect(clock.now() - t1).toBeGreaterThanOrEqual(4000);
   });
 
+  it('does not spread the last calls of a job that fit in what is left of the window, and never past zero', async () => {
+    const clock = virtualClock();
+    let left = 5;
+    const pacer = new Pacer({concurrency: 4, clock, workLeft: () => left});
+    pacer.succeeded({limit: 100, remaining: 10, resetSeconds: 10, observedAt: clock.now(), throttled: 0});
+    const t0 = clock.now();
+    for (let i = 0; i < 5; i++) await pacer.beforeCall();
+    expect(clock.now() - t0).toBe(0);
+    // More work than budget: spread again; an exhausted window is waited out whatever the work.
+    left = 50;
+    pacer.succeeded({limit: 100, remaining: 10, resetSeconds: 10, observedAt: clock.now(), throttled: 0});
+    const t1 = clock.now();
+    for (let i = 0; i < 5; i++) await pacer.beforeCall();
+    expect(clock.now() - t1).toBeGreaterThanOrEqual(4000);
+    left = 1;
+    pacer.succeeded({limit: 100, remaining: 0, resetSeconds: 20, observedAt: clock.now(), throttled: 0});
+    const t2 = clock.now();
+    await pacer.beforeCall();
+    expect(clock.now() - t2).toBeGreaterThanOrEqual(20_000);
+  });
+
   it('holds callers beyond the concurrency limit until a place frees up', async () => {
     const pacer = new Pacer({concurrency: 2});
     const a = await pacer.slot();

@@ -63,7 +63,7 @@ describe('SLA over the local store', () => {
     const backend = await open('carol', 'customer');
     const without: Backend = {...backend, capabilities: new Set(['tickets']), sla: undefined};
     await expect(slaStatus(without)).rejects.toThrow(UnsupportedError);
-    await expect(slaStatus(without)).rejects.toThrow('The local backend does not support SLA');
+    await expect(slaStatus(without)).rejects.toThrow('The local backend cannot report SLA clocks.');
     await backend.close();
   });
 });

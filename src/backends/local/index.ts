@@ -13,7 +13,10 @@ const CAPABILITIES: ReadonlySet<Capability> = new Set<Capability>([
   'attachments',
   'events',
   'sla',
+  'sla-policies',
   'kb',
+  'kb-write',
+  'kb-sync',
   'idempotent-create',
   'custom-fields',
 ]);

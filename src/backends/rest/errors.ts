@@ -6,9 +6,47 @@ interface ProblemBody {
   title?: string;
   detail?: string;
   hint?: string;
+  errors?: unknown;
+}
+
+interface FailedRule {
+  location?: string;
+  path?: string;
+  message: string;
 }
 
 const PREFIX = 'urn:supportkit:problem:';
+/** Failed rules listed under the first line; the rest are counted. */
+const SHOWN_RULES = 10;
+
+/** A JSON pointer as a person reads a field's place: /tags/0 -> tags[0]. */
+function fieldName(pointer: string): string {
+  let out = '';
+  for (const raw of pointer.split('/').slice(1)) {
+    const segment = raw.replace(/~1/g, '/').replace(/~0/g, '~');
+    out += /^\d+$/.test(segment) ? `[${segment}]` : out ? `.${segment}` : segment;
+  }
+  return out;
+}
+
+function ruleLine(rule: FailedRule): string {
+  const name = fieldName(typeof rule.path === 'string' ? rule.path : '');
+  const where =
+    rule.location === 'query' ? `query parameter ${name}` : rule.location === 'headers' ? `header ${name}` : rule.location === 'params' ? `path parameter ${name}` : name || 'body';
+  return `  ${where}: ${rule.message}`;
+}
+
+/**
+ * A 400 `validation` answer lists every rule the request broke. Like gh with a 422: one
+ * sentence, then one line per failed rule (the first ones, then how many more).
+ */
+function validationMessage(detail: string, errors: unknown): string {
+  const rules = Array.isArray(errors) ? (errors as FailedRule[]).filter((e) => e && typeof e.message === 'string') : [];
+  if (rules.length < 2) return detail;
+  const lines = rules.slice(0, SHOWN_RULES).map(ruleLine);
+  if (rules.length > SHOWN_RULES) lines.push(`  and ${rules.length - SHOWN_RULES} more`);
+  return `The server refused the request for ${rules.length} reasons:\n${lines.join('\n')}`;
+}
 
 /** A 4xx answer of a supportkit server as the CLI's error (and so its exit code), by the problem's stable type first. */
 export function toDomainError(error: unknown, profile: string): unknown {
@@ -34,6 +72,9 @@ export function toDomainError(error: unknown, profile: string): unknown {
       hint: 'Check the profile URL (support profile list): it may need https:// or a different path.',
       cause: error,
     });
+  }
+  if (type === 'validation') {
+    return new RejectedError(validationMessage(detail, problem.errors), {hint: hint ?? 'Correct what the server named, then run the command again.', cause: error});
   }
   if (error.status >= 400 && error.status < 500) return new RejectedError(detail, {hint, cause: error});
   return new UnavailableError(detail, {cause: error});

@@ -12,9 +12,12 @@ const CAPABILITIES: ReadonlySet<Capability> = new Set<Capability>([
   'attachments',
   'events',
   'kb',
+  'kb-write',
+  'kb-sync',
   'idempotent-create',
   'custom-fields',
   'sla',
+  'sla-policies',
 ]);
 
 /** Tests tune timeouts and retries; the CLI uses the defaults of src/http. */
@@ -52,7 +55,7 @@ export async function createRestBackend(options: RestBackendOptions): Promise<Ba
       const me = await tickets.call<{id?: string; name: string; role: string}>({method: 'GET', path: 'v1/me'});
       // An admin is an agent who may also manage tokens and SLA policies. Servers before
       // principals answer no id.
-      return {name: me.name, role: me.role === 'customer' ? 'customer' : 'agent', ...(me.id ? {id: me.id} : {})};
+      return {name: me.name, role: me.role === 'customer' ? 'customer' : 'agent', backendRole: me.role, account: new URL(options.url!).host, ...(me.id ? {id: me.id} : {})};
     },
     rateLimit: () => http.rateLimit(),
     serverClock: () => http.serverClock(),

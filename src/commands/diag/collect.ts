@@ -6,7 +6,8 @@ import {BaseCommand} from '../../cli/base-command.js';
 import {progressBar, uploadRetryNote} from '../../cli/progress.js';
 import {writeText} from '../../cli/shown.js';
 import {renderBundleSummary} from '../../cli/render/diag.js';
-import {CancelledError, UnsupportedError, UsageError} from '../../domain/errors.js';
+import {requireCapability} from '../../backends/capabilities.js';
+import {CancelledError, UsageError} from '../../domain/errors.js';
 import type {Attachment} from '../../domain/ticket.js';
 import {formatBytes} from '../../domain/ticket.js';
 import {parseByteSize, parseSince} from '../../diag/units.js';
@@ -58,7 +59,7 @@ export default class DiagCollect extends BaseCommand<typeof DiagCollect> {
     // A ticket that does not exist is found out before minutes of collecting, not after.
     if (flags.ticket && !flags['dry-run']) {
       const backend = await ctx.backend();
-      if (!backend.capabilities.has('attachments')) throw new UnsupportedError(backend.kind, 'attachments');
+      requireCapability(backend, 'attachments');
       await backend.tickets.get(flags.ticket);
     }
 

@@ -1,7 +1,7 @@
 import {existsSync, rmSync} from 'node:fs';
 import {join} from 'node:path';
 
-import type {Article, KbHit, KbSearchQuery} from '../../../domain/article.js';
+import {kbLanguage, type Article, type KbHit, type KbSearchQuery} from '../../../domain/article.js';
 import {UnavailableError} from '../../../domain/errors.js';
 import {writeTransaction} from '../sqlite.js';
 import {openLocalStore, type LocalStore} from '../store.js';
@@ -95,7 +95,7 @@ class LocalKbCache implements KbCache {
   apply(page: KbChangesPage): KbCacheApplied {
     const applied: KbCacheApplied = {created: 0, updated: 0, unchanged: 0, deleted: 0};
     const results = this.kb.upsertMany(
-      page.articles.map((a) => ({slug: a.slug, title: a.title, body: a.body, tags: a.tags, locale: a.locale, ...(a.url ? {url: a.url} : {}), updatedAt: Date.parse(a.updatedAt)})),
+      page.articles.map((a) => ({slug: a.slug, title: a.title, body: a.body, tags: a.tags, locale: kbLanguage(a.locale) ?? 'en', ...(a.url ? {url: a.url} : {}), updatedAt: Date.parse(a.updatedAt)})),
     );
     for (const r of results) applied[r.outcome]++;
     for (const d of page.deleted) {

@@ -68,7 +68,7 @@ const iso = (ms: number) => new Date(ms).toISOString();
 const deflate = (text: string) => deflateRawSync(text, {level: 6});
 const inflate = (bytes: Uint8Array) => inflateRawSync(bytes).toString('utf8');
 
-function toArticle(row: ArticleRow): Article {
+function toArticle(row: ArticleRow): Article & {locale: KbLocale} {
   return {
     id: String(row.id),
     slug: row.slug,
@@ -169,7 +169,7 @@ export class LocalKb {
   }
 
   /** By numeric id or by slug. */
-  find(idOrSlug: string): Article | undefined {
+  find(idOrSlug: string): (Article & {locale: KbLocale}) | undefined {
     const key = idOrSlug.trim();
     const row = this.store.guard(() =>
       /^\d{1,15}$/.test(key)
@@ -179,14 +179,14 @@ export class LocalKb {
     return row ? toArticle(row) : undefined;
   }
 
-  get(idOrSlug: string): Article {
+  get(idOrSlug: string): Article & {locale: KbLocale} {
     const article = this.find(idOrSlug);
     if (!article) throw notFound(idOrSlug);
     return article;
   }
 
   /** Removes an article and leaves a tombstone for syncs. */
-  delete(idOrSlug: string): Article {
+  delete(idOrSlug: string): Article & {locale: KbLocale} {
     const article = this.get(idOrSlug);
     const {db} = this.store;
     this.store.guard(() =>

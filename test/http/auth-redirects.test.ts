@@ -1,0 +1,91 @@
+import {createServer, type IncomingHttpHeaders, type Server} from 'node:http';
+import type {AddressInfo} from 'node:net';
+
+import {afterAll, beforeAll, describe, expect, it} from 'vitest';
+
+import {apiKeyAuth, basicAuth, emailTokenAuth} from '../../src/http/auth.js';
+import {createHttpClient, HttpStatusError} from '../../src/http/client.js';
+import {readRateLimit} from '../../src/http/rate-limit.js';
+
+/** A loopback server that records each request's path and headers and answers with `answer`. */
+async function recorder(answer: (path: string) => {status: number; headers?: Record<string, string>; body?: string}) {
+  const seen: {path: string; headers: IncomingHttpHeaders}[] = [];
+  const server: Server = createServer((req, res) => {
+    seen.push({path: req.url!, headers: req.headers});
+    const a = answer(req.url!);
+    res.writeHead(a.status, {'content-type': 'application/json', ...a.headers});
+    res.end(a.body ?? '{}');
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    seen,
+    close: () => new Promise<void>((resolve) => {
+      server.closeAllConnections();
+      server.close(() => resolve());
+    }),
+  };
+}
+
+describe('auth schemes', () => {
+  it('build the header each vendor expects, from the token alone', () => {
+    const decode = (h: string) => Buffer.from(h.replace(/^Basic /, ''), 'base64').toString('utf8');
+    expect(decode(emailTokenAuth('agent@acme.com').header('t0k'))).toBe('agent@acme.com/token:t0k');
+    expect(decode(apiKeyAuth.header('key123'))).toBe('key123:X');
+    expect(decode(basicAuth('me@acme.com').header('t0k'))).toBe('me@acme.com:t0k');
+  });
+});
+
+describe('redirects', () => {
+  let other: Awaited<ReturnType<typeof recorder>>;
+  let origin: Awaited<ReturnType<typeof recorder>>;
+  beforeAll(async () => {
+    other = await recorder(() => ({status: 200, body: '{"where":"other"}'}));
+    origin = await recorder((path) => {
+      if (path === '/moved') return {status: 301, headers: {location: '/here'}};
+      if (path === '/away') return {status: 302, headers: {location: `${other.url}/landing`}};
+      return {status: 200, body: '{"where":"origin"}'};
+    });
+  });
+  afterAll(async () => {
+    await other.close();
+    await origin.close();
+  });
+
+  it('follows a redirect within the origin with the token, and one to another host without it', async () => {
+    const lines: string[] = [];
+    const client = createHttpClient({baseUrl: origin.url, token: async () => 's3cret', auth: emailTokenAuth('a@b.c'), redirects: 3, debug: (l) => lines.push(l)});
+    expect((await client.request({method: 'GET', path: 'moved'})).body).toEqual({where: 'origin'});
+    expect(origin.seen.at(-1)).toMatchObject({path: '/here', headers: {authorization: emailTokenAuth('a@b.c').header('s3cret')}});
+    expect((await client.request({method: 'GET', path: 'away'})).body).toEqual({where: 'other'});
+    expect(other.seen.at(-1)!.path).toBe('/landing');
+    expect(other.seen.at(-1)!.headers.authorization).toBeUndefined();
+    expect(lines.join('\n')).toContain('(without Authorization)');
+    expect(lines.join('\n')).not.toContain('s3cret');
+    await client.close();
+  });
+
+  it('does not follow a redirect of a write, nor any redirect unless the adapter asks', async () => {
+    const writes = createHttpClient({baseUrl: origin.url, token: async () => 's3cret', redirects: 3});
+    await expect(writes.request({method: 'POST', path: 'away', json: {}})).rejects.toBeInstanceOf(HttpStatusError);
+    const plain = createHttpClient({baseUrl: origin.url, token: async () => 's3cret'});
+    const error = await plain.request({method: 'GET', path: 'away'}).catch((e: unknown) => e);
+    expect((error as HttpStatusError).status).toBe(302);
+    await writes.close();
+    await plain.close();
+  });
+});
+
+describe('rate-limit headers', () => {
+  it('reads every helpdesk’s spelling, and paces on the tightest budget', () => {
+    const now = Date.parse('2025-01-01T00:00:00Z');
+    expect(readRateLimit({'ratelimit-limit': '100', 'ratelimit-remaining': '40', 'ratelimit-reset': '12'}, now)).toEqual({limit: 100, remaining: 40, resetSeconds: 12});
+    // Zendesk's account-wide limit is per minute and says nothing of its reset.
+    expect(readRateLimit({'x-rate-limit': '700', 'x-rate-limit-remaining': '699'}, now)).toEqual({limit: 700, remaining: 699, windowSeconds: 60});
+    // GitHub's reset is an epoch time; Freshdesk calls its limit a total.
+    expect(readRateLimit({'x-ratelimit-limit': '5000', 'x-ratelimit-remaining': '4999', 'x-ratelimit-reset': String(now / 1000 + 30)}, now)).toEqual({limit: 5000, remaining: 4999, resetSeconds: 30});
+    expect(readRateLimit({'x-ratelimit-total': '50', 'x-ratelimit-remaining': '49'}, now)).toEqual({limit: 50, remaining: 49});
+    expect(readRateLimit({'x-rate-limit': '700', 'x-rate-limit-remaining': '650', 'ratelimit-limit': '100', 'ratelimit-remaining': '3', 'ratelimit-reset': '20'}, now)).toEqual({limit: 100, remaining: 3, resetSeconds: 20});
+    expect(readRateLimit({'x-rate-limit': 'lots'}, now)).toBeUndefined();
+  });
+});
