@@ -171,6 +171,13 @@ export interface Identity {
   id?: string;
 }
 
+export interface ServerClock {
+  /** The server's time (epoch ms; the Date header has whole seconds). */
+  serverDate: number;
+  /** This machine's time when the response arrived. */
+  receivedAt: number;
+}
+
 export interface Backend {
   readonly kind: string;
   readonly capabilities: ReadonlySet<Capability>;
@@ -190,6 +197,11 @@ export interface Backend {
   rateLimit?(): RateLimitInfo | undefined;
   /** Who the backend acts as, when it can tell. */
   whoami(): Promise<Identity>;
+  /**
+   * The server's clock as its latest response told it (the HTTP Date header), for remote
+   * backends: `support doctor` compares it with this machine's.
+   */
+  serverClock?(): ServerClock | undefined;
   close(): Promise<void>;
 }
 

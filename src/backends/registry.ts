@@ -159,3 +159,8 @@ export async function openBackend(kind: string, options: BackendOptions): Promis
 export async function openKbCache(root: string, source?: string): Promise<import('../store/embedded/kb/cache.js').KbCache | undefined> {
   return (await import('../store/embedded/kb/cache.js')).openKbCache(root, source);
 }
+
+/** SQLite's integrity check of the local store in `dataDir` (for `support doctor`); it creates nothing. */
+export async function inspectLocalStore(dataDir: string): Promise<import('./local/health.js').LocalStoreHealth> {
+  return (await import('./local/health.js')).inspectLocalStore(dataDir);
+}

@@ -46,6 +46,16 @@ export const JSON_SHAPES: Readonly<Record<string, JsonShape>> = {
       skipped: ['collector', 'detail', 'reason', 'source'],
     },
   },
+  'doctor': {
+    fields: ['checks', 'ok'],
+    lists: {
+      checks: ['check', 'detail', 'fix', 'profile', 'status'],
+    },
+  },
+  'init': {
+    fields: ['backend', 'current', 'profile', 'role', 'ticketsSeen', 'tokenStoredIn', 'url', 'user'],
+    lists: {},
+  },
   'kb:import': {
     fields: ['created', 'failed', 'unchanged', 'updated'],
     lists: {

@@ -139,6 +139,7 @@ let gotModule: Promise<typeof import('got')> | undefined;
  */
 export class HttpClient {
   private limits: RateLimitInfo = {observedAt: 0, throttled: 0};
+  private clock?: {serverDate: number; receivedAt: number};
   private readonly timeouts: HttpTimeouts;
   private readonly retry: RetryPolicy;
   private readonly sleep: (ms: number) => Promise<void>;
@@ -228,6 +229,7 @@ export class HttpClient {
       const status = response.statusCode;
       this.debug(`${req.method} ${redactUrl(url)} ${status} ${ms.toFixed(0)}ms${attempt > 1 ? ` (attempt ${attempt})` : ''}`);
       this.observeRateLimit(response.headers, status);
+      this.observeClock(response.headers);
       const parsed = parseBody(response.body as string, String(response.headers['content-type'] ?? ''));
       if (status < 300) return {status, headers: response.headers, body: parsed, text: response.body as string};
       const location = response.headers.location;
@@ -269,6 +271,16 @@ export class HttpClient {
 
   async close(): Promise<void> {
     this.agent?.destroy();
+  }
+
+  /** The server's clock from the Date header of the latest response, and when it arrived. */
+  serverClock(): {serverDate: number; receivedAt: number} | undefined {
+    return this.clock && {...this.clock};
+  }
+
+  private observeClock(headers: HttpResponse['headers']): void {
+    const date = typeof headers.date === 'string' ? Date.parse(headers.date) : Number.NaN;
+    if (!Number.isNaN(date)) this.clock = {serverDate: date, receivedAt: Date.now()};
   }
 
   /** The server's latest RateLimit-* figures and the count of 429s seen, for pacing bulk work. */

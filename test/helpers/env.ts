@@ -24,6 +24,7 @@ export function childEnv(dirs: {configDir: string; dataDir: string; cacheDir: st
     SUPPORT_DATA_DIR: dirs.dataDir,
     SUPPORT_CACHE_DIR: dirs.cacheDir,
     SUPPORT_CREDENTIAL_STORE: 'file',
+    SUPPORT_NO_UPDATE_NOTIFIER: '1',
     NO_COLOR: '1',
     ...extra,
   };

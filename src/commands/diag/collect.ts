@@ -70,7 +70,8 @@ export default class DiagCollect extends BaseCommand<typeof DiagCollect> {
       output: flags.output,
       cwd: process.cwd(),
       env: ctx.env,
-      toolkit: {name: this.config.name, version: this.config.version},
+      // The product's name in bundle manifests, not the npm package's (supportkit-cli).
+      toolkit: {name: 'supportkit', version: this.config.version},
       settings,
       profiles: 'profiles' in settings ? Object.keys(settings.profiles) : [],
       activeProfile: active?.name ?? 'unknown',
