@@ -157,7 +157,11 @@ export class GithubFake {
     this.server = await new VendorFake({
       contract: await githubContract(),
       handlers,
-      rejected: (violations) => this.error(violations.some((v) => /requestBody/.test(v)) ? 422 : 400, `The fake refused a request GitHub's description does not allow: ${violations.join('; ')}`),
+      rejected: (violations) => {
+        const message = `The fake refused a request GitHub's description does not allow: ${violations.join('; ')}`;
+        // A body GitHub cannot use is a 422 (a validation error); anything else a 400.
+        return violations.some((v) => /requestBody/.test(v)) ? {status: 422, body: {message, documentation_url: DOCS}} : this.error(400, message);
+      },
       notFound: () => ({status: 404, body: {message: 'Not Found', documentation_url: DOCS, status: '404'}}),
       before: (req) => this.before(req),
       decorate: (req, res) => this.decorate(req, res),
@@ -176,7 +180,7 @@ export class GithubFake {
   }
 
   private invalid(resource: string, field: string, code: string, message?: string): FakeResponse {
-    return {status: 422, body: {message: 'Validation Failed', errors: [{resource, field, code, ...(message ? {message} : {})}], documentation_url: DOCS, status: '422'}};
+    return {status: 422, body: {message: 'Validation Failed', errors: [{resource, field, code, ...(message ? {message} : {})}], documentation_url: DOCS}};
   }
 
   /* ---- authentication, the version, rate limits, conditional reads ---- */
