@@ -230,6 +230,8 @@ export class GithubFake {
         return {...this.error(403, 'You have exceeded a secondary rate limit and have been temporarily blocked from content creation. Please retry your request again later.'), headers: {'retry-after': String(taken.resetSeconds)}};
       }
     }
+    // One repository lives here; any other is one this token cannot see.
+    if (req.params.owner !== undefined && `${req.params.owner}/${req.params.repo}`.toLowerCase() !== `${OWNER}/${REPO}`) return this.error(404, 'Not Found');
     if (this.options.issuesDisabled && /^issues\//.test(req.operationId)) return this.error(410, 'Issues are disabled for this repo');
     return undefined;
   }
@@ -247,7 +249,8 @@ export class GithubFake {
         this.notModified++;
       }
     }
-    if (me && res.status !== 401) {
+    // A response that names its own limits (an injected one) keeps them.
+    if (me && res.status !== 401 && headers['x-ratelimit-remaining'] === undefined) {
       const search = req.operationId === 'search/issues-and-pull-requests';
       const p = this.primaryOf(me.id);
       const limit = this.options.primaryPerHour ?? 5000;
