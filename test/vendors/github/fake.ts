@@ -1,4 +1,5 @@
 import {createHash} from 'node:crypto';
+import {createRequire} from 'node:module';
 
 import {VendorFake, type FakeRequest, type FakeResponse, type Handler} from '../harness/fake-server.js';
 import {SlidingWindow} from '../harness/rate-limit.js';
@@ -119,6 +120,8 @@ export class GithubFake {
 
   async start(): Promise<this> {
     const handlers: Record<string, Handler> = {
+      // The API root as GitHub answered it when @octokit/fixtures recorded it (no token needed).
+      'meta/root': () => ({status: 200, body: createRequire(import.meta.url)('@octokit/fixtures/scenarios/api.github.com/get-root/normalized-fixture.json')[0].response}),
       'users/get-authenticated': (req) => ({status: 200, body: this.privateUserJson(this.caller(req)!)}),
       'repos/get-collaborator-permission-level': (req) => {
         const me = this.caller(req)!;
@@ -209,6 +212,7 @@ export class GithubFake {
     const version = str(req.headers['x-github-api-version']);
     if (version !== undefined && !VERSIONS.includes(version)) return this.error(400, `Invalid API version: ${version}.`);
     const me = this.caller(req);
+    if (!me && req.operationId === 'meta/root') return undefined;
     if (!me) return this.error(401, 'Bad credentials');
     const limit = this.options.primaryPerHour ?? 5000;
     const p = this.primaryOf(me.id);

@@ -2,6 +2,8 @@ import type {OperationRef} from '../harness/spec-cut.js';
 
 /** The REST operations the github adapter calls: what the cut of GitHub's description keeps. */
 export const GITHUB_OPERATIONS: readonly OperationRef[] = [
+  // Not the adapter's: the API root, which `diag collect` probes to see that the backend answers.
+  {method: 'get', path: '/'},
   {method: 'get', path: '/user'},
   {method: 'get', path: '/repos/{owner}/{repo}/collaborators/{username}/permission'},
   {method: 'post', path: '/repos/{owner}/{repo}/issues'},

@@ -9,6 +9,7 @@ const ERROR_BODY = {content: {'application/json': {schema: {$ref: '#/components/
 
 /** The operations of the cut, by operationId. */
 const OPERATIONS = [
+  'meta/root',
   'users/get-authenticated',
   'repos/get-collaborator-permission-level',
   'issues/create',
