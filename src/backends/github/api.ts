@@ -1,3 +1,4 @@
+import {NotFoundError, RejectedError} from '../../domain/errors.js';
 import {HttpStatusError, type HttpClient, type HttpRequest, type HttpResponse} from '../../http/client.js';
 import {toDomainError, type ErrorContext} from './errors.js';
 import type {GhUser} from './map.js';
@@ -73,15 +74,19 @@ export class GithubApi {
 
   /**
    * What the repository lets that user do; undefined when GitHub will not say (a user without
-   * push access may not read collaborator permissions: a reader, then).
+   * push access may not read collaborator permissions: a reader, then). A 404 there is either a
+   * repository the token cannot see or a user who is no collaborator: reading one issue of the
+   * repository tells which (and whether issues are turned on).
    */
   permission(): Promise<GhPermission | undefined> {
     this.permissionLoaded ??= this.me().then(async (me) => {
       try {
         return await this.call<GhPermission>({method: 'GET', path: `${this.base}/collaborators/${encodeURIComponent(me.login)}/permission`}, {action: 'read your permission'});
       } catch (error) {
-        if ((error as {exitCode?: number}).exitCode === 5) return undefined;
-        throw error;
+        if (error instanceof RejectedError) return undefined;
+        if (!(error instanceof NotFoundError)) throw error;
+        await this.call({method: 'GET', path: `${this.base}/issues`, query: {per_page: 1, state: 'all'}}, {action: 'read its issues'});
+        return undefined;
       }
     });
     return this.permissionLoaded;

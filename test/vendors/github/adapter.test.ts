@@ -32,6 +32,15 @@ describe('authentication and who am I', () => {
     expect(await reader.whoami()).toMatchObject({name: 'carol', role: 'customer', backendRole: 'read'});
   });
 
+  it('tells a user who is no collaborator (404 on permissions) from a repository it cannot see', async () => {
+    const outsider = await t.open();
+    t.fake.server.inject({match: (r) => r.operationId === 'repos/get-collaborator-permission-level', fault: {kind: 'respond', response: {status: 404, body: {message: 'Not Found', documentation_url: 'https://docs.github.com'}}}});
+    expect(await outsider.whoami()).toMatchObject({name: 'alice', role: 'customer', backendRole: 'read'});
+    expect(lastOf('issues/list-for-repo').query).toEqual({per_page: '1', state: 'all'});
+    const elsewhere = await t.open({repo: 'acme/secret'});
+    await expect(elsewhere.whoami()).rejects.toThrow('GitHub has no repository acme/secret, or this token cannot see it.');
+  });
+
   it('says a revoked token is refused, with exit code 4, and a repository it cannot see is not found', async () => {
     const revoked = await t.open({token: 'revoked'});
     const error = (await revoked.tickets.list({}).catch((e: unknown) => e)) as AuthError;

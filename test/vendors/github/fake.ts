@@ -92,6 +92,7 @@ export class GithubFake {
   readonly tokens = new Map<string, number>([['alice-token', 583231], ['bob-token', 583232], ['carol-token', 583233]]);
   readonly issues = new Map<number, StoredIssue>();
   readonly labels = new Map<string, StoredLabel>();
+  private readonly labelsById = new Map<number, StoredLabel>();
   /** Conditional reads answered 304 (these cost no rate limit). */
   notModified = 0;
   /** Answers that were rate limits, by kind. */
@@ -356,7 +357,7 @@ export class GithubFake {
       user: user(i.user),
       // GitHub answers an issue's labels in the order of their names.
       labels: i.labels
-        .map((id) => [...this.labels.values()].find((l) => l.id === id)!)
+        .map((id) => this.labelsById.get(id)!)
         .sort((a, b) => a.name.toLowerCase().localeCompare(b.name.toLowerCase()))
         .map((l) => this.labelJson(l)),
       assignee: assignees[0] ?? null,
@@ -404,6 +405,7 @@ export class GithubFake {
       if (!label) {
         label = {id: this.nextId.label++, name, color: 'ededed'};
         this.labels.set(name.toLowerCase(), label);
+        this.labelsById.set(label.id, label);
       }
       if (!out.includes(label.id)) out.push(label.id);
     }
@@ -485,11 +487,11 @@ export class GithubFake {
     return {status: 200, body: this.issueJson(issue)};
   }
 
-  /** page/per_page over `all`, with GitHub's Link header (its links name the repository by id). */
-  private paged(all: readonly unknown[], req: FakeRequest, linkPath: string, extra: Record<string, string> = {}): FakeResponse {
+  /** page/per_page over `all`, each item of the page as `json` makes it, with GitHub's Link header (its links name the repository by id). */
+  private paged<T>(all: readonly T[], req: FakeRequest, linkPath: string, extra: Record<string, string> = {}, json: (item: T) => unknown = (x) => x): FakeResponse {
     const perPage = Number(str(req.query.per_page) ?? 30);
     const page = Number(str(req.query.page) ?? 1);
-    const items = all.slice((page - 1) * perPage, page * perPage);
+    const items = all.slice((page - 1) * perPage, page * perPage).map(json);
     const last = Math.max(1, Math.ceil(all.length / perPage));
     const at = (p: number) => {
       const q = new URLSearchParams({...extra, per_page: String(perPage), page: String(p)});
@@ -502,7 +504,7 @@ export class GithubFake {
   }
 
   private labelNames(i: StoredIssue): string[] {
-    return i.labels.map((id) => [...this.labels.values()].find((l) => l.id === id)!.name.toLowerCase());
+    return i.labels.map((id) => this.labelsById.get(id)!.name.toLowerCase());
   }
 
   private list(req: FakeRequest): FakeResponse {
@@ -523,7 +525,7 @@ export class GithubFake {
     const desc = (str(req.query.direction) ?? 'desc') === 'desc';
     found.sort((a, b) => ((key(a) - key(b)) || a.number - b.number) * (desc ? -1 : 1));
     const extra = Object.fromEntries(Object.entries(req.query).filter(([k]) => k !== 'page' && k !== 'per_page').map(([k, v]) => [k, String(str(v))]));
-    return this.paged(found.map((i) => this.issueJson(i)), req, `/repositories/${REPO_ID}/issues`, extra);
+    return this.paged(found, req, `/repositories/${REPO_ID}/issues`, extra, (i) => this.issueJson(i));
   }
 
   /* ---- search: the qualifiers the adapter uses ---- */
@@ -557,10 +559,10 @@ export class GithubFake {
     found.sort((a, b) => ((a.created_ms - b.created_ms) || a.number - b.number) * (desc ? -1 : 1));
     const capped = found.slice(0, 1000);
     // Search items are issues with a score, and without closed_by.
-    const answer = this.paged(capped.map((i) => {
+    const answer = this.paged(capped, req, '/search/issues', {q, ...(req.query.sort ? {sort: String(str(req.query.sort))} : {}), ...(req.query.order ? {order: String(str(req.query.order))} : {})}, (i) => {
       const {closed_by: _closedBy, ...item} = this.issueJson(i);
       return {...item, score: 1};
-    }), req, '/search/issues', {q, ...(req.query.sort ? {sort: String(str(req.query.sort))} : {}), ...(req.query.order ? {order: String(str(req.query.order))} : {})});
+    });
     return {...answer, body: {total_count: found.length, incomplete_results: false, items: answer.body, search_type: 'lexical'}};
   }
 
