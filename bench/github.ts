@@ -105,7 +105,7 @@ try {
     const first = fake.server.requests.length;
     const start = Date.now();
     const {ms, stdout} = await cliAsync(['ticket', 'bulk', 'update', '--profile', 'oss', '--input', input, '--json']);
-    const result = JSON.parse(stdout) as {succeeded: number; failed: number; rateLimited: number};
+    const result = JSON.parse(stdout) as {succeeded: number; failed: number};
     const sent = fake.server.requests.slice(first);
     const refused = sent.filter((r) => r.status === 403 || r.status === 429);
     const writesSent = sent.filter((r) => r.method === 'PATCH' && r.status === 200);
@@ -118,10 +118,10 @@ try {
     const bestMs = Math.floor((writesSent.length - 1) / writes) * 60_000;
     const primaryUsed = sent.filter((r) => r.status !== 304 && r.status !== 401).length;
     console.log(`ticket bulk update, ${rows} rows ({id, priority}: a GET and a PATCH each), fake enforcing ${writes} content-creating requests/min (sliding 60 s) and 5,000 requests/h; --concurrency 4 (default), no --rate`);
-    console.log(`  ${result.succeeded} succeeded, ${result.failed} failed in ${(ms / 1000).toFixed(1)} s; ${sent.length} requests (${writesSent.length} PATCHes accepted), ${refused.length} answered 403/429 (${refused.filter((r) => r.status === 403).length} 403, ${refused.filter((r) => r.status === 429).length} 429; ${((100 * refused.length) / sent.length).toFixed(2)}% of requests); the summary's rateLimited: ${result.rateLimited}`);
+    console.log(`  ${result.succeeded} succeeded, ${result.failed} failed in ${(ms / 1000).toFixed(1)} s; ${sent.length} requests (${writesSent.length} PATCHes accepted), ${refused.length} answered 403/429 (${refused.filter((r) => r.status === 403).length} 403, ${refused.filter((r) => r.status === 429).length} 429; ${((100 * refused.length) / sent.length).toFixed(2)}% of requests)`);
     console.log(`  busiest 60 s: ${busiest} PATCHes (limit ${writes}); average ${((writesSent.length / ms) * 60_000).toFixed(0)} accepted PATCHes/min`);
     console.log(`  share of the secondary limit achieved: ${((100 * bestMs) / ms).toFixed(1)}% (best schedule the window allows: ${(bestMs / 1000).toFixed(0)} s for ${writesSent.length} PATCHes)`);
-    console.log(`  primary limit: ${primaryUsed} of 5,000 an hour used (${((100 * primaryUsed) / 5000).toFixed(1)}%); at ${writes} rows a minute a run of an hour would need ${(writes * 2 * 60).toLocaleString('en')} requests, so past ~${Math.floor(5000 / (writes * 2 / 1))} minutes the primary limit binds instead`);
+    console.log(`  primary limit: ${primaryUsed} of 5,000 an hour used (${((100 * primaryUsed) / 5000).toFixed(1)}%); at ${writes} rows a minute a run of an hour would need ${(writes * 2 * 60).toLocaleString('en')} requests, so past ~${Math.floor(5000 / (writes * 2))} minutes the primary limit binds instead`);
     const buckets = new Map<number, number>();
     for (const at of times) buckets.set(Math.floor(at / 10_000), (buckets.get(Math.floor(at / 10_000)) ?? 0) + 1);
     console.log(`  PATCHes per 10 s: ${[...buckets.entries()].map(([b, n]) => `${b * 10}s:${n}`).join(' ')}`);

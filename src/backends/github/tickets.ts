@@ -231,11 +231,7 @@ export class GithubTickets implements TicketApi {
       const last = found.at(-1);
       const mark = last ? {at: last.created_at, n: last.number} : {at: at.at, n: at.n};
       const next = index < rows.length ? {...at, i: index, ...mark} : await this.following(at, response, rows, mark);
-      if (found.length >= limit || !next) {
-        // A page that ends exactly where the results end has nothing after it.
-        const more = next && !(index >= rows.length && !next);
-        return {tickets: found.map(this.map), nextCursor: more ? encodeCursor(next) : null};
-      }
+      if (found.length >= limit || !next) return {tickets: found.map(this.map), nextCursor: next ? encodeCursor(next) : null};
       at = next;
     }
   }
