@@ -13,6 +13,7 @@ import KbSearch from '../../src/commands/kb/search.js';
 import ProfileAdd from '../../src/commands/profile/add.js';
 import ProfileList, {type ProfileListResult} from '../../src/commands/profile/list.js';
 import SlaStatus from '../../src/commands/sla/status.js';
+import TicketBulkCreate from '../../src/commands/ticket/bulk/create.js';
 import TicketBulkUpdate from '../../src/commands/ticket/bulk/update.js';
 import TicketClose from '../../src/commands/ticket/close.js';
 import TicketComment from '../../src/commands/ticket/comment.js';
@@ -174,6 +175,27 @@ describe('the README with --profile oss', () => {
     expect((await run(TicketBulkUpdate, ['--profile', 'oss', '--input', file, '--fresh', '--json'])).exitCode).toBe(0);
     const sent = fake.server.received('issues/update').slice(updatesBefore).map((r) => r.body);
     expect(sent).toEqual([{labels: ['hardware', 'priority: urgent']}]);
+  });
+
+  it('bulk-creates each row once, even when GitHub’s answer to a create is lost', async () => {
+    await logIn();
+    const file = join(box.dir, 'new.jsonl');
+    writeFileSync(file, ['Printer jams', 'VPN drops', 'Disk full'].map((title) => JSON.stringify({title, body: 'x', tags: ['migrated']})).join('\n'));
+    const before = fake.issues.size;
+    fake.server.inject({match: (r) => r.operationId === 'issues/create' && (r.body as {title?: string}).title === 'VPN drops', fault: {kind: 'commit-then-drop'}});
+    const looks = () => fake.server.received('issues/list-for-repo').filter((r) => r.query.creator === 'alice').length;
+    const looked = looks();
+    const bulk = await run(TicketBulkCreate, ['--profile', 'oss', '--input', file, '--json']);
+    expect(bulk.exitCode).toBe(0);
+    expect(parseJson<{succeeded: number}>(bulk.stdout).succeeded).toBe(3);
+    expect(fake.issues.size).toBe(before + 3);
+    // Once for markers before the first create, once more after the lost answer.
+    expect(looks() - looked).toBe(2);
+    // A rerun does nothing twice.
+    expect((await run(TicketBulkCreate, ['--profile', 'oss', '--input', file, '--json'])).exitCode).toBe(0);
+    expect(fake.issues.size).toBe(before + 3);
+    const titles = [...fake.issues.values()].slice(-3).map((i) => i.title);
+    expect(titles.sort()).toEqual(['Disk full', 'Printer jams', 'VPN drops']);
   });
 
   it('writes a bundle for an issue and says where to put it; diag attach says GitHub takes no files', async () => {
