@@ -88,6 +88,8 @@ export interface HttpResponse {
   headers: Record<string, string | string[] | undefined>;
   /** Parsed JSON (or problem+json) body; undefined when empty. */
   body: unknown;
+  /** The body as text, for answers that are not JSON (an HTML page). */
+  text?: string;
 }
 
 /** An answer the caller must interpret: a 4xx (other than 408/429) or a 3xx. Adapters map it to domain errors. */
@@ -237,7 +239,7 @@ export class HttpClient {
       // A limit the status does not name (GitHub's 403) is a 429 here: waited out, retried, counted.
       const limited = status === 429 ? {} : status >= 400 && status < 500 ? this.options.rateLimited?.({status, headers: response.headers, body: parsed}) : undefined;
       this.observeRateLimit(response.headers, limited ? 429 : status);
-      if (status < 300) return {status, headers: response.headers, body: parsed};
+      if (status < 300) return {status, headers: response.headers, body: parsed, text: response.body as string};
       const location = response.headers.location;
       if (status >= 300 && status < 400 && redirectsLeft > 0 && typeof location === 'string') {
         redirectsLeft--;
