@@ -53,7 +53,8 @@ export interface RunOptions {
   tty?: boolean;
 }
 
-const ENV_KEYS = ['SUPPORT_PROFILE', 'SUPPORT_BACKEND', 'SUPPORT_URL', 'SUPPORT_TOKEN', 'SUPPORT_NO_INPUT', 'SUPPORT_DEBUG', 'NO_COLOR'];
+// GitHub's token variables too: a developer's own must not reach a github profile under test.
+const ENV_KEYS = ['SUPPORT_PROFILE', 'SUPPORT_BACKEND', 'SUPPORT_URL', 'SUPPORT_TOKEN', 'SUPPORT_NO_INPUT', 'SUPPORT_DEBUG', 'NO_COLOR', 'GH_TOKEN', 'GITHUB_TOKEN', 'GH_ENTERPRISE_TOKEN', 'GITHUB_ENTERPRISE_TOKEN'];
 
 /** Runs a command class in this process as `support ...` would, capturing what it prints. */
 export type RunnableCommand = {run(argv?: string[], opts?: Config): Promise<unknown>};

@@ -6,7 +6,7 @@ const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
 
 /**
  * Formats are checked (ajv-formats), including the misspellings vendors' descriptions carry:
- * Zendesk writes `datetime` for `date-time` and `url` for `uri`. A format nobody defines is a
+ * Zendesk writes `datetime` for `date-time` and `url` for `uri`; GitHub has formats of its own. A format nobody defines is a
  * mistake in the description and fails the load (ajv's strict formats).
  */
 function withFormats(ajv: Ajv): Ajv {
@@ -14,6 +14,9 @@ function withFormats(ajv: Ajv): Ajv {
   ajv.addFormat('datetime', ajv.formats['date-time'] as never);
   ajv.addFormat('url', ajv.formats.uri as never);
   ajv.addFormat('binary', true);
+  // GitHub's: a repository's owner/name, and a time as epoch seconds.
+  ajv.addFormat('repo.nwo', /^[^/\s]+\/[^/\s]+$/);
+  ajv.addFormat('timestamp', true);
   return ajv;
 }
 
@@ -134,6 +137,14 @@ function view(schema: unknown, side: 'request' | 'response', inComposition = fal
   }
   if (out.properties && out.additionalProperties === undefined && !inComposition && !s.allOf && !s.anyOf && !s.oneOf) out.additionalProperties = false;
   if (Array.isArray(out.required) && out.properties) out.required = (out.required as string[]).filter((r) => r in (out.properties as Json));
+  // OpenAPI 3.0's `nullable: true` adds null to the allowed values, an enum's too (GitHub's
+  // state_reason is null while an issue is open); ajv reads an enum as the whole list.
+  if (out.nullable === true && Array.isArray(out.enum) && !out.enum.includes(null)) out.enum = [...(out.enum as unknown[]), null];
+  // OpenAPI 3.0's `nullable` beside a oneOf and no type (GitHub writes it so): what it means, null or one of them.
+  if (out.nullable === true && out.type === undefined) {
+    const {nullable: _nullable, description, ...rest} = out;
+    return {...(description === undefined ? {} : {description}), anyOf: [rest, {type: 'null'}]};
+  }
   return out;
 }
 
