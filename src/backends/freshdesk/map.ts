@@ -340,7 +340,8 @@ export function ticketIn(t: FdTicket, ctx: MapContext, attachments: Attachment[]
     status: status,
     priority: priority.priority,
     type: type.type,
-    tags: [...(t.tags ?? [])],
+    // A set to Freshdesk, in no order it promises: sorted, so that a ticket reads the same each time.
+    tags: [...(t.tags ?? [])].sort(),
     requester: userRef(ctx.people.get(t.requester_id), t.requester_id),
     requesterId: String(t.requester_id),
     assignee: t.responder_id === null || t.responder_id === undefined ? null : userRef(ctx.people.get(t.responder_id), t.responder_id),

@@ -53,13 +53,16 @@ export interface MatchedOperation {
  * Rules an API reference states in words that JSON Schema cannot (an operation's `x-checks`):
  * - `atLeastOneOf: [names]`: at least one of these query parameters;
  * - `rawBody: true`: the body is the file's bytes, not empty, with a Content-Type;
- * - `notBoth: [a, b]`: two parameters that exclude each other.
+ * - `notBoth: [a, b]`: two parameters that exclude each other;
+ * - `multipartFiles: {field, maxTotalBytes?}`: files come only as parts of a multipart/form-data
+ *   body under `field`, together no larger than the limit.
  * Each names its `x-source`.
  */
 interface XCheck {
   atLeastOneOf?: string[];
   rawBody?: boolean;
   notBoth?: [string, string];
+  multipartFiles?: {field: string; maxTotalBytes?: number};
   'x-source': string;
 }
 
@@ -73,6 +76,12 @@ function runCheck(check: XCheck, req: ContractRequest): string | undefined {
     if (/^multipart\//i.test(req.contentType)) return 'takes the raw bytes, not a multipart form (it would store the form as the file)';
   }
   if (check.notBoth && check.notBoth.every((name) => req.query[name] !== undefined)) return `takes ${check.notBoth.join(' or ')}, not both`;
+  if (check.multipartFiles) {
+    const files = (req.body as Record<string, unknown> | undefined)?.[check.multipartFiles.field];
+    if (files !== undefined && !/^multipart\/form-data/i.test(req.contentType ?? '')) return `takes ${check.multipartFiles.field} only as file parts of a multipart/form-data body`;
+    const total = Array.isArray(files) ? files.reduce((n: number, f) => n + Number((f as {size?: unknown}).size ?? 0), 0) : 0;
+    if (check.multipartFiles.maxTotalBytes !== undefined && total > check.multipartFiles.maxTotalBytes) return `takes at most ${check.multipartFiles.maxTotalBytes} bytes of attachments, not ${total}`;
+  }
   return undefined;
 }
 
