@@ -136,7 +136,11 @@ export class FreshdeskTickets implements TicketApi {
     return ticketIn(ticket, await this.context([ticket]));
   }
 
-  private async raw(id: string, options: CallOptions = {}, include = 'requester'): Promise<FdTicket> {
+  /**
+   * One ticket. Nothing is embedded by default: an include costs two more credits of the
+   * account's per-minute budget, and the requester is read once per run as a contact instead.
+   */
+  private async raw(id: string, options: CallOptions = {}, include?: string): Promise<FdTicket> {
     const n = ticketNumber(id);
     return this.api.call<FdTicket>({method: 'GET', path: `api/v2/tickets/${n}`, query: {include}, attempts: options.attempts}, {subject: `ticket ${id}`, action: `read ticket ${id}`});
   }

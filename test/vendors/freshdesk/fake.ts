@@ -174,6 +174,8 @@ export class FreshdeskFake {
   readonly articles: FakeArticle[] = [];
   /** Credits spent in the current minute, and when it ends. */
   private window = {start: 0, used: 0};
+  /** Every credit spent, when (for the bench). */
+  readonly credits: {at: number; cost: number}[] = [];
   private readonly cost = new Map<number, {used: number; remaining: number}>();
   private nextId = {ticket: 1, conversation: 5001, attachment: 7001, article: 9001};
   readonly now: () => number;
@@ -269,6 +271,7 @@ export class FreshdeskFake {
       return {status: 429, headers: {'retry-after': String(wait)}, body: {code: 'rate_limit_exceeded', message: `You have exceeded the limit of requests per minute. Try again after ${wait} seconds.`}};
     }
     this.window.used += cost;
+    this.credits.push({at: now, cost});
     this.cost.set(req.seq, {used: cost, remaining: Math.max(0, this.limit - this.window.used)});
     if (!this.caller(req)) return failure(401, 'invalid_credentials', 'You have to be logged in to perform this action.');
     return undefined;
