@@ -1,4 +1,5 @@
 import type {Backend} from '../backends/backend.js';
+import {userKbLocale} from '../domain/article.js';
 import {suggestArticles} from '../services/kb.js';
 import type {Context} from './context.js';
 import {renderKbHits} from './render/kb.js';
@@ -10,7 +11,7 @@ import {joinShown, shown, writeText} from './shown.js';
  * nothing when the backend has no knowledge base or nothing matches.
  */
 export async function offerArticles(ctx: Context, backend: Backend, title: string): Promise<boolean> {
-  const hits = await suggestArticles(backend, title, 3);
+  const hits = await suggestArticles(backend, title, 3, userKbLocale(ctx.env));
   if (hits.length === 0) return false;
   const color = Boolean(ctx.options.stderr.isTTY) && !ctx.options.noColor && ctx.env.NO_COLOR === undefined && ctx.env.TERM !== 'dumb';
   writeText(ctx.options.stderr, joinShown([shown``, shown`These articles may already answer it:`, shown``, renderKbHits(hits, {tty: true, color}), shown``, shown`Read one with: support kb view ID`, shown``]));

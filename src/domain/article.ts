@@ -36,9 +36,23 @@ export interface ArticleInput {
 export interface KbSearchQuery {
   text: string;
   limit: number;
+  /** Only articles in this language. */
   locale?: KbLocale;
+  /** Articles in this language first; the other language is still found, ranked after them unless it matches much better. */
+  prefer?: KbLocale;
   /** An article must carry every one of these tags. */
   tags?: string[];
+}
+
+/**
+ * The user's language for the knowledge base, from the environment as POSIX reads the language
+ * of messages: LC_ALL, else LC_MESSAGES, else LANG, the first one set and not empty deciding
+ * ("de_DE.UTF-8" is German). English when that language has no articles here, or for C/POSIX.
+ */
+export function userKbLocale(env: Readonly<Record<string, string | undefined>>): KbLocale {
+  const value = [env.LC_ALL, env.LC_MESSAGES, env.LANG].find((v) => v !== undefined && v !== '');
+  const language = value?.split(/[_.@-]/)[0]?.toLowerCase();
+  return (KB_LOCALES as readonly string[]).includes(language ?? '') ? (language as KbLocale) : 'en';
 }
 
 /**

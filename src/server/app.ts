@@ -528,8 +528,8 @@ export async function buildServer(options: ServerOptions): Promise<{app: Fastify
     },
 
     searchArticles: async (req) => {
-      const q = req.query as {q: string; limit?: number; locale?: KbLocale; tag?: string[]};
-      const hits = kb.search({text: q.q, limit: q.limit ?? 10, locale: q.locale, tags: q.tag});
+      const q = req.query as {q: string; limit?: number; locale?: KbLocale; prefer?: KbLocale; tag?: string[]};
+      const hits = kb.search({text: q.q, limit: q.limit ?? 10, locale: q.locale, prefer: q.prefer, tags: q.tag});
       return {
         status: 200,
         body: {

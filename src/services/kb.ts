@@ -24,7 +24,10 @@ export type KbSource = Pick<KbApi, 'search' | 'get'>;
 export interface SearchKbInput {
   query: string;
   limit?: number;
+  /** Only articles in this language. */
   locale?: KbLocale;
+  /** Articles in this language first, the other language after them (see userKbLocale). */
+  prefer?: KbLocale;
   tags?: string[];
 }
 
@@ -40,7 +43,7 @@ export function searchKb(source: KbSource, input: SearchKbInput): Promise<KbHit[
     throw new UsageError(`--limit must be a whole number from 1 to ${MAX_KB_LIMIT}.`);
   }
   const tags = input.tags?.length ? normalizeArticleTags(input.tags) : undefined;
-  return source.search({text, limit, ...(input.locale ? {locale: input.locale} : {}), ...(tags?.length ? {tags} : {})});
+  return source.search({text, limit, ...(input.locale ? {locale: input.locale} : {}), ...(input.prefer ? {prefer: input.prefer} : {}), ...(tags?.length ? {tags} : {})});
 }
 
 function clipQuery(query: string): string {
@@ -64,11 +67,11 @@ export function importKb(backend: Backend, paths: readonly string[], onProgress?
 }
 
 /** The articles that may answer a new ticket, best first; none when the backend has no knowledge base or it fails. */
-export async function suggestArticles(backend: Backend, title: string, limit = 3): Promise<KbHit[]> {
+export async function suggestArticles(backend: Backend, title: string, limit = 3, prefer?: KbLocale): Promise<KbHit[]> {
   if (!backend.kb || !backend.capabilities.has('kb') || !title.trim()) return [];
   try {
     // A trailing space: the title is finished, its last word is not a prefix being typed.
-    return await searchKb(backend.kb, {query: `${title.trim()} `, limit});
+    return await searchKb(backend.kb, {query: `${title.trim()} `, limit, ...(prefer ? {prefer} : {})});
   } catch (error) {
     if (error instanceof SupportError) return [];
     throw error;

@@ -85,10 +85,27 @@ for (const kind of ['local', 'rest'] as const) {
       expect(noColor.stdout).not.toMatch(CONTROL);
     });
 
-    it('filters by locale and tag, and caps the hits with --limit', async () => {
-      const de = parseJson<KbSearchResult>((await run(KbSearch, ['proxy', '--locale', 'de', '--json'])).stdout);
-      expect(de.hits.length).toBeGreaterThan(0);
-      expect(de.hits.every((h) => h.locale === 'de')).toBe(true);
+    it("puts the user's language first (--locale, else LC_ALL, LC_MESSAGES, LANG, else English) and still finds the other", async () => {
+      const noLocale = {LC_ALL: undefined, LC_MESSAGES: undefined, LANG: undefined};
+      const locales = async (argv: string[], localeEnv: Record<string, string | undefined>) => {
+        const r = await run(KbSearch, ['proxy', ...argv, '--json'], {env: {...noLocale, ...localeEnv}});
+        expect(r.exitCode, r.stderr).toBe(0);
+        return parseJson<KbSearchResult>(r.stdout).hits.map((h) => h.locale);
+      };
+      const german = await locales(['--locale', 'de'], {});
+      expect(german[0]).toBe('de');
+      expect(german).toContain('en');
+      const english = await locales([], {});
+      expect(english[0]).toBe('en');
+      expect(english).toContain('de');
+      expect((await locales([], {LANG: 'de_DE.UTF-8'}))[0]).toBe('de');
+      expect((await locales([], {LANG: 'de_DE.UTF-8', LC_MESSAGES: 'C'}))[0]).toBe('en');
+      expect((await locales([], {LANG: 'en_GB.UTF-8', LC_ALL: 'de_AT.UTF-8'}))[0]).toBe('de');
+      expect((await locales([], {LANG: 'fr_FR.UTF-8'}))[0]).toBe('en');
+      expect((await locales(['--locale', 'en'], {LC_ALL: 'de_DE.UTF-8'}))[0]).toBe('en');
+    });
+
+    it('filters by tag, and caps the hits with --limit', async () => {
       const tagged = parseJson<KbSearchResult>((await run(KbSearch, ['proxy', '--tag', 'netzwerk', '--json'])).stdout);
       expect(tagged.hits.every((h) => h.tags.includes('netzwerk'))).toBe(true);
       expect(parseJson<KbSearchResult>((await run(KbSearch, ['proxy', '--limit', '1', '--json'])).stdout).hits).toHaveLength(1);

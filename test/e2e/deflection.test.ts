@@ -58,6 +58,20 @@ describe('ticket create offers knowledge-base articles first, on a terminal', ()
     }
   });
 
+  it("shows the articles in the user's language first, and the other language after them", async () => {
+    const box = sandbox();
+    try {
+      const proxyArgv = ['ticket', 'create', '--title', 'Proxy', '--body', 'Nothing works behind the proxy.'];
+      const {screen} = await typeInto(proxyArgv, {...box.env, LC_ALL: '', LC_MESSAGES: '', LANG: 'de_DE.UTF-8'}, [[/solve your problem/, 'y\r']]);
+      const german = screen.indexOf('Einen Proxy für die Kommandozeile einrichten');
+      const english = screen.indexOf('Set up a proxy for the support CLI');
+      expect(german, screen).toBeGreaterThan(-1);
+      expect(english, screen).toBeGreaterThan(german);
+    } finally {
+      box.cleanup();
+    }
+  });
+
   it('does not ask with --no-suggest, nor without a terminal', async () => {
     const box = sandbox();
     try {

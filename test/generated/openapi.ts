@@ -349,8 +349,9 @@ export interface paths {
          * @description `q` is what a person typed: words, "quoted phrases", a last word still being typed
          *     (matched as a prefix when the query does not end in a space). Nothing in it is query
          *     syntax: quotes, `*`, `-`, `:` and `NEAR` are text. A query of only stop words or
-         *     punctuation finds nothing (an empty `hits`). Every word must match first; when that
-         *     finds fewer than `limit`, articles matching only some words follow, ranked after them.
+         *     punctuation finds nothing (an empty `hits`). Articles matching any of the words are
+         *     ranked: more of the words, in the title, and rarer ones rank higher; a quoted phrase
+         *     ranks its exact matches higher but hides nothing that matches its words.
          */
         get: operations["searchArticles"];
         put?: never;
@@ -1628,6 +1629,8 @@ export interface operations {
                 limit?: number;
                 /** @description Only articles in this language. */
                 locale?: components["schemas"]["KbLocale"];
+                /** @description Articles in this language first; the other language still follows (first only when it matches much better). */
+                prefer?: components["schemas"]["KbLocale"];
                 /** @description Only articles carrying every one of these tags. */
                 tag?: components["schemas"]["Tag"][];
             };

@@ -2,6 +2,7 @@ import {afterEach, beforeEach, describe, expect, test} from 'vitest';
 
 import {MATCH_END, MATCH_START, stripMatchMarks, type ArticleInput} from '../../src/domain/article.js';
 import {NotFoundError, UsageError} from '../../src/domain/errors.js';
+import {LocalKb} from '../../src/backends/local/kb/store.js';
 import {openTempKb, type TempKb} from './helpers.js';
 
 const ARTICLES: ArticleInput[] = [
@@ -23,7 +24,7 @@ beforeEach(async () => {
 });
 afterEach(() => t.close());
 
-const slugs = (text: string, extra: {locale?: 'en' | 'de'; tags?: string[]; limit?: number} = {}) =>
+const slugs = (text: string, extra: {locale?: 'en' | 'de'; prefer?: 'en' | 'de'; tags?: string[]; limit?: number} = {}) =>
   t.kb.search({text, limit: extra.limit ?? 10, ...extra}).map((h) => t.kb.get(h.id).slug);
 
 describe('language', () => {
@@ -64,10 +65,27 @@ describe('language', () => {
     expect(slugs('download invo')).toEqual(['billing']);
   });
 
-  test('quoted phrases match adjacent words only', () => {
-    expect(slugs('"sign in"')).toEqual(['sign-in']);
+  test('a quoted phrase ranks its exact matches first and hides nothing that matches its words', () => {
+    expect(slugs('"sign in"')).toEqual(['sign-in', 'in-app-signs']);
     expect(slugs('sign in')).toEqual(expect.arrayContaining(['sign-in', 'in-app-signs']));
     expect(slugs('„Postleitzahl ein“')).toEqual(['anschrift']);
+  });
+
+  test('quotes inside a question do not hide the answer', () => {
+    t.kb.upsert({slug: 'battery', locale: 'en', title: 'Battery care', body: 'Tips: keep the battery above a fifth of its charge and away from heat.'});
+    const hits = slugs('Tips such as "Do not let the battery run low"');
+    expect(hits[0]).toBe('battery');
+  });
+
+  test('an article missing one of the words is still found, and a strong partial match beats a weak full one', () => {
+    t.kb.upsertMany([
+      {slug: 'export-csv', locale: 'en', title: 'Export tickets as CSV', tags: [], body: 'Choose Export, then CSV. The file lists every ticket.'},
+      {slug: 'weak-all', locale: 'en', title: 'Release notes', tags: [], body: 'This release improves many things. A spreadsheet option exists somewhere. Tickets load faster. CSV files open. Export is unchanged.'},
+    ]);
+    // Only the release notes hold every word, in passing; the article about it misses one.
+    const hits = slugs('export tickets spreadsheet csv', {locale: 'en'});
+    expect(hits).toContain('weak-all');
+    expect(hits[0]).toBe('export-csv');
   });
 
   test('a word in the title ranks above the same word in a body', () => {
@@ -89,25 +107,99 @@ describe('language', () => {
     expect(slugs('proxy ', {limit: 1})).toHaveLength(1);
   });
 
-  test('all words first, then articles with only some of them', () => {
+  test('an article holding more of the words ranks first; the others still follow', () => {
     const hits = slugs('proxy invoices ');
     expect(hits[0]).toBe('billing');
     expect(hits).toContain('proxy-setup');
   });
 });
 
-describe('broad queries', () => {
-  test('are tried on titles and tags first, and on the whole text when that finds too few', async () => {
-    const broad = await openTempKb(undefined, {broadQueryMatches: 0});
+describe('the user\'s language', () => {
+  const both = [
+    {slug: 'vpn-en', locale: 'en' as const, title: 'VPN client', tags: [], body: 'Connect the VPN client before you sign in.'},
+    {slug: 'vpn-de', locale: 'de' as const, title: 'VPN', tags: [], body: 'VPN verbinden.'},
+  ];
+
+  test('comes first, and the other language is still found', () => {
+    t.kb.upsertMany(both);
+    // The German article is shorter, so plain bm25 alone puts it first.
+    expect(slugs('vpn', {prefer: 'en'})).toEqual(['vpn-en', 'vpn-de']);
+    expect(slugs('vpn', {prefer: 'de'})).toEqual(['vpn-de', 'vpn-en']);
+  });
+
+  test('gives way when the other language matches what was typed much better', () => {
+    t.kb.upsertMany(both);
+    expect(slugs('vpn verbinden', {prefer: 'en'})[0]).toBe('vpn-de');
+    expect(slugs('Konfiguration sichern', {prefer: 'en'})[0]).toBe('konfiguration');
+  });
+
+  test('a locale filter finds that language only', () => {
+    t.kb.upsertMany(both);
+    expect(slugs('vpn', {locale: 'en'})).toEqual(['vpn-en']);
+  });
+});
+
+describe('pruning', () => {
+  test('finds exactly the hits and scores of scoring every article', async () => {
+    const seed = Number(process.env.SUPPORT_TEST_SEED ?? Date.now() % 1_000_000);
+    console.log(`pruning test seed: ${seed} (SUPPORT_TEST_SEED=${seed} repeats it)`);
+    let state = seed || 1;
+    const random = () => {
+      state = (state * 48271) % 2147483647;
+      return state / 2147483647;
+    };
+    // Words that share prefixes (completions) and are long enough for typo corrections.
+    const words = Array.from({length: 400}, (_, i) => `word${i.toString(36)}${'abcdefghij'[i % 10]}`);
+    const word = () => words[Math.floor(words.length * random() ** 3)]!;
+    const text = (n: number) => Array.from({length: n}, word).join(' ');
+    const big = await openTempKb();
     try {
-      broad.kb.upsertMany(ARTICLES);
-      const find = (text: string, limit: number) => broad.kb.search({text, limit, locale: 'en'}).map((h) => broad.kb.get(h.id).slug);
-      expect(find('proxy', 1)).toEqual(['proxy-setup']);
-      expect(find('proxy', 5)).toEqual(['proxy-setup', 'billing']);
-      expect(find('reseller', 5)).toEqual(['billing']);
+      big.kb.upsertMany(
+        Array.from({length: 1500}, (_, i) => ({slug: `a-${i}`, locale: random() < 0.5 ? ('en' as const) : ('de' as const), title: text(2 + Math.floor(random() * 5)), body: text(20 + Math.floor(random() * 200)), tags: []})),
+      );
+      for (let q = 0; q < 60; q++) {
+        const typo = (w: string) => `${w.slice(0, 2)}${w[3]}${w[2]}${w.slice(4)}`;
+        const typed = `${text(1 + Math.floor(random() * 4))}${q % 5 === 2 ? ` ${typo(word())}` : ''}${q % 3 === 0 ? ` "${word()} ${word()}"` : ''}`;
+        // Without a space at the end, the last word is also a prefix: more alternatives per word.
+        const query = {text: q % 4 === 1 ? typed.slice(0, -1) : `${typed} `, limit: 1 + (q % 12), ...(q % 2 ? {prefer: 'de' as const} : {})};
+        const pruned = big.kb.search(query).map((h) => [h.slug, h.score]);
+        const exhaustive = big.kb.search(query, {prune: false}).map((h) => [h.slug, h.score]);
+        expect(pruned, `${JSON.stringify(query)} (seed ${seed})`).toEqual(exhaustive);
+      }
     } finally {
-      broad.close();
+      big.close();
     }
+  });
+});
+
+describe('the ranking index', () => {
+  test('is built for a store written before it, and kept through updates and deletions', () => {
+    // As a store of the previous version: no ranking index yet.
+    t.store.db.exec("DELETE FROM kb_postings; DELETE FROM kb_norms; DELETE FROM kb_meta WHERE key = 'rank_index'");
+    const again = new LocalKb(t.store);
+    expect(again.search({text: 'corporate', limit: 5}).map((h) => h.slug)).toEqual(['proxy-setup']);
+    again.upsert({...ARTICLES[0]!, body: 'Nothing about networks now.'});
+    expect(again.search({text: 'corporate', limit: 5})).toEqual([]);
+    again.delete('billing');
+    expect(again.search({text: 'reseller', limit: 5})).toEqual([]);
+    expect(again.search({text: 'invoices', limit: 5})).toEqual([]);
+    expect(again.search({text: 'Straße', limit: 5}).map((h) => h.slug)).toEqual(['anschrift']);
+  });
+  test('built for an older store, ranks exactly as one written with it', () => {
+    const words = ['proxy', 'invoice', 'token', 'export', 'login', 'network', 'billing', 'report', 'server', 'upload'];
+    t.kb.upsertMany(
+      Array.from({length: 1200}, (_, i) => ({
+        slug: `many-${i}`,
+        locale: i % 3 ? ('en' as const) : ('de' as const),
+        title: `${words[i % 10]} ${words[(i * 7) % 10]}`,
+        body: Array.from({length: 30}, (_, j) => words[(i * j + j) % 10]).join(' '),
+      })),
+    );
+    const queries = ['proxy invoice', 'token export login', 'network', '"billing report" server', 'uplod'];
+    const before = queries.map((text) => t.kb.search({text, limit: 20, prefer: 'de'}).map((h) => [h.slug, h.score]));
+    t.store.db.exec("DELETE FROM kb_postings; DELETE FROM kb_norms; DELETE FROM kb_meta WHERE key = 'rank_index'");
+    const again = new LocalKb(t.store);
+    expect(queries.map((text) => again.search({text, limit: 20, prefer: 'de'}).map((h) => [h.slug, h.score]))).toEqual(before);
   });
 });
 

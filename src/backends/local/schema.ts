@@ -139,6 +139,16 @@ const MIGRATIONS: string[] = [
   CREATE INDEX tickets_by_requester_id ON tickets (requester_id, created_at DESC, id DESC) WHERE requester_id IS NOT NULL;
   CREATE INDEX tickets_by_assignee_id ON tickets (assignee_id, created_at DESC, id DESC) WHERE assignee_id IS NOT NULL;
   `,
+  // 5: the knowledge base's ranking index (kb/postings.ts): each term's articles with their
+  // field counts, 1,024 ids to a row, and each article's field lengths and language, 4,096 to a
+  // row. Filled from kb_articles by kb/store.ts on first use, since analysis runs in JavaScript.
+  `
+  CREATE TABLE kb_postings (term TEXT NOT NULL, blk INTEGER NOT NULL, data BLOB NOT NULL, PRIMARY KEY (term, blk)) WITHOUT ROWID;
+  CREATE TABLE kb_norms (blk INTEGER PRIMARY KEY, data BLOB NOT NULL);
+  -- The fields each term was ever seen in (1 title, 2 body, 4 tags): a bound on its score that
+  -- lets a query skip articles that cannot make the top (kb/rank.ts).
+  ALTER TABLE kb_terms ADD COLUMN fields INTEGER NOT NULL DEFAULT 0;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -28,7 +28,7 @@ export class RestKb implements KbApi {
     const {hits} = await this.call<{hits: WireHit[]}>({
       method: 'GET',
       path: 'v1/kb/articles',
-      query: {q: query.text.slice(0, MAX_KB_QUERY_CHARS), limit: query.limit, locale: query.locale, tag: query.tags},
+      query: {q: query.text.slice(0, MAX_KB_QUERY_CHARS), limit: query.limit, locale: query.locale, prefer: query.prefer, tag: query.tags},
     });
     return hits.map((h) => ({
       id: h.id,

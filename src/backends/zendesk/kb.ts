@@ -48,6 +48,10 @@ export class ZendeskKb implements KbApi {
       locale = await this.helpCenterLocale(query.locale);
       // The Help Center has no articles in that language.
       if (!locale) return [];
+    } else if (query.prefer) {
+      // The Help Center searches one locale at a time: the user's language when it has it,
+      // else its default one.
+      locale = await this.helpCenterLocale(query.prefer);
     }
     const {results} = await this.api.call<{results: ZdArticle[]}>(
       {

@@ -2,7 +2,7 @@ import {Args, Flags} from '@oclif/core';
 
 import {BaseCommand} from '../../cli/base-command.js';
 import {renderKbHits} from '../../cli/render/kb.js';
-import {DEFAULT_KB_LIMIT, KB_LOCALES, MAX_KB_LIMIT, stripMatchMarks} from '../../domain/article.js';
+import {DEFAULT_KB_LIMIT, KB_LOCALES, MAX_KB_LIMIT, stripMatchMarks, userKbLocale} from '../../domain/article.js';
 import {SupportError} from '../../domain/errors.js';
 import {requireKb, searchKb, type KbSource} from '../../services/kb.js';
 
@@ -16,7 +16,9 @@ export default class KbSearch extends BaseCommand<typeof KbSearch> {
   static override summary = 'Search the knowledge base.';
   static override description =
     'Finds articles in English and German: inflections ("proxies" finds "proxy"), umlauts typed or not, one typo in longer words, ' +
-    'and the last word as a prefix. Quote a phrase to match it exactly. With --offline, searches the copy made by `support kb sync`.';
+    'and the last word as a prefix. Articles holding more of the words rank higher, but one missing a word is still found; a quoted ' +
+    'phrase ranks its exact matches first. Articles in your language come first (--locale, else LC_ALL, LC_MESSAGES or LANG, else ' +
+    'English) and the other language follows. With --offline, searches the copy made by `support kb sync`.';
 
   static override examples = [
     '<%= config.bin %> <%= command.id %> proxy setup',
@@ -29,7 +31,7 @@ export default class KbSearch extends BaseCommand<typeof KbSearch> {
   static override args = {query: Args.string({description: 'Words to search for (several words need no quotes).', required: true})};
   static override flags = {
     limit: Flags.integer({description: `Most hits to show (1-${MAX_KB_LIMIT}).`, default: DEFAULT_KB_LIMIT, min: 1, max: MAX_KB_LIMIT}),
-    locale: Flags.option({options: KB_LOCALES, description: 'Only articles in this language.'})(),
+    locale: Flags.option({options: KB_LOCALES, description: 'Your language: its articles first, the other language after them (default: from LC_ALL, LC_MESSAGES or LANG, else en).'})(),
     tag: Flags.string({description: 'Only articles with this tag (repeatable; all must match).', multiple: true}),
     offline: Flags.boolean({description: 'Search the offline copy made by `support kb sync` instead of the backend.'}),
   };
@@ -53,7 +55,7 @@ export default class KbSearch extends BaseCommand<typeof KbSearch> {
     }
     let hits;
     try {
-      hits = await searchKb(source, {query, limit: flags.limit, locale: flags.locale, tags: flags.tag});
+      hits = await searchKb(source, {query, limit: flags.limit, prefer: flags.locale ?? userKbLocale(ctx.env), tags: flags.tag});
     } finally {
       close();
     }

@@ -305,6 +305,10 @@ describe('the Help Center', () => {
     const de = await t.backend.kb!.search({text: 'drucker', limit: 5, locale: 'de'});
     expect(de.map((h) => [h.title, h.locale])).toEqual([['Drucker offline', 'de']]);
     expect(lastOf('SearchArticles').query).toMatchObject({query: 'drucker', locale: 'de', per_page: '5'});
+    // The user's language (kb search --locale, or LANG) picks the Help Center locale searched.
+    const preferred = await t.backend.kb!.search({text: 'drucker', limit: 5, prefer: 'de'});
+    expect(preferred.map((h) => h.title)).toEqual(['Drucker offline']);
+    expect(lastOf('SearchArticles').query).toMatchObject({query: 'drucker', locale: 'de'});
   });
 
   it('says it cannot import or sync articles, in one sentence', async () => {

@@ -1,11 +1,10 @@
 import type {KbLocale} from '../../../domain/article.js';
-import {KB_LOCALES} from '../../../domain/article.js';
 import {oneEditVariants, stem, STOP_WORDS, tokenize} from './text.js';
 
 /**
- * Turns what a user typed into an FTS5 MATCH expression. User text never reaches FTS5 as
- * syntax: every term we emit is [a-z0-9]+ inside double quotes, so `"`, `*`, NEAR, AND, `-`
- * and `:` in the input are only ever words or separators.
+ * Turns what a user typed into the terms to rank by (rank.ts) and the phrases to look up in
+ * FTS5. User text never reaches FTS5 as syntax: every term we emit is [a-z0-9]+ inside double
+ * quotes, so `"`, `*`, NEAR, AND, `-` and `:` in the input are only ever words or separators.
  */
 
 /** Past this many words a query is a pasted log, not a question: the rest adds only cost. */
@@ -69,21 +68,33 @@ export interface VocabularyLookup {
 /** A prefix stands for its most common completions only: "a*" must not read half the index. */
 const MAX_COMPLETIONS = 12;
 
+/**
+ * How much a match through each kind of expansion counts against a match of the word itself:
+ * a guess at what the user meant is worth less than what they typed.
+ */
+export const EXPANSION_WEIGHTS = {prefix: 0.8, typo: 0.7, compound: 0.8, joined: 0.6} as const;
+
+/** One way a query word can match: all of `terms` in one article (two for a compound's parts). */
+export interface Alternative {
+  terms: string[];
+  weight: number;
+}
+
+/** One word of the query: an article matches it through its best alternative. */
+export interface WordGroup {
+  word: string;
+  alternatives: Alternative[];
+}
+
 export interface SearchPlan {
-  /** Groups that must all match; each group is an OR of alternatives. */
-  and: string | null;
-  /** The same groups, any of which may match: the fallback when AND finds too little. */
-  or: string | null;
+  /** The query's words that the index knows, each with the terms it may match. */
+  groups: WordGroup[];
+  /** FTS5 MATCH expressions of the quoted phrases: their exact matches rank higher. */
+  phrases: string[];
   /** Exact terms that a snippet should mark. */
   terms: Set<string>;
   /** Prefixes that a snippet should mark (a term starting with one is a match). */
   prefixes: string[];
-  /**
-   * Upper bounds of the articles each query can match, from term frequencies: bm25 costs about
-   * a microsecond per matched article, so the caller narrows very broad queries first.
-   */
-  andMatches: number;
-  orMatches: number;
 }
 
 const quote = (term: string) => `"${term}"`;
@@ -92,14 +103,31 @@ function stems(folded: string, locales: readonly KbLocale[]): string[] {
   return [...new Set(locales.map((l) => stem(folded, l)))];
 }
 
-export function planSearch(parsed: ParsedQuery, locale: KbLocale | undefined, lookup: VocabularyLookup): SearchPlan {
-  const locales: readonly KbLocale[] = locale ? [locale] : KB_LOCALES;
+/**
+ * Expands each word of the query into the index terms it may match: its stems in each
+ * language searched, for a word the index does not know its one-typo corrections, for the last
+ * word while it is being typed its completions, for a German compound its parts, and for two
+ * words in a row the compound they make. Quoted phrases contribute their words like any other
+ * (a phrase ranks its exact matches higher, never hides the rest) and an FTS5 phrase.
+ */
+export function planSearch(parsed: ParsedQuery, locales: readonly KbLocale[], lookup: VocabularyLookup): SearchPlan {
   const terms = new Set<string>();
   const prefixes: string[] = [];
+  const phrases: string[] = [];
 
-  // One lookup for every exact stem and compound part we may need.
+  const words: {folded: string; prefix: boolean}[] = [];
+  for (const item of parsed.items) {
+    if (item.kind === 'word') {
+      words.push({folded: item.folded, prefix: item.last && parsed.prefixLast});
+      continue;
+    }
+    const variants = new Set(locales.map((l) => item.words.map((w) => stem(w, l)).join(' ')));
+    phrases.push(alt([...variants].map(quote)));
+    for (const w of item.words) if (!STOP_WORDS.has(w)) words.push({folded: w, prefix: false});
+  }
+
+  // One lookup for every exact stem, compound part and joined pair we may need.
   const candidates = new Set<string>();
-  const words = parsed.items.filter((i) => i.kind === 'word');
   for (const word of words) {
     for (const s of stems(word.folded, locales)) candidates.add(s);
     for (const [left, right] of compoundSplits(word.folded)) {
@@ -107,14 +135,9 @@ export function planSearch(parsed: ParsedQuery, locale: KbLocale | undefined, lo
       for (const s of stems(right, locales)) candidates.add(s);
     }
   }
-  for (let i = 0; i + 1 < parsed.items.length; i++) {
-    const a = parsed.items[i]!;
-    const b = parsed.items[i + 1]!;
-    if (a.kind === 'word' && b.kind === 'word') for (const s of stems(a.folded + b.folded, locales)) candidates.add(s);
-  }
+  for (let i = 0; i + 1 < words.length; i++) for (const s of stems(words[i]!.folded + words[i + 1]!.folded, locales)) candidates.add(s);
   const known = lookup.frequencies([...candidates]);
   const has = (term: string) => (known.get(term) ?? 0) > 0;
-  const df = (term: string) => known.get(term) ?? 0;
 
   // Typo candidates for words the index does not know, in one more lookup.
   const fuzzy = new Map<string, string[]>();
@@ -133,90 +156,50 @@ export function planSearch(parsed: ParsedQuery, locale: KbLocale | undefined, lo
       // The most common corrections first; a handful is plenty.
       const hits = [...set].filter((s) => (found.get(s) ?? 0) > 0).sort((x, y) => found.get(y)! - found.get(x)!);
       fuzzy.set(word, hits.slice(0, 6));
-      for (const h of hits.slice(0, 6)) known.set(h, found.get(h)!);
     }
   }
 
-  const wordGroup = (folded: string, isPrefix: boolean): {expr: string; df: number} | null => {
-    const alternatives = new Set<string>();
-    let matches = 0;
-    const exact = stems(folded, locales);
-    for (const s of [...exact, ...(fuzzy.get(folded) ?? [])]) {
-      if (!alternatives.has(quote(s))) matches += df(s);
-      alternatives.add(quote(s));
-      terms.add(s);
-    }
-    if (isPrefix) {
+  const groups: WordGroup[] = [];
+  for (const [i, {folded, prefix}] of words.entries()) {
+    const alternatives = new Map<string, Alternative>();
+    const offer = (list: string[], weight: number) => {
+      const key = list.join(' ');
+      const existing = alternatives.get(key);
+      if (!existing || existing.weight < weight) alternatives.set(key, {terms: list, weight});
+      for (const t of list) terms.add(t);
+    };
+    for (const s of stems(folded, locales)) if (has(s)) offer([s], 1);
+    for (const s of fuzzy.get(folded) ?? []) offer([s], EXPANSION_WEIGHTS.typo);
+    if (prefix) {
       // Terms are stems, and a stem may be shorter than the word ("proxy" -> "proxi"), so the
       // prefix is the folded word itself, and German's folded pairs too.
       for (const p of new Set([folded, stemPrefix(folded)])) {
         if (p.length < PREFIX_MIN_LENGTH) continue;
-        for (const [term, n] of lookup.completions(p, MAX_COMPLETIONS)) {
-          if (!alternatives.has(quote(term))) matches += n;
-          alternatives.add(quote(term));
-          terms.add(term);
-        }
+        for (const term of lookup.completions(p, MAX_COMPLETIONS).keys()) offer([term], EXPANSION_WEIGHTS.prefix);
         prefixes.push(p);
       }
     }
     // German compounds: "Proxyeinstellungen" also matches "Proxy-Einstellungen".
     const split = compoundSplits(folded).find(([l, r]) => stems(l, locales).some(has) && stems(r, locales).some(has));
     if (split) {
-      const [left, right] = split;
-      const l = stems(left, locales).filter(has);
-      const r = stems(right, locales).filter(has);
-      for (const s of [...l, ...r]) terms.add(s);
-      alternatives.add(`(${alt(l)} AND ${alt(r)})`);
-      matches += Math.min(...l.map(df), ...r.map(df));
+      const l = stems(split[0], locales).find(has)!;
+      const r = stems(split[1], locales).find(has)!;
+      if (l !== r) offer([l, r], EXPANSION_WEIGHTS.compound);
     }
-    return alternatives.size ? {expr: alt([...alternatives], true), df: matches} : null;
-  };
-
-  const groups: string[] = [];
-  const groupMatches: number[] = [];
-  for (let i = 0; i < parsed.items.length; i++) {
-    const item = parsed.items[i]!;
-    if (item.kind === 'phrase') {
-      const variants = new Set(locales.map((l) => item.words.map((w) => stem(w, l)).join(' ')));
-      for (const v of variants) for (const t of v.split(' ')) terms.add(t);
-      groups.push(alt([...variants].map(quote), true));
-      // Unknown without a lookup; a phrase is rarely broad, and bm25 runs only on its matches.
-      groupMatches.push(0);
-      continue;
+    // "Proxy Einstellungen" also matches "Proxyeinstellungen", through either word.
+    for (const j of [words[i - 1], words[i + 1]]) {
+      if (!j) continue;
+      const joined = j === words[i - 1] ? j.folded + folded : folded + j.folded;
+      for (const s of stems(joined, locales)) if (has(s)) offer([s], EXPANSION_WEIGHTS.joined);
     }
-    const group = wordGroup(item.folded, item.last && parsed.prefixLast);
-    if (!group) continue;
-    const next = parsed.items[i + 1];
-    // "Proxy Einstellungen" also matches "Proxyeinstellungen".
-    if (next?.kind === 'word') {
-      const joined = stems(item.folded + next.folded, locales).filter(has);
-      const nextGroup = wordGroup(next.folded, next.last && parsed.prefixLast);
-      if (joined.length > 0 && nextGroup) {
-        for (const s of joined) terms.add(s);
-        groups.push(`((${group.expr} AND ${nextGroup.expr}) OR ${alt(joined.map(quote), true)})`);
-        groupMatches.push(Math.min(group.df, nextGroup.df) + joined.reduce((n, j) => n + df(j), 0));
-        i++;
-        continue;
-      }
-    }
-    groups.push(group.expr);
-    groupMatches.push(group.df);
+    if (alternatives.size > 0) groups.push({word: folded, alternatives: [...alternatives.values()]});
   }
-  if (groups.length === 0) return {and: null, or: null, terms, prefixes, andMatches: 0, orMatches: 0};
-  return {
-    and: groups.join(' AND '),
-    or: groups.length > 1 ? groups.join(' OR ') : null,
-    terms,
-    prefixes,
-    andMatches: Math.min(...groupMatches),
-    orMatches: groupMatches.reduce((a, b) => a + b, 0),
-  };
+  return {groups, phrases, terms, prefixes};
 }
 
-/** Joins alternatives with OR; `quoted` says the items are already FTS5 expressions. */
-function alt(items: readonly string[], quoted = false): string {
-  const parts = quoted ? items : items.map(quote);
-  return parts.length === 1 ? parts[0]! : `(${parts.join(' OR ')})`;
+/** Joins FTS5 expressions with OR. */
+function alt(items: readonly string[]): string {
+  return items.length === 1 ? items[0]! : `(${items.join(' OR ')})`;
 }
 
 /** The prefix as a German term would spell it (ae -> a and the like), which a stem may start with. */

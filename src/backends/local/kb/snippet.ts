@@ -1,26 +1,29 @@
 import {MATCH_END, MATCH_START, type KbLocale} from '../../../domain/article.js';
-import {stem, tokenize} from './text.js';
+import {fold, MAX_WORD_LENGTH, stem} from './text.js';
 
 /**
  * Markdown reduced to the text a reader sees: no fences, heading marks, link targets,
  * emphasis or HTML tags. Snippets are cut from this, so they never show "](https://".
  */
 export function markdownToPlain(markdown: string): string {
-  return markdown
-    .replace(/\r\n?/g, '\n')
-    .replace(/^\s*(```|~~~).*$/gm, '')
-    .replace(/<[^>\n]+>/g, ' ')
-    .replace(/!\[([^\]]*)\]\([^)]*\)/g, '$1')
-    .replace(/\[([^\]]+)\]\([^)]*\)/g, '$1')
-    .replace(/^\s{0,3}(#{1,6}|>|[-*+]|\d+[.)])\s+/gm, '')
-    .replace(/[*`]+|~~/g, '')
-    // Underscores mark emphasis only at a word's edge; HTTPS_PROXY keeps its own.
-    .replace(/(^|[^\p{L}\p{N}])_+|_+(?=[^\p{L}\p{N}_]|$)/gmu, '$1')
-    .replace(/\|/g, ' ')
-  // eslint-disable-next-line no-control-regex -- strips control characters from snippets on purpose
-    .replace(/[\u0000-\u0008\u000B-\u001F]/g, '')
-    .replace(/[ \t]+/g, ' ')
-    .replace(/\n{2,}/g, '\n');
+  let text = markdown.replace(/\r\n?/g, '\n');
+  // Each rule only when its characters occur: most bodies need few of them, and the snippet of
+  // every hit shown passes through here.
+  if (text.includes('```') || text.includes('~~~')) text = text.replace(/^\s*(```|~~~).*$/gm, '');
+  if (text.includes('<')) text = text.replace(/<[^>\n]+>/g, ' ');
+  if (text.includes('](')) text = text.replace(/!\[([^\]]*)\]\([^)]*\)/g, '$1').replace(/\[([^\]]+)\]\([^)]*\)/g, '$1');
+  text = text.replace(/^\s{0,3}(#{1,6}|>|[-*+]|\d+[.)])\s+/gm, '');
+  if (/[*`~]/.test(text)) text = text.replace(/[*`]+|~~/g, '');
+  // Underscores mark emphasis only at a word's edge; HTTPS_PROXY keeps its own.
+  if (text.includes('_')) text = text.replace(/(^|[^\p{L}\p{N}])_+|_+(?=[^\p{L}\p{N}_]|$)/gmu, '$1');
+  if (text.includes('|')) text = text.replace(/\|/g, ' ');
+  return (
+    text
+      // eslint-disable-next-line no-control-regex -- strips control characters from snippets on purpose
+      .replace(/[\u0000-\u0008\u000B-\u001F]/g, '')
+      .replace(/[ \t]+/g, ' ')
+      .replace(/\n{2,}/g, '\n')
+  );
 }
 
 export interface SnippetOptions {
@@ -31,22 +34,62 @@ export interface SnippetOptions {
   words?: number;
 }
 
-/** The passage with the most distinct matched terms, matched words between the match marks. */
+const LETTER_OR_DIGIT = /[\p{L}\p{N}]/u;
+const wordChars = new Map<number, boolean>();
+
+/** Whether a code point belongs to a word as tokenize() reads words ([\p{L}\p{N}]). */
+function isWordChar(cp: number): boolean {
+  if (cp < 128) return (cp >= 97 && cp <= 122) || (cp >= 65 && cp <= 90) || (cp >= 48 && cp <= 57);
+  let yes = wordChars.get(cp);
+  if (yes === undefined) {
+    yes = LETTER_OR_DIGIT.test(String.fromCodePoint(cp));
+    if (wordChars.size < 10_000) wordChars.set(cp, yes);
+  }
+  return yes;
+}
+
+/**
+ * The passage with the most distinct matched terms, matched words between the match marks.
+ * Built for the hits shown only, and cheaply: words are found by a scan of character codes
+ * and only those whose first letter starts a term or prefix are folded and stemmed.
+ */
 export function makeSnippet(markdown: string, options: SnippetOptions): string {
   const text = markdownToPlain(markdown);
-  const tokens = tokenize(text);
   const size = options.words ?? 24;
-  if (tokens.length === 0) return '';
   // Stemming keeps a word's first letter, so a word whose first letter starts no term or
   // prefix cannot match: most words of a body are never stemmed (a cold start pays for each).
   const initials = new Set([...options.terms, ...options.prefixes].map((t) => t[0]));
-  const matchedTerm = tokens.map((t) => {
-    if (!initials.has(t.folded[0])) return null;
-    const term = stem(t.folded, options.locale);
-    if (options.terms.has(term)) return term;
-    const prefix = options.prefixes.find((p) => t.folded.startsWith(p) || term.startsWith(p));
-    return prefix === undefined ? null : `${prefix}*`;
-  });
+  const tokens: {start: number; end: number}[] = [];
+  const matchedTerm: (string | null)[] = [];
+  for (let i = 0; i < text.length; ) {
+    const cp = text.codePointAt(i)!;
+    const width = cp > 0xffff ? 2 : 1;
+    if (!isWordChar(cp)) {
+      i += width;
+      continue;
+    }
+    const start = i;
+    i += width;
+    for (;;) {
+      const next = text.codePointAt(i);
+      if (next === undefined || !isWordChar(next)) break;
+      i += next > 0xffff ? 2 : 1;
+    }
+    const initial = cp < 128 ? String.fromCharCode(cp | (cp >= 65 && cp <= 90 ? 32 : 0)) : fold(String.fromCodePoint(cp))[0];
+    let term: string | null = null;
+    if (initial !== undefined && initials.has(initial)) {
+      const folded = fold(text.slice(start, i)).slice(0, MAX_WORD_LENGTH);
+      const stemmed = stem(folded, options.locale);
+      if (options.terms.has(stemmed)) term = stemmed;
+      else {
+        const prefix = options.prefixes.find((p) => folded.startsWith(p) || stemmed.startsWith(p));
+        if (prefix !== undefined) term = `${prefix}*`;
+      }
+    }
+    tokens.push({start, end: i});
+    matchedTerm.push(term);
+  }
+  if (tokens.length === 0) return '';
 
   // Slide a window over the tokens: most distinct terms wins, then most matches, then earliest.
   let best = 0;
@@ -82,8 +125,9 @@ export function makeSnippet(markdown: string, options: SnippetOptions): string {
   let cursor = tokens[from]!.start;
   for (let i = from; i < to; i++) {
     const t = tokens[i]!;
+    const word = text.slice(t.start, t.end);
     out += text.slice(cursor, t.start);
-    out += matchedTerm[i] ? `${MATCH_START}${t.text}${MATCH_END}` : t.text;
+    out += matchedTerm[i] ? `${MATCH_START}${word}${MATCH_END}` : word;
     cursor = t.end;
   }
   // Keep the punctuation that closes the last word (a full stop, a closing parenthesis).

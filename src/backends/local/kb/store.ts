@@ -12,22 +12,17 @@ import {
   type KbHit,
   type KbLocale,
   type KbSearchQuery,
+  KB_LOCALES,
 } from '../../../domain/article.js';
 import {NotFoundError, UsageError} from '../../../domain/errors.js';
 import {writeTransaction} from '../sqlite.js';
 import type {LocalStore} from '../store.js';
+import {IndexWriter, readStats, type ArticleTerms} from './postings.js';
 import {parseQuery, planSearch, type SearchPlan} from './query.js';
+import {DEFAULT_RANKING, rank, readNorms, type RankingParams, type TermStats} from './rank.js';
 import {makeSnippet} from './snippet.js';
-import {indexTerms} from './text.js';
+import {stem, tokenize} from './text.js';
 
-/** Column weights for bm25(): a word in the title counts four times one in the body. */
-const BM25 = 'bm25(kb_fts, 4.0, 1.0, 2.0)';
-/**
- * Past this many possible matches, bm25 over all of them takes tens of milliseconds, so a
- * query is first tried on titles and tags only (where its best hits almost always are, with
- * the title weight); the whole text is searched only when that finds fewer than `limit`.
- */
-const BROAD_QUERY_MATCHES = 10_000;
 
 interface ArticleRow {
   id: number;
@@ -87,24 +82,53 @@ const contentHash = (a: {title: string; body: string; tags: string[]; locale: st
 const notFound = (idOrSlug: string) =>
   new NotFoundError(`There is no article ${idOrSlug}.`, {hint: 'Search with `support kb search WORDS` to find its id or slug.'});
 
-/**
- * The knowledge base of the local store: articles in kb_articles, their analysed terms in the
- * FTS5 table kb_fts (see text.ts for the analysis and query.ts for the query language).
- */
 export interface LocalKbOptions {
-  /** See BROAD_QUERY_MATCHES; tests lower it to reach the title-first path on a small corpus. */
-  broadQueryMatches?: number;
+  /** Ranking parameters other than the defaults: for benchmarks that tune them. */
+  ranking?: Partial<RankingParams>;
 }
 
+/** Articles re-indexed per transaction when the ranking index is built for an existing store. */
+const REINDEX_BATCH = 500;
+
+/**
+ * The knowledge base of the local store: articles in kb_articles, their analysed terms (see
+ * text.ts) in the ranking index (postings.ts, rank.ts) and, with positions for phrases, in the
+ * FTS5 table kb_fts; query.ts reads what the user typed.
+ */
 export class LocalKb {
-  private readonly broadQueryMatches: number;
+  private readonly ranking: RankingParams;
+  /** Writes through this connection, which PRAGMA data_version does not count. */
+  private writes = 0;
+  private normsCache: {key: string; norms: Uint8Array} | undefined;
 
   constructor(
     private readonly store: LocalStore,
     private readonly now: () => number = Date.now,
     options: LocalKbOptions = {},
   ) {
-    this.broadQueryMatches = options.broadQueryMatches ?? BROAD_QUERY_MATCHES;
+    this.ranking = {...DEFAULT_RANKING, ...options.ranking};
+    this.store.guard(() => this.ensureIndex());
+  }
+
+  /** Builds the ranking index of a store written before it existed (schema 5), once. */
+  private ensureIndex(): void {
+    const {db} = this.store;
+    if (readStats(db)) return;
+    writeTransaction(db, () => {
+      if (readStats(db)) return;
+      // kb_terms is right already: only the postings are new.
+      const writer = new IndexWriter(false);
+      let last = 0;
+      for (;;) {
+        const rows = db.prepare('SELECT * FROM kb_articles WHERE id > ? ORDER BY id LIMIT ?').all(last, REINDEX_BATCH) as unknown as ArticleRow[];
+        // In id order onto empty rows: every batch appends, as an import does.
+        for (const row of rows) writer.add(row.id, analyse(toArticle(row)), row.locale as KbLocale, true);
+        if (rows.length < REINDEX_BATCH) break;
+        last = rows.at(-1)!.id;
+        writer.save(db);
+      }
+      writer.save(db);
+    });
   }
 
   /** Creates or updates the article with this slug; an identical re-import changes nothing. */
@@ -130,7 +154,7 @@ export class LocalKb {
         const unindex = db.prepare('DELETE FROM kb_fts WHERE rowid = ?');
         const index = db.prepare('INSERT INTO kb_fts (rowid, title, body, tags) VALUES (?, ?, ?, ?)');
         const untomb = db.prepare('DELETE FROM kb_tombstones WHERE slug = ?');
-        const df = new TermCounts();
+        const postings = new IndexWriter();
         let seq = this.lastSeq();
         const results: UpsertResult[] = [];
         for (const a of clean) {
@@ -148,20 +172,21 @@ export class LocalKb {
             id = existing.id;
             update.run(a.locale, tags, a.url ?? null, hash, updatedAt, seq, a.title, deflate(a.body), id);
             unindex.run(id);
-            df.add(analyse(toArticle(existing)), -1);
+            postings.remove(id, analyse(toArticle(existing)), existing.locale as KbLocale);
           } else {
             id = Number(insert.run(a.slug, a.locale, tags, a.url ?? null, hash, updatedAt, seq, a.title, deflate(a.body)).lastInsertRowid);
             untomb.run(a.slug);
           }
           const fields = analyse(a);
-          index.run(id, ...fields);
-          df.add(fields, 1);
+          index.run(id, fields[0].join(' '), fields[1].join(' '), fields[2].join(' '));
+          postings.add(id, fields, a.locale, !existing);
           results.push({
             article: {id: String(id), slug: a.slug, title: a.title, body: a.body, tags: a.tags, locale: a.locale, updatedAt: iso(updatedAt), ...(a.url ? {url: a.url} : {})},
             outcome: existing ? 'updated' : 'created',
           });
         }
-        df.save(db);
+        postings.save(db);
+        this.writes++;
         this.setMeta('change_seq', String(seq));
         return results;
       }),
@@ -193,9 +218,10 @@ export class LocalKb {
       writeTransaction(db, () => {
         const seq = this.lastSeq() + 1;
         db.prepare('DELETE FROM kb_fts WHERE rowid = ?').run(Number(article.id));
-        const df = new TermCounts();
-        df.add(analyse(article), -1);
-        df.save(db);
+        const postings = new IndexWriter();
+        postings.remove(Number(article.id), analyse(article), article.locale);
+        postings.save(db);
+        this.writes++;
         db.prepare('DELETE FROM kb_articles WHERE id = ?').run(Number(article.id));
         db.prepare('INSERT OR REPLACE INTO kb_tombstones (slug, id, deleted_at, change_seq) VALUES (?, ?, ?, ?)').run(
           article.slug,
@@ -242,62 +268,64 @@ export class LocalKb {
   }
 
   /**
-   * Ranked hits. Every word must match (AND) first; when that finds fewer than `limit`, the
-   * articles matching only some words follow (OR), ranked after them. An empty result is a
-   * valid answer: a query of only stop words or punctuation finds nothing.
+   * Ranked hits, best first (see rank.ts): every article holding any of the query's words is
+   * scored, more of the words and better-placed ones count more, quoted phrases matched exactly
+   * count more still, and with `prefer` articles in that language come first while the other
+   * language is still found. `locale` and `tags` filter. An empty result is a valid answer: a
+   * query of only stop words or punctuation finds nothing.
    */
-  search(query: KbSearchQuery): KbHit[] {
+  search(query: KbSearchQuery, ranking?: Partial<RankingParams>): KbHit[] {
     if (!query.text.trim()) throw new UsageError('The search query is empty.', {hint: 'Give some words to search for: support kb search "proxy setup".'});
     const limit = Math.min(Math.max(1, Math.floor(query.limit || DEFAULT_KB_LIMIT)), MAX_KB_LIMIT);
     const locale = query.locale ? parseLocale(query.locale) : undefined;
+    const prefer = query.prefer ? parseLocale(query.prefer) : undefined;
     const tags = query.tags ? normalizeArticleTags(query.tags) : [];
-    const plan = planSearch(parseQuery(query.text), locale, {
-      frequencies: (terms) => this.documentFrequencies(terms),
-      completions: (prefix, max) => this.completions(prefix, max),
-    });
-    if (!plan.and) return [];
     return this.store.guard(() => {
-      const ranked = this.rankTiered(plan.and!, plan.andMatches, locale, tags, limit);
-      if (ranked.length < limit && plan.or) {
-        const seen = new Set(ranked.map((r) => r.id));
-        // OR results come after every AND result, whatever their own bm25 says.
-        let floor = ranked.length ? ranked.at(-1)!.score : Number.POSITIVE_INFINITY;
-        for (const r of this.rankTiered(plan.or, plan.orMatches, locale, tags, limit + ranked.length)) {
-          if (ranked.length >= limit) break;
-          if (seen.has(r.id)) continue;
-          floor = Math.min(r.score, floor - 0.001);
-          ranked.push({id: r.id, score: floor});
-        }
-      }
+      const plan = planSearch(parseQuery(query.text), locale ? [locale] : KB_LOCALES, {
+        frequencies: (terms) => this.documentFrequencies(terms),
+        completions: (prefix, max) => this.completions(prefix, max),
+      });
+      if (plan.groups.length === 0) return [];
+      const stats = readStats(this.store.db);
+      if (!stats) return [];
+      const all = new Set(plan.groups.flatMap((g) => g.alternatives.flatMap((a) => a.terms)));
+      const maxId = (this.store.db.prepare('SELECT max(id) AS n FROM kb_articles').get() as {n: number | null}).n ?? 0;
+      const ranked = rank(this.store.db, {
+        groups: plan.groups,
+        terms: this.termStats([...all]),
+        norms: this.norms(maxId),
+        stats,
+        maxId,
+        only: locale,
+        prefer,
+        phraseMatches: plan.phrases.length ? this.phraseMatches(plan.phrases) : undefined,
+        accept: tags.length ? (ids) => this.withTags(ids, tags) : undefined,
+        limit,
+        params: ranking ? {...this.ranking, ...ranking} : this.ranking,
+      });
       return this.hits(ranked, plan);
     });
   }
 
-  private rankTiered(match: string, matches: number, locale: KbLocale | undefined, tags: string[], limit: number): {id: number; score: number}[] {
-    if (matches > this.broadQueryMatches) {
-      const narrow = this.rank(`{title tags} : (${match})`, locale, tags, limit);
-      if (narrow.length >= limit) return narrow;
-    }
-    return this.rank(match, locale, tags, limit);
+  /**
+   * The articles holding any of the phrases exactly. FTS5 keeps the positions and answers a
+   * phrase in one pass over its doclists in a few milliseconds at 100,000 articles, where
+   * looking up candidates one rowid at a time takes a hundred times longer.
+   */
+  private phraseMatches(phrases: readonly string[]): Set<number> {
+    const rows = this.store.db.prepare('SELECT rowid AS id FROM kb_fts WHERE kb_fts MATCH ?').all(phrases.join(' OR ')) as {id: number}[];
+    return new Set(rows.map((r) => r.id));
   }
 
-  private rank(match: string, locale: KbLocale | undefined, tags: string[], limit: number): {id: number; score: number}[] {
-    const where: string[] = ['kb_fts MATCH ?'];
-    const params: (string | number)[] = [match];
-    if (locale) {
-      where.push('a.locale = ?');
-      params.push(locale);
-    }
-    if (tags.length > 0) {
-      where.push('NOT EXISTS (SELECT 1 FROM json_each(?) want WHERE want.value NOT IN (SELECT value FROM json_each(a.tags)))');
-      params.push(JSON.stringify(tags));
-    }
-    const join = locale || tags.length ? 'JOIN kb_articles a ON a.id = kb_fts.rowid' : '';
+  /** Those of `ids` that carry every one of `tags`. */
+  private withTags(ids: number[], tags: string[]): Set<number> {
     const rows = this.store.db
-      .prepare(`SELECT kb_fts.rowid AS id, ${BM25} AS rank FROM kb_fts ${join} WHERE ${where.join(' AND ')} ORDER BY rank LIMIT ?`)
-      .all(...params, limit) as {id: number; rank: number}[];
-    // bm25() is lower-is-better and negative; users expect higher-is-better.
-    return rows.map((r) => ({id: r.id, score: -r.rank}));
+      .prepare(
+        `SELECT a.id AS id FROM kb_articles a WHERE a.id IN (SELECT value FROM json_each(?))
+         AND NOT EXISTS (SELECT 1 FROM json_each(?) want WHERE want.value NOT IN (SELECT value FROM json_each(a.tags)))`,
+      )
+      .all(JSON.stringify(ids), JSON.stringify(tags)) as {id: number}[];
+    return new Set(rows.map((r) => r.id));
   }
 
   private hits(ranked: {id: number; score: number}[], plan: SearchPlan): KbHit[] {
@@ -323,6 +351,24 @@ export class LocalKb {
         },
       ];
     });
+  }
+
+  /**
+   * Every article's norms, kept while nothing is written: a server answers many queries, and
+   * reading them costs more than ranking (PRAGMA data_version tells of other connections' writes).
+   */
+  private norms(maxId: number): Uint8Array {
+    const version = (this.store.db.prepare('PRAGMA data_version').get() as {data_version: number}).data_version;
+    const key = `${version}:${this.writes}:${maxId}`;
+    if (this.normsCache?.key !== key) this.normsCache = {key, norms: readNorms(this.store.db, maxId + 1)};
+    return this.normsCache.norms;
+  }
+
+  private termStats(terms: readonly string[]): Map<string, TermStats> {
+    const rows = this.store.db
+      .prepare('SELECT term, df, fields FROM kb_terms WHERE term IN (SELECT value FROM json_each(?)) AND df > 0')
+      .all(JSON.stringify(terms)) as {term: string; df: number; fields: number}[];
+    return new Map(rows.map((r) => [r.term, {df: r.df, fields: r.fields}]));
   }
 
   /** How many articles hold each term, for the terms that any article holds. */
@@ -363,26 +409,10 @@ function withoutTitleHeading(body: string, title: string): string {
   return match && match[1]!.trim() === title.trim() ? body.slice(match[0].length) : body;
 }
 
-/** The three FTS5 columns of an article: analysed title, body and tags. */
-function analyse(a: {title: string; body: string; tags: string[]; locale: KbLocale}): [string, string, string] {
-  return [indexTerms(a.title, a.locale), indexTerms(a.body, a.locale), indexTerms(a.tags.join(' '), a.locale)];
-}
-
-/** Changes to kb_terms.df gathered over a transaction, written once per term. */
-class TermCounts {
-  private readonly deltas = new Map<string, number>();
-
-  add(fields: readonly string[], delta: 1 | -1): void {
-    const seen = new Set<string>();
-    for (const field of fields) for (const term of field.split(' ')) if (term) seen.add(term);
-    for (const term of seen) this.deltas.set(term, (this.deltas.get(term) ?? 0) + delta);
-  }
-
-  save(db: LocalStore['db']): void {
-    const upsert = db.prepare('INSERT INTO kb_terms (term, df) VALUES (?, ?) ON CONFLICT (term) DO UPDATE SET df = df + excluded.df');
-    for (const [term, delta] of this.deltas) if (delta !== 0) upsert.run(term, delta);
-    this.deltas.clear();
-  }
+/** The analysed terms of an article's title, body and tags (see text.ts): what both indexes hold. */
+function analyse(a: {title: string; body: string; tags: string[]; locale: KbLocale}): ArticleTerms {
+  const terms = (text: string) => tokenize(text).map((t) => stem(t.folded, a.locale));
+  return [terms(a.title), terms(a.body), terms(a.tags.join(' '))];
 }
 
 /** Checks an article before it is written: a store never holds what an import could not parse. */

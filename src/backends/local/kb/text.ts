@@ -89,13 +89,6 @@ export function stem(folded: string, locale: KbLocale): string {
   return term;
 }
 
-/** The term stream FTS5 indexes for a text: one term per word, separated by spaces. */
-export function indexTerms(text: string, locale: KbLocale): string {
-  return tokenize(text)
-    .map((t) => stem(t.folded, locale))
-    .join(' ');
-}
-
 /**
  * Words that carry no meaning on their own in a support question. They stay in the index
  * (phrases such as "log in" need them) but are dropped from queries outside quotes.
