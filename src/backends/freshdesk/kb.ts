@@ -54,7 +54,10 @@ export class FreshdeskKb implements KbApi {
     if (!text) return [];
     const results = await this.api.call<FdArticle[]>({method: 'GET', path: 'api/v2/search/solutions', query: {term: text}}, {action: 'search the solution articles'});
     const words = text.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? [];
-    const kept = results.filter((a) => a.status === PUBLISHED && (!query.locale || articleLocale(a, this.settings.locale) === query.locale));
+    const published = results.filter((a) => a.status === PUBLISHED && (!query.locale || articleLocale(a, this.settings.locale) === query.locale));
+    // The user's language first, each language in Freshdesk's order (search takes no language).
+    const preferred = (a: FdArticle) => (query.prefer && articleLocale(a, this.settings.locale) !== query.prefer ? 1 : 0);
+    const kept = query.prefer ? [...published].sort((a, b) => preferred(a) - preferred(b)) : published;
     const hits: KbHit[] = [];
     for (const [rank, found] of kept.entries()) {
       if (hits.length >= query.limit) break;

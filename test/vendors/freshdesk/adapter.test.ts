@@ -335,6 +335,9 @@ describe('Solutions as the knowledge base', () => {
     expect(hits.map((h) => h.title)).toEqual(['Fixing an offline printer']);
     expect((await t.backend.kb!.search({text: 'drucker', limit: 5, locale: 'de'})).map((h) => [h.title, h.locale])).toEqual([['Drucker offline', 'de']]);
     expect(lastOf('SearchSolutionArticles').query).toEqual({term: 'drucker'});
+    // The user's language (kb search --locale, or LANG) first; the other one still found, after it.
+    expect((await t.backend.kb!.search({text: 'printer offline', limit: 5})).map((h) => h.locale)).toEqual(['en', 'de']);
+    expect((await t.backend.kb!.search({text: 'printer offline', limit: 5, prefer: 'de'})).map((h) => h.locale)).toEqual(['de', 'en']);
   });
 
   it('says what it cannot do, in one sentence each', async () => {
