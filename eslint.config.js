@@ -14,7 +14,7 @@ const layer = (files, patterns, {shownInternals = false} = {}) => ({
   rules: {'no-restricted-imports': ['error', {patterns: [...patterns, NO_COMMANDS, ...(shownInternals ? [] : [SHOWN_INTERNALS])]}]},
 });
 const OURS = ['cli', 'commands', 'services', 'backends', 'http', 'store', 'diag', 'server'];
-const ADAPTERS = ['local', 'rest', 'zendesk', 'jira', 'freshdesk', 'github'];
+const ADAPTERS = ['local', 'rest', 'zendesk', 'jira', 'jsm', 'freshdesk', 'github'];
 const adapterImports = ADAPTERS.map((a) => `**/backends/${a}/**`);
 const UI = ['@oclif/core', 'chalk', 'cli-table3', '@inquirer/prompts', 'inquirer'];
 

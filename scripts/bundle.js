@@ -34,6 +34,8 @@ const EXTERNAL = [
   'fastify',
   'got',
   'hpagent',
+  // jq compiled to WebAssembly: reads jq.wasm beside its own file, loaded only by --jq
+  'jq-web',
   // the scrubber's format parsers, loaded only by diag (jsonc-parser's UMD build requires its parts at run time)
   'jsonc-parser',
   'properties-file',

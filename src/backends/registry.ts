@@ -89,6 +89,20 @@ const ADAPTERS: Record<string, AdapterEntry> = {
     ],
     load: async () => (await import('./freshdesk/index.js')).createFreshdeskBackend,
   },
+  jsm: {
+    description: 'Jira Service Management Cloud: requests, its knowledge base and SLA clocks',
+    fields: {url: 'required', email: 'optional'},
+    urlExample: 'https://SITE.atlassian.net',
+    httpsOnly: true,
+    needsToken: true,
+    tokenHelp: 'an Atlassian API token (id.atlassian.com > Security > API tokens) with --email, or an OAuth 2.0 access token without it',
+    options: [
+      {name: 'service-desk', description: 'Service desk of new requests and lists: its project key or id.', type: 'string', example: 'ITSM'},
+      {name: 'request-type', description: 'Request type of new requests: its name or id.', type: 'string', example: 'Get IT help'},
+      {name: 'type-map', description: 'The request type each --type stands for, as TYPE:REQUEST-TYPE pairs.', type: 'string', example: 'incident:Report an incident,question:Get IT help'},
+    ],
+    load: async () => (await import('./jsm/index.js')).createJsmBackend,
+  },
 };
 
 export const BACKEND_KINDS = Object.keys(ADAPTERS);

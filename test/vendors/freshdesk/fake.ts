@@ -236,6 +236,7 @@ export class FreshdeskFake {
       notFound: () => NOT_FOUND,
       before: (req) => this.before(req),
       decorate: (req, res) => this.decorate(req, res),
+      parseMultipart: true,
     }).start();
     return this;
   }

@@ -38,6 +38,8 @@ export interface ContractRequest {
   contentType?: string;
   /** Bytes of the body as sent, for operations that take raw bytes (uploads). */
   rawLength?: number;
+  /** The body as sent, for checks of a multipart form. */
+  raw?: Buffer;
 }
 
 export interface MatchedOperation {
@@ -55,7 +57,8 @@ export interface MatchedOperation {
  * - `rawBody: true`: the body is the file's bytes, not empty, with a Content-Type;
  * - `notBoth: [a, b]`: two parameters that exclude each other;
  * - `multipartFiles: {field, maxTotalBytes?}`: files come only as parts of a multipart/form-data
- *   body under `field`, together no larger than the limit.
+ *   body under `field`, together no larger than the limit;
+ * - `multipartFile: name`: a multipart/form-data body with a boundary whose part `name` is a file.
  * Each names its `x-source`.
  */
 interface XCheck {
@@ -63,6 +66,7 @@ interface XCheck {
   rawBody?: boolean;
   notBoth?: [string, string];
   multipartFiles?: {field: string; maxTotalBytes?: number};
+  multipartFile?: string;
   'x-source': string;
 }
 
@@ -81,6 +85,13 @@ function runCheck(check: XCheck, req: ContractRequest): string | undefined {
     if (files !== undefined && !/^multipart\/form-data/i.test(req.contentType ?? '')) return `takes ${check.multipartFiles.field} only as file parts of a multipart/form-data body`;
     const total = Array.isArray(files) ? files.reduce((n: number, f) => n + Number((f as {size?: unknown}).size ?? 0), 0) : 0;
     if (check.multipartFiles.maxTotalBytes !== undefined && total > check.multipartFiles.maxTotalBytes) return `takes at most ${check.multipartFiles.maxTotalBytes} bytes of attachments, not ${total}`;
+  }
+  if (check.multipartFile) {
+    const boundary = /^multipart\/form-data;.*\bboundary="?([^";]+)"?/i.exec(req.contentType ?? '')?.[1];
+    if (!boundary) return 'takes a multipart/form-data body with a boundary';
+    const head = (req.raw ?? Buffer.alloc(0)).subarray(0, 4096).toString('latin1');
+    const part = new RegExp(`--${boundary.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\r\nContent-Disposition: form-data; name="${check.multipartFile}"; filename="[^"\r\n]*"`, 'i');
+    if (!part.test(head)) return `needs the file as the multipart part "${check.multipartFile}" (with a filename)`;
   }
   return undefined;
 }

@@ -74,6 +74,12 @@ export interface VendorFakeOptions {
   before?: (req: FakeRequest) => FakeResponse | undefined;
   /** Headers every response gets (rate-limit state), after the answer is known. */
   decorate?: (req: FakeRequest, res: FakeResponse) => void;
+  /**
+   * Check a multipart/form-data body as an object (fields, and each file as {filename,
+   * contentType, size}) against the operation's schema, for APIs whose multipart forms carry
+   * fields besides the file (Freshdesk). Otherwise the body is left to the operation's x-checks.
+   */
+  parseMultipart?: boolean;
 }
 
 function flatQuery(search: URLSearchParams): Record<string, string | string[]> {
@@ -183,10 +189,10 @@ export class VendorFake {
       } catch {
         body = raw.toString('utf8');
       }
-    } else if (raw.length && /^multipart\/form-data/i.test(contentType)) {
+    } else if (this.options.parseMultipart && raw.length && /^multipart\/form-data/i.test(contentType)) {
       ({body, files} = await parseMultipart(raw, contentType));
     }
-    const contractRequest: ContractRequest = {method: req.method!, path: url.pathname, query: flatQuery(url.searchParams), headers: req.headers, body, contentType: contentType || undefined, rawLength: raw.length};
+    const contractRequest: ContractRequest = {method: req.method!, path: url.pathname, query: flatQuery(url.searchParams), headers: req.headers, body, contentType: contentType || undefined, rawLength: raw.length, raw};
     const record: Recorded = {
       seq: this.requests.length + 1,
       method: req.method!,
