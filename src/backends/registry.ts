@@ -170,8 +170,8 @@ export async function openBackend(kind: string, options: BackendOptions): Promis
 
 /**
  * The offline copy of a remote knowledge base (`kb sync`, `kb search --offline`), kept by the
- * local engine in `root`; see local/kb/cache.ts.
+ * local engine in `root`; see store/embedded/kb/cache.ts.
  */
-export async function openKbCache(root: string, source?: string): Promise<import('./local/kb/cache.js').KbCache | undefined> {
-  return (await import('./local/kb/cache.js')).openKbCache(root, source);
+export async function openKbCache(root: string, source?: string): Promise<import('../store/embedded/kb/cache.js').KbCache | undefined> {
+  return (await import('../store/embedded/kb/cache.js')).openKbCache(root, source);
 }
