@@ -26,6 +26,8 @@ export interface BackendKindInfo {
   urlExample?: string;
   /** Only https, except for a server on this machine (tests, a local fake). */
   httpsOnly?: boolean;
+  /** The host a URL must have (except on this machine), and why, for vendors that answer on their own domain only. */
+  urlHost?: {suffix: string; reason: string};
   /** The backend needs a token from `auth login` (or SUPPORT_TOKEN). */
   needsToken: boolean;
   /** What the token is called and where a user gets one, for prompts and hints. */
@@ -89,6 +91,20 @@ const ADAPTERS: Record<string, AdapterEntry> = {
       {name: 'locale', description: 'Help Center locale that --locale en stands for.', type: 'string', example: 'en-gb'},
     ],
     load: async () => (await import('./zendesk/index.js')).createZendeskBackend,
+  },
+  freshdesk: {
+    description: 'Freshdesk and its Solutions knowledge base',
+    fields: {url: 'required'},
+    urlExample: 'https://DOMAIN.freshdesk.com',
+    httpsOnly: true,
+    urlHost: {suffix: '.freshdesk.com', reason: 'Freshdesk answers its API only on DOMAIN.freshdesk.com, not on a custom domain'},
+    needsToken: true,
+    tokenHelp: 'a Freshdesk API key (Freshdesk: your profile picture > Profile settings > View API key)',
+    options: [
+      {name: 'group', description: 'Group id that new tickets are assigned to.', type: 'integer', example: '36000012345'},
+      {name: 'locale', description: 'Language of the solution articles whose category names none (default en).', type: 'string', example: 'de'},
+    ],
+    load: async () => (await import('./freshdesk/index.js')).createFreshdeskBackend,
   },
   jsm: {
     description: 'Jira Service Management Cloud: requests, its knowledge base and SLA clocks',

@@ -64,12 +64,20 @@ export function validateEmail(email: string): string {
 }
 
 /** Plain http only to this machine: a token must not cross a network in the clear. */
+const LOOPBACK = /^(127\.\d+\.\d+\.\d+|localhost|\[::1\])$/;
+
 function assertHttpsUnlessLoopback(kind: string, url: string): void {
   const parsed = new URL(url);
-  const loopback = /^(127\.\d+\.\d+\.\d+|localhost|\[::1\])$/.test(parsed.hostname);
+  const loopback = LOOPBACK.test(parsed.hostname);
   if (parsed.protocol !== 'https:' && !loopback) {
     throw new UsageError(`The ${kind} backend needs an https:// URL, not ${url}.`, {hint: 'Use the https:// address of your account.'});
   }
+}
+
+function assertHostUnlessLoopback(kind: string, url: string, rule: {suffix: string; reason: string}, example?: string): void {
+  const host = new URL(url).hostname.toLowerCase();
+  if (LOOPBACK.test(host) || (host.endsWith(rule.suffix) && host.length > rule.suffix.length)) return;
+  throw new UsageError(`The ${kind} backend needs a URL on ${rule.suffix.replace(/^\./, '')}, not ${url}.`, {hint: `${rule.reason}: use ${example ?? `https://...${rule.suffix}`}.`});
 }
 
 export function normalizeUrl(url: string): string {
@@ -114,6 +122,7 @@ export async function addProfile(store: ProfileStore, input: AddProfileInput): P
   const profile: Profile = {backend: input.backend};
   if (input.url) profile.url = normalizeUrl(input.url);
   if (profile.url && kind.httpsOnly) assertHttpsUnlessLoopback(kind.kind, profile.url);
+  if (profile.url && kind.urlHost) assertHostUnlessLoopback(kind.kind, profile.url, kind.urlHost, kind.urlExample);
   if (input.email !== undefined) profile.email = validateEmail(input.email);
   if (input.repo !== undefined) profile.repo = validateRepo(input.repo);
   if (Object.keys(options).length) profile.options = options;

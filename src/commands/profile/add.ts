@@ -10,7 +10,7 @@ export type ProfileAddResult = ProfileSummary;
 export default class ProfileAdd extends BaseCommand<typeof ProfileAdd> {
   static override summary = 'Add a profile: a backend and where to find it.';
   static override description =
-    'Each backend kind says which settings it takes: rest and zendesk need --url; zendesk takes --email for its API tokens ' +
+    'Each backend kind says which settings it takes: rest, zendesk and freshdesk need --url; zendesk takes --email for its API tokens ' +
     '(without it the token is an OAuth access token); github needs --repo owner/name (and --url only for GitHub Enterprise ' +
     'Server\'s API root); --option key=value sets anything further the backend declares. ' +
     'Log in afterwards with `support auth login --profile NAME`.';
@@ -20,6 +20,7 @@ export default class ProfileAdd extends BaseCommand<typeof ProfileAdd> {
     '<%= config.bin %> <%= command.id %> work --backend zendesk --url https://acme.zendesk.com --email agent@acme.com --option group=360001234567',
     '<%= config.bin %> <%= command.id %> oss --backend github --repo octo-org/widgets',
     '<%= config.bin %> <%= command.id %> ghe --backend github --repo platform/tools --url https://github.example.com/api/v3 --option "priority-labels=high=P1,urgent=P0"',
+    '<%= config.bin %> <%= command.id %> fd --backend freshdesk --url https://acme.freshdesk.com',
     '<%= config.bin %> <%= command.id %> team --backend rest --url https://support.example.com',
     '<%= config.bin %> <%= command.id %> triage --backend local --as agent',
   ];

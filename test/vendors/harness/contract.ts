@@ -59,6 +59,8 @@ export interface MatchedOperation {
  * - `atLeastOneOf: [names]`: at least one of these query parameters;
  * - `rawBody: true`: the body is the file's bytes, not empty, with a Content-Type;
  * - `notBoth: [a, b]`: two parameters that exclude each other;
+ * - `multipartFiles: {field, maxTotalBytes?}`: files come only as parts of a multipart/form-data
+ *   body under `field`, together no larger than the limit;
  * - `multipartFile: name`: a multipart/form-data body with a boundary whose part `name` is a file.
  * Each names its `x-source`.
  */
@@ -66,6 +68,7 @@ interface XCheck {
   atLeastOneOf?: string[];
   rawBody?: boolean;
   notBoth?: [string, string];
+  multipartFiles?: {field: string; maxTotalBytes?: number};
   multipartFile?: string;
   'x-source': string;
 }
@@ -80,6 +83,12 @@ function runCheck(check: XCheck, req: ContractRequest): string | undefined {
     if (/^multipart\//i.test(req.contentType)) return 'takes the raw bytes, not a multipart form (it would store the form as the file)';
   }
   if (check.notBoth && check.notBoth.every((name) => req.query[name] !== undefined)) return `takes ${check.notBoth.join(' or ')}, not both`;
+  if (check.multipartFiles) {
+    const files = (req.body as Record<string, unknown> | undefined)?.[check.multipartFiles.field];
+    if (files !== undefined && !/^multipart\/form-data/i.test(req.contentType ?? '')) return `takes ${check.multipartFiles.field} only as file parts of a multipart/form-data body`;
+    const total = Array.isArray(files) ? files.reduce((n: number, f) => n + Number((f as {size?: unknown}).size ?? 0), 0) : 0;
+    if (check.multipartFiles.maxTotalBytes !== undefined && total > check.multipartFiles.maxTotalBytes) return `takes at most ${check.multipartFiles.maxTotalBytes} bytes of attachments, not ${total}`;
+  }
   if (check.multipartFile) {
     const boundary = /^multipart\/form-data;.*\bboundary="?([^";]+)"?/i.exec(req.contentType ?? '')?.[1];
     if (!boundary) return 'takes a multipart/form-data body with a boundary';
