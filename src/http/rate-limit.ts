@@ -99,8 +99,8 @@ export function readRateLimit(headers: Headers, now = Date.now()): RateLimitRead
     limit: number(headers, 'x-ratelimit-limit') ?? freshdesk,
     remaining: number(headers, 'x-ratelimit-remaining'),
     ...(number(headers, 'x-ratelimit-reset') !== undefined ? {resetSeconds: resetDelta(number(headers, 'x-ratelimit-reset'), now)} : isoReset(headers, 'x-ratelimit-reset', now)),
-    // Freshdesk: "the number of API calls per minute" (developers.freshdesk.com/api/#ratelimit).
-    windowSeconds: freshdesk !== undefined ? 60 : undefined,
+    // Freshdesk's -Total is "the number of API calls per minute" (developers.freshdesk.com/api/#ratelimit), with no reset.
+    windowSeconds: freshdesk !== undefined && headers['x-ratelimit-reset'] === undefined ? 60 : undefined,
     cost: used !== undefined && used > 0 ? used : undefined,
   });
   readings.push({limit: number(headers, 'x-rate-limit'), remaining: number(headers, 'x-rate-limit-remaining'), windowSeconds: 60});

@@ -34,7 +34,7 @@ function commandLines(markdown: string): string[] {
 }
 
 describe('the built-in help articles', () => {
-  const dir = join(ROOT, 'src/backends/local/kb/builtin');
+  const dir = join(ROOT, 'src/store/embedded/kb/builtin');
   const files = readdirSync(dir).filter((f) => f.endsWith('.md'));
 
   it('teach commands at all', () => {
