@@ -179,10 +179,10 @@ export class JsmTickets implements TicketApi {
     return this.get(created.issueKey, options);
   }
 
-  private async issue(key: string, options: CallOptions = {}, fields?: string[]): Promise<JiraIssue> {
+  private async issue(key: string, options: CallOptions = {}, fields?: string[], expand?: string): Promise<JiraIssue & {transitions?: JiraTransition[]}> {
     const catalog = await this.api.fields();
-    return this.api.call<JiraIssue>(
-      {method: 'GET', path: `rest/api/3/issue/${encodeURIComponent(key)}`, query: {fields: (fields ?? issueFields(catalog)).join(',')}, attempts: options.attempts},
+    return this.api.call<JiraIssue & {transitions?: JiraTransition[]}>(
+      {method: 'GET', path: `rest/api/3/issue/${encodeURIComponent(key)}`, query: {fields: (fields ?? issueFields(catalog)).join(','), ...(expand ? {expand} : {})}, attempts: options.attempts},
       {subject: `request ${key}`, action: `read ${key}`},
     );
   }
@@ -355,17 +355,23 @@ export class JsmTickets implements TicketApi {
   /**
    * Moves a request to a toolkit status through the workflow: the transition whose target reads
    * as that status, else one into a status of the fitting category; none is an error naming the
-   * transitions there are. Nothing is sent when the request is there already.
+   * transitions there are. Nothing is sent when the request is there already. Two requests: the
+   * issue's status with its transitions (expand=transitions), and the transition.
    */
   private async transition(key: string, target: TicketStatus, options: CallOptions): Promise<string> {
-    const issue = await this.issue(key, options, ['status']);
+    // The status and the transitions from it in one read (expand=transitions).
+    const issue = await this.issue(key, options, ['status'], 'transitions');
     const current = statusIn(issue.fields.status);
     if (current === target) return issue.id;
     assertStatusChange(issue.key, current, target);
-    const {transitions} = await this.api.call<{transitions?: JiraTransition[]}>(
-      {method: 'GET', path: `rest/api/3/issue/${encodeURIComponent(key)}/transitions`, attempts: options.attempts},
-      {subject: `request ${key}`, action: `read the transitions of ${key}`},
-    );
+    const transitions =
+      issue.transitions ??
+      (
+        await this.api.call<{transitions?: JiraTransition[]}>(
+          {method: 'GET', path: `rest/api/3/issue/${encodeURIComponent(key)}/transitions`, attempts: options.attempts},
+          {subject: `request ${key}`, action: `read the transitions of ${key}`},
+        )
+      ).transitions;
     const all = transitions ?? [];
     const pick = all.find((t) => statusIn(t.to) === target) ?? all.find((t) => (FALLBACK[target] ?? []).includes((t.to?.statusCategory?.key ?? '').toLowerCase()));
     if (!pick) {

@@ -105,7 +105,9 @@ describe('requests', () => {
     expect(await t.backend.tickets.update(ticket.id, {priority: 'high'}, {readBack: false})).toBeNull();
     expect(ops()).toEqual(['editIssue']);
     expect(await t.backend.tickets.update(ticket.id, {status: 'pending'}, {readBack: false})).toBeNull();
-    expect(ops().slice(1)).toEqual(['getIssue', 'getTransitions', 'doTransition']);
+    // The status and its transitions in one read (expand=transitions), then the transition.
+    expect(ops().slice(1)).toEqual(['getIssue', 'doTransition']);
+    expect(t.fake.server.received('getIssue').at(-1)!.query).toMatchObject({expand: 'transitions'});
     // A request without files has no checksums in its comments: reading it is one request.
     const read = t.fake.server.requests.length;
     expect(await t.backend.tickets.get(ticket.id)).toMatchObject({priority: 'high', status: 'pending', attachments: []});

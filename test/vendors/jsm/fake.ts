@@ -231,13 +231,14 @@ export class JsmFake {
         const i = this.issue(req.params.issueIdOrKey!);
         if (!i) return jiraError(404, ['Issue does not exist or you do not have permission to see it.']);
         const fields = str(req.query.fields)?.split(',').filter(Boolean);
-        return {status: 200, body: this.issueJson(i, fields)};
+        const expand = str(req.query.expand)?.split(',').map((e) => e.trim()) ?? [];
+        return {status: 200, body: {...this.issueJson(i, fields), ...(expand.includes('transitions') ? {transitions: this.transitionsJson(i)} : {})}};
       },
       editIssue: (req) => this.edit(req),
       getTransitions: (req) => {
         const i = this.issue(req.params.issueIdOrKey!);
         if (!i) return jiraError(404, ['Issue does not exist or you do not have permission to see it.']);
-        return {status: 200, body: {transitions: this.available(i).map((t) => ({id: t.id, name: t.name, to: this.statusJson(status(t.to)), hasScreen: false, isGlobal: !t.from, isInitial: false, isAvailable: true, isConditional: false, isLooped: false}))}};
+        return {status: 200, body: {transitions: this.transitionsJson(i)}};
       },
       doTransition: (req) => {
         const i = this.issue(req.params.issueIdOrKey!);
@@ -439,6 +440,11 @@ export class JsmFake {
     i.status = name;
     i.updated = this.now();
     i.history.push({at: i.updated, status: name});
+  }
+
+  /** The transitions from the issue's status, as GET .../transitions and getIssue's expand=transitions give them. */
+  private transitionsJson(i: StoredIssue) {
+    return this.available(i).map((t) => ({id: t.id, name: t.name, to: this.statusJson(status(t.to)), hasScreen: false, isGlobal: !t.from, isInitial: false, isAvailable: true, isConditional: false, isLooped: false}));
   }
 
   private available(i: StoredIssue) {
