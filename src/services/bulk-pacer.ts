@@ -42,6 +42,8 @@ const ASSUMED_WINDOW_MS = MINUTE;
 const WINDOW_MARGIN_MS = 500;
 /** Waiting on a window whose length is a guess, one request goes after this long to ask the server (its answer, or a 429's Retry-After, replaces the guess). */
 const PROBE_AFTER_MS = 5_000;
+/** Between requests after spreading lapsed, until an answer says what the reset brought back. */
+const LAPSED_GAP_MS = 250;
 /** Waiters on the budget look again at least this often: an answer may have brought it back meanwhile. */
 const MAX_NAP_MS = 1_000;
 
@@ -141,7 +143,11 @@ export class Pacer {
       signal?.throwIfAborted();
       if (this.readings) this.observe(this.readings());
       const now = this.clock.now();
-      const adaptive = now < this.adaptiveUntil ? this.adaptiveInterval : 0;
+      // Spreading lapses when its window resets; until an answer tells the budget after the reset,
+      // requests go one at a time a little apart, not all at once into a window that may not have
+      // reset (a sliding window's "reset" frees only its oldest request).
+      const lapsed = now >= this.adaptiveUntil && (this.reading?.observedAt ?? Number.NEGATIVE_INFINITY) < this.adaptiveUntil;
+      const adaptive = now < this.adaptiveUntil ? this.adaptiveInterval : lapsed ? Math.min(this.adaptiveInterval, LAPSED_GAP_MS) : 0;
       const interval = Math.max(this.rateInterval, adaptive);
       const tolerance = adaptive > this.rateInterval ? 0 : this.burst * this.rateInterval;
       const budget = this.budgetAllows(now);

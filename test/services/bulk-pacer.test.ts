@@ -187,7 +187,7 @@ describe('Pacer', () => {
  * with Retry-After and X-RateLimit-Reset, a time to the minute. `resetOnEvery` puts that reset on
  * every answer, as an earlier fake did: a minute-precision time that may already be past.
  */
-function slidingServer(clock: Clock, limit: number, windowMs: number, options: {resetOnEvery?: boolean} = {}) {
+function slidingServer(clock: Clock, limit: number, windowMs: number, options: {resetOnEvery?: boolean; zendesk?: boolean} = {}) {
   const times: number[] = [];
   const arrivals: {at: number; status: number}[] = [];
   const minute = (ms: number) => new Date(ms).toISOString().replace(/:\d\d\.\d{3}Z$/, 'Z');
@@ -203,6 +203,9 @@ function slidingServer(clock: Clock, limit: number, windowMs: number, options: {
       const headers: Record<string, string> = {'x-ratelimit-limit': String(limit), 'x-ratelimit-remaining': String(limit - times.length)};
       if (!allowed) Object.assign(headers, {'retry-after': String(wait), 'ratelimit-reason': 'jira-cost-based'});
       if (!allowed || options.resetOnEvery) headers['x-ratelimit-reset'] = minute(now + wait * 1000);
+      // Zendesk's ticket endpoints: RateLimit-* whose reset is the seconds until the oldest request
+      // leaves the window, which frees one place, not the window.
+      if (options.zendesk) return {status: allowed ? 200 : 429, headers: {'ratelimit-limit': String(limit), 'ratelimit-remaining': String(limit - times.length), 'ratelimit-reset': String(wait), ...(allowed ? {} : {'retry-after': String(wait)})}};
       return {status: allowed ? 200 : 429, headers};
     },
   };
@@ -287,6 +290,15 @@ describe('Pacer against a budget without a reset to the second', () => {
     expect(run.refused).toBeLessThanOrEqual(3);
   });
 
+  it('keeps a sliding window whose reset frees one place (Zendesk) to a handful of 429s', async () => {
+    const clock = eventClock();
+    const server = slidingServer(clock, 700, 60_000, {zendesk: true});
+    const run = await bulkRun(clock, server, 2000, 1);
+    expect(run.requests - run.refused).toBe(2000);
+    expect(run.refused).toBeLessThanOrEqual(3);
+    expect(share(2000, 700, 60_000, run.elapsed)).toBeGreaterThanOrEqual(0.9);
+  });
+
   it('lets spreading learned near the end of a window lapse when the window resets', async () => {
     const clock = virtualClock();
     const pacer = new Pacer({concurrency: 4, clock});
@@ -297,6 +309,23 @@ describe('Pacer against a budget without a reset to the second', () => {
     const t = clock.now();
     for (let i = 0; i < 3; i++) await pacer.beforeCall();
     expect(clock.now() - t).toBeLessThan(1000);
+  });
+
+  it('after spreading lapses, sends one request at a time until an answer says what the reset brought back', async () => {
+    const clock = virtualClock();
+    const pacer = new Pacer({concurrency: 4, clock});
+    // A sliding window (Zendesk's): its reset is when its oldest request leaves, which frees one place.
+    pacer.succeeded({limit: 700, remaining: 1, resetSeconds: 1, observedAt: clock.now(), throttled: 0});
+    await pacer.beforeCall();
+    await clock.sleep(1000);
+    const t = clock.now();
+    for (let i = 0; i < 4; i++) await pacer.beforeCall();
+    expect(clock.now() - t).toBeGreaterThanOrEqual(750);
+    // An answer with budget back lets the next ones go at once.
+    pacer.succeeded({limit: 700, remaining: 300, resetSeconds: 1, observedAt: clock.now(), throttled: 0});
+    const u = clock.now();
+    for (let i = 0; i < 4; i++) await pacer.beforeCall();
+    expect(clock.now() - u).toBe(0);
   });
 
   it('halves the concurrency once for 429s of requests sent together', () => {
