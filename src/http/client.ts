@@ -63,6 +63,8 @@ export interface HttpRequest {
   stream?: {open: () => NodeJS.ReadableStream; size: number; contentType: string};
   /** Makes a POST or PATCH safe to retry: the server replays the first result. One per logical operation, chosen by the caller. */
   idempotencyKey?: string;
+  /** Headers of this request (If-Match, say); never a secret: they may be logged. */
+  headers?: Record<string, string>;
   /**
    * Overrides what the method says about sending the request again after it may have reached
    * the server: true for a POST whose repeat does no harm (an upload that only leaves an unused
@@ -175,7 +177,7 @@ export class HttpClient {
       const retry = (event: Omit<RetryEvent, 'attempt' | 'maxAttempts'>) => this.beforeRetry(req, {...event, attempt, maxAttempts});
       let response;
       try {
-        const headers: Record<string, string> = {accept: 'application/json, application/problem+json', ...this.options.headers};
+        const headers: Record<string, string> = {accept: 'application/json, application/problem+json', ...this.options.headers, ...req.headers};
         if (authorization) headers.authorization = authorization;
         if (req.idempotencyKey) headers['idempotency-key'] = req.idempotencyKey;
         let body: string | Readable | undefined;

@@ -114,7 +114,11 @@ export async function updateTicket(backend: Backend, id: string, changes: Ticket
       hint: 'Give at least one of --status, --priority, --type, --assignee, --add-tag, --remove-tag, --field.',
     });
   }
-  return backend.tickets.update(id, normalized, {idempotencyKey: randomUUID()});
+  // On a backend that can refuse a stale change, the change is made to the ticket as it is read
+  // here and to nothing else: someone else's change in between is a VersionConflictError
+  // (exit 5), never silently overwritten.
+  const ifVersion = backend.capabilities.has('conditional-update') ? (await backend.tickets.get(id)).version : undefined;
+  return backend.tickets.update(id, normalized, {idempotencyKey: randomUUID(), ...(ifVersion === undefined ? {} : {ifVersion})});
 }
 
 /** Close means solved, as in Zendesk: the requester can still reply and reopen it. */
