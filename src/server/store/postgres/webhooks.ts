@@ -86,17 +86,19 @@ export function postgresWebhooks(db: Database, now: () => number, feed: EventFee
       return db.tx(async (c) => {
         const {rows: locked} = await c.query<{locked: boolean}>('SELECT pg_try_advisory_xact_lock($1) AS locked', [LOCKS.webhooks]);
         if (!locked[0]?.locked) return 0;
-        const hooks = (await c.query<WebhookRow>(`SELECT ${WEBHOOK_COLUMNS} FROM webhooks`)).rows.map(toWebhook);
         const cursor = (await c.query<{value: string}>('SELECT value FROM meta WHERE key = $1', [CURSOR_KEY])).rows[0]?.value;
         const save = (value: string) =>
           c.query('INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value', [CURSOR_KEY, value]);
-        // Nobody to deliver to, or the first time: deliveries start from what happens next.
-        if (cursor === undefined || hooks.length === 0) {
-          const end = await feed.end();
-          if (end !== cursor) await save(end);
+        // The first time: deliveries start from what happens next.
+        if (cursor === undefined) {
+          await save(await feed.end());
           return 0;
         }
+        // The events first, then the subscriptions: one added meanwhile gets these events too,
+        // rather than missing those that came after it.
         const page = await feed.after(cursor, limit);
+        if (page.events.length === 0) return 0;
+        const hooks = (await c.query<WebhookRow>(`SELECT ${WEBHOOK_COLUMNS} FROM webhooks`)).rows.map(toWebhook);
         const rows: [string, string, string, string, string][] = [];
         for (const event of page.events) {
           const payload = webhookPayload(event);

@@ -147,15 +147,17 @@ export function sqliteWebhooks(state: ServerState, now: () => number, feed?: Eve
         lastSweep = at;
         db.prepare("DELETE FROM webhook_deliveries WHERE state <> 'pending' AND created_at < ?").run(at - DELIVERY_LOG_TTL_MS);
       }
-      const hooks = (db.prepare('SELECT id, url, events, description, secret, created_at FROM webhooks').all() as unknown as WebhookRow[]).map(toWebhook);
       const cursor = state.meta(CURSOR_KEY);
-      // Nobody to deliver to, or the first time: deliveries start from what happens next.
-      if (cursor === undefined || hooks.length === 0) {
-        const end = await feed.end();
-        if (end !== cursor) state.setMeta(CURSOR_KEY, end);
+      // The first time: deliveries start from what happens next.
+      if (cursor === undefined) {
+        state.setMeta(CURSOR_KEY, await feed.end());
         return 0;
       }
+      // The events first, then the subscriptions: one added meanwhile gets these events too,
+      // rather than missing those that came after it.
       const page = await feed.after(cursor, limit);
+      if (page.events.length === 0) return 0;
+      const hooks = (db.prepare('SELECT id, url, events, description, secret, created_at FROM webhooks').all() as unknown as WebhookRow[]).map(toWebhook);
       const insert = db.prepare(
         `INSERT OR IGNORE INTO webhook_deliveries (webhook_id, event_id, event_type, ticket_id, payload, created_at, next_attempt_at)
          VALUES (?, ?, ?, ?, ?, ?, ?)`,
