@@ -82,6 +82,9 @@ export class PartialCreateError extends SupportError {
 }
 
 export function listTickets(backend: Backend, query: TicketQuery): Promise<TicketPage> {
+  // A filter the backend does not have is refused, never silently dropped.
+  if (query.externalId !== undefined) requireCapability(backend, 'external-id');
+  if (query.updatedSince !== undefined || (query.sort !== undefined && query.sort !== '-createdAt')) requireCapability(backend, 'updated-since');
   return backend.tickets.list({...query, tags: query.tags ? normalizeTags(query.tags) : undefined});
 }
 
