@@ -599,7 +599,7 @@ export interface webhooks {
          *     seconds from your clock (a replayed delivery). An event may arrive more than once
          *     (an answer lost on the way back): drop a repeat by `Support-Event-Id`. Answer 2xx within
          *     10 seconds; anything else, a timeout or a redirect counts as a failure and is retried
-         *     with exponential backoff (5 s, 10 s, 20 s, ... up to an hour between attempts, 12 attempts in all).
+         *     with exponential backoff (5 s, 10 s, 20 s, ... up to an hour between attempts, 16 attempts in all).
          */
         post: operations["receiveTicketEvent"];
         delete?: never;

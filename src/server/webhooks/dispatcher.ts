@@ -28,7 +28,7 @@ export const DEFAULT_DISPATCHER: DispatcherOptions = {
   pollMs: 1_000,
   retryBaseMs: 5_000,
   retryMaxMs: 3_600_000,
-  maxAttempts: 12,
+  maxAttempts: 16,
 };
 
 /** Events read from the feed per enqueue, and enqueues per round at most. */
