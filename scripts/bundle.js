@@ -4,6 +4,7 @@
 // bundle reads a handful:
 //   dist/bundle/cli.js              oclif's `execute`, for bin/run.js
 //   dist/bundle/commands/**.js      one file per command, where oclif's manifest points
+//   dist/bundle/cli/help.js         the help class, and cli/hooks/*.js the hooks, that package.json names
 //   dist/bundle/chunk-*.js          the code they share (oclif itself is one), and every module
 //                                   imported lazily (`await import(...)`), read only when used
 // The dependencies in EXTERNAL stay in node_modules and are loaded from there, also only when used.
@@ -99,7 +100,8 @@ const plainMinimatch = {
     b.onResolve({filter: /^minimatch$/}, ({importer}) =>
       importer.includes(`${sep}@oclif${sep}core${sep}`) ? {path: 'minimatch', namespace: 'plain-minimatch'} : undefined);
     b.onLoad({filter: /.*/, namespace: 'plain-minimatch'}, () => ({
-      contents: `exports.minimatch = (name, pattern, options) => ${PLAIN_PATTERN}.test(pattern) && !options ? name === pattern : require(${JSON.stringify(join(root, 'node_modules', 'minimatch'))}).minimatch(name, pattern, options);`,
+      // minimatch as @oclif/core (installed beside the bundle, for its plugins) finds it, wherever npm put it.
+      contents: `exports.minimatch = (name, pattern, options) => ${PLAIN_PATTERN}.test(pattern) && !options ? name === pattern : require(require.resolve('minimatch', {paths: [require.resolve('@oclif/core')]})).minimatch(name, pattern, options);`,
       resolveDir: root,
       loader: 'js',
     }));
@@ -110,6 +112,9 @@ const result = await build({
   entryPoints: [
     {in: 'supportkit:cli', out: 'cli'},
     ...commandFiles.map((file) => ({in: file, out: relative(src, file).slice(0, -'.ts'.length)})),
+    // named in package.json: oclif.helpClass and oclif.hooks, each loaded only when needed
+    {in: join(src, 'cli', 'help.ts'), out: 'cli/help'},
+    {in: join(src, 'cli', 'hooks', 'not-found.ts'), out: 'cli/hooks/not-found'},
   ],
   bundle: true,
   splitting: true,

@@ -69,6 +69,7 @@ export async function createRestBackend(options: RestBackendOptions): Promise<Ba
       };
     },
     rateLimit: () => http.rateLimit(),
+    serverClock: () => http.serverClock(),
     sla: new RestSla((req) => tickets.call(req)),
     close: () => http.close(),
   };

@@ -25,7 +25,7 @@ export function renderAuthStatus(statuses: readonly AuthStatus[], mode: OutputMo
       {header: 'ROLE', get: (s) => `${s.backendRole ?? s.role ?? ''}${s.readOnly ? ' (read-only)' : ''}`},
       {header: 'ACCOUNT', get: (s) => s.account ?? ''},
       {header: 'EXPIRES', get: (s) => (s.expiresAt ? timeCell(s.expiresAt, mode) : s.state === 'ok' && s.needsToken && s.readOnly !== null ? 'never' : ''), truncate: false},
-      {header: 'TOKEN', get: (s) => (s.tokenSource ? SOURCES[s.tokenSource] : '')},
+      {header: 'TOKEN', get: (s) => (s.tokenSource === 'env' || s.tokenSource === 'external' ? (s.tokenOrigin ?? s.tokenSource) : s.tokenSource ? SOURCES[s.tokenSource] : '')},
     ],
     mode,
   );
