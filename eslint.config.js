@@ -63,6 +63,13 @@ export default tseslint.config(
     {group: UI, message: 'the server knows no CLI libraries.'},
   ]),
   {
+    // A backend plugin imports the toolkit only through package.json "exports" (docs/backends.md).
+    files: ['examples/**'],
+    rules: {
+      'no-restricted-imports': ['error', {patterns: [{group: ['../../**', 'supportkit/*', '!supportkit/backend', '!supportkit/test-kit'], message: 'a plugin imports supportkit/backend and supportkit/test-kit, nothing else of the toolkit.'}]}],
+    },
+  },
+  {
     files: ['test/**', 'bench/**', 'bin/**'],
     rules: {'no-console': 'off', '@typescript-eslint/no-explicit-any': 'off', '@typescript-eslint/no-non-null-assertion': 'off'},
   },

@@ -20,8 +20,9 @@ for (const [vendor, {spec, files}] of Object.entries(VENDOR_TESTS)) {
 
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
-    exclude: ['**/node_modules/**', ...exclude],
+    // examples/backend-plugin's own tests run here too, against the built package (npm run build).
+    include: ['test/**/*.test.ts', 'examples/*/test/**/*.test.ts'],
+    exclude: ['**/node_modules/**', '**/dist/**', ...exclude],
     // Each test file in its own process: tests set SUPPORT_* variables and process.exitCode.
     pool: 'forks',
     testTimeout: 30_000,

@@ -4,6 +4,9 @@
 // bundle reads a handful:
 //   dist/bundle/cli.js              oclif's `execute`, for bin/run.js
 //   dist/bundle/commands/**.js      one file per command, where oclif's manifest points
+//   dist/bundle/api/backend.js      `supportkit/backend`, what backend plugins import: in this build, so
+//                                   that a plugin's errors are the very classes the commands map
+//   dist/bundle/api/test-kit.js     `supportkit/test-kit`, the conformance suites for a plugin's vitest
 //   dist/bundle/chunk-*.js          the code they share (oclif itself is one), and every module
 //                                   imported lazily (`await import(...)`), read only when used
 // The dependencies in EXTERNAL stay in node_modules and are loaded from there, also only when used.
@@ -43,6 +46,10 @@ const EXTERNAL = [
   'tar',
   'turndown',
   'yaml',
+  // `support plugins ...` loads it (and its npm) only when run
+  '@oclif/plugin-plugins',
+  // the test kit runs inside a plugin's own vitest
+  'vitest',
   // oclif's TypeScript support for development, never used by the built CLI
   'typescript',
   'ts-node',
@@ -54,12 +61,12 @@ const commandFiles = readdirSync(join(src, 'commands'), {recursive: true, withFi
   .map((entry) => join(entry.parentPath, entry.name))
   .sort();
 
-/** The entry bin/run.js imports: oclif's `execute`, from the chunk the commands share. */
+/** The entry bin/run.js imports: oclif's `execute` (src/cli/execute.ts), from the chunk the commands share. */
 const cliEntry = {
   name: 'cli-entry',
   setup(b) {
     b.onResolve({filter: /^supportkit:cli$/}, () => ({path: 'cli', namespace: 'cli-entry'}));
-    b.onLoad({filter: /.*/, namespace: 'cli-entry'}, () => ({contents: "export {execute} from '@oclif/core';", resolveDir: root, loader: 'js'}));
+    b.onLoad({filter: /.*/, namespace: 'cli-entry'}, () => ({contents: "export {execute} from './src/cli/execute.ts';", resolveDir: root, loader: 'js'}));
   },
 };
 
@@ -106,6 +113,9 @@ const result = await build({
   entryPoints: [
     {in: 'supportkit:cli', out: 'cli'},
     ...commandFiles.map((file) => ({in: file, out: relative(src, file).slice(0, -'.ts'.length)})),
+    // package.json "exports": the public API of backend plugins (docs/backends.md)
+    {in: join(src, 'api', 'backend.ts'), out: 'api/backend'},
+    {in: join(root, 'test', 'backends', 'conformance', 'kit.ts'), out: 'api/test-kit'},
   ],
   bundle: true,
   splitting: true,

@@ -1,8 +1,10 @@
 import {Command, Errors, Flags, ux, type Interfaces} from '@oclif/core';
 
+import {BACKEND_KINDS, useBackendPlugins} from '../backends/registry.js';
 import {terminalSafeJson} from '../domain/neutralise.js';
 import {Context} from './context.js';
 import {describeFailure} from './errors.js';
+import {takePluginLoadFailures} from './execute.js';
 import {block, shown, writeText, type ShowValue} from './shown.js';
 
 export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof BaseCommand)['baseFlags'] & T['flags']>;
@@ -49,6 +51,15 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
 
   public override async init(): Promise<void> {
     await super.init();
+    await this.useBackendPlugins();
+    const failures = takePluginLoadFailures();
+    if (failures.length) {
+      const {brokenPlugins} = await import('./plugins.js');
+      for (const broken of await brokenPlugins(this.config, failures)) {
+        this.warnUser(broken.message);
+        writeText(process.stderr, shown`Hint: ${broken.hint}`);
+      }
+    }
     const {args, flags, argv} = await this.parse({
       flags: this.ctor.flags,
       baseFlags: (super.ctor as typeof BaseCommand).baseFlags,
@@ -59,6 +70,22 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     this.flags = flags as BaseFlags<T>;
     this.args = args as BaseArgs<T>;
     this.positionals = argv as string[];
+  }
+
+  /**
+   * Backend kinds of installed plugins, from the package.json files oclif read at start. Without
+   * plugins (most users) nothing more is loaded; with some, the declarations are read only when
+   * the registry is asked about kinds, and a plugin's code only when a profile of its kind opens.
+   */
+  private async useBackendPlugins(): Promise<void> {
+    const installed = this.config
+      .getPluginsList()
+      .filter((p) => p.type === 'user' || p.type === 'link')
+      .map((p) => ({name: p.name, root: p.root, pjson: p.pjson as {supportkit?: unknown}}));
+    if (!installed.length) return useBackendPlugins(undefined);
+    const {pluginBackendKinds} = await import('../backends/plugins.js');
+    // Memoised by the registry: each warning (a plugin that cannot be used) is said once per command.
+    useBackendPlugins(() => pluginBackendKinds(installed, BACKEND_KINDS, (message) => this.warnUser(message)));
   }
 
   /*
