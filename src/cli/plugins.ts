@@ -32,8 +32,8 @@ export interface PluginSummary {
   /** `user`: installed from npm; `link`: a folder linked for development. */
   type: PluginType;
   root: string;
-  /** The backend kinds the plugin adds. */
-  backends: {kind: string; description: string}[];
+  /** The backend kinds the plugin adds, each with the `profile add` that makes a profile of it. */
+  backends: {kind: string; description: string; usage: string}[];
   /** Why its backends cannot be used, in one sentence; null when they can. */
   problem: string | null;
 }
@@ -54,7 +54,13 @@ export function summarizePlugin(plugin: InstalledPlugin & {version: string; type
     : shared
       ? `It declares the backend kind "${shared.kind}", which the plugin ${others.find((o) => o.name !== plugin.name && safeKinds(o).includes(shared.kind))!.name} adds too.`
       : null;
-  return {...base, backends: declared.map((d) => ({kind: d.kind, description: d.description})), problem};
+  const usage = (d: (typeof declared)[number]) =>
+    [
+      `support profile add NAME --backend ${d.kind}`,
+      ...(['url', 'email'] as const).filter((f) => d.fields[f] === 'required').map((f) => `--${f} ${f === 'url' ? (d.urlExample ?? 'URL') : 'EMAIL'}`),
+      ...d.options.filter((o) => o.required).map((o) => `--option ${o.name}=${o.example}`),
+    ].join(' ');
+  return {...base, backends: declared.map((d) => ({kind: d.kind, description: d.description, usage: usage(d)})), problem};
 }
 
 function safeKinds(plugin: InstalledPlugin): string[] {
@@ -208,7 +214,7 @@ export function pluginAddedNote(plugin: PluginSummary, verb: string): string {
   const what = `${verb} ${plugin.name} ${plugin.version}`;
   if (!plugin.backends.length) return `${what}; it adds no backend kinds.`;
   const kinds = plugin.backends.map((b) => b.kind);
-  return `${what}; it adds the backend kind${kinds.length > 1 ? 's' : ''} ${kinds.join(', ')}. Use it: support profile add NAME --backend ${kinds[0]} (--option key=value for its settings).`;
+  return `${what}; it adds the backend kind${kinds.length > 1 ? 's' : ''} ${kinds.join(', ')}. Make a profile of it: ${plugin.backends[0]!.usage}`;
 }
 
 export interface UninstallResult {

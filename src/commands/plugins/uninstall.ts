@@ -17,7 +17,7 @@ export default class PluginsUninstall extends BaseCommand<typeof PluginsUninstal
     const orphans = result.orphanedProfiles;
     this.note(
       `Removed ${result.name}.` +
-        (orphans.length ? ` The profile${orphans.length > 1 ? 's' : ''} ${orphans.join(', ')} used its backend and cannot be used until a plugin adds it again.` : ''),
+        (orphans.length ? ` The profile${orphans.length > 1 ? 's' : ''} ${orphans.join(', ')} used its backend${orphans.length > 1 ? 's' : ''} and cannot be used until a plugin adds ${orphans.length > 1 ? 'them' : 'it'} again.` : ''),
     );
     return result;
   }
