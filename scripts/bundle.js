@@ -4,9 +4,11 @@
 // bundle reads a handful:
 //   dist/bundle/cli.js              oclif's `execute`, for bin/run.js
 //   dist/bundle/commands/**.js      one file per command, where oclif's manifest points
-//   dist/bundle/api/backend.js      `supportkit/backend`, what backend plugins import: in this build, so
-//                                   that a plugin's errors are the very classes the commands map
-//   dist/bundle/api/test-kit.js     `supportkit/test-kit`, the conformance suites for a plugin's vitest
+//   dist/bundle/api/errors.js       the error classes, from the chunk the commands use
+//   dist/bundle/api/backend.js      `supportkit/backend` and `supportkit/test-kit` (package.json "exports"),
+//   dist/bundle/api/test-kit.js     built apart so that they change nothing of the commands' chunks, and
+//                                   importing the errors from api/errors.js: a plugin's errors are the
+//                                   very classes the commands map to exit codes
 //   dist/bundle/chunk-*.js          the code they share (oclif itself is one), and every module
 //                                   imported lazily (`await import(...)`), read only when used
 // The dependencies in EXTERNAL stay in node_modules and are loaded from there, also only when used.
@@ -113,9 +115,8 @@ const result = await build({
   entryPoints: [
     {in: 'supportkit:cli', out: 'cli'},
     ...commandFiles.map((file) => ({in: file, out: relative(src, file).slice(0, -'.ts'.length)})),
-    // package.json "exports": the public API of backend plugins (docs/backends.md)
-    {in: join(src, 'api', 'backend.ts'), out: 'api/backend'},
-    {in: join(root, 'test', 'backends', 'conformance', 'kit.ts'), out: 'api/test-kit'},
+    // the one copy of the error classes, for the public API built below
+    {in: join(src, 'domain', 'errors.ts'), out: 'api/errors'},
   ],
   bundle: true,
   splitting: true,
@@ -143,6 +144,44 @@ for (const file of result.outputFiles) {
     const rel = posix(relative(dirname(file.path), join(dist, target)));
     return `new URL(${JSON.stringify(rel)}, import.meta.url).href`;
   });
+  mkdirSync(dirname(file.path), {recursive: true});
+  writeFileSync(file.path, text);
+}
+
+/**
+ * The public API of backend plugins (package.json "exports", docs/backends.md): a build of its
+ * own, so that it adds nothing to what a command loads. Its one tie to the commands' build is the
+ * error classes, imported from api/errors.js above: one class per error in a process.
+ */
+const errorsModule = join(src, 'domain', 'errors.ts');
+const sharedErrors = {
+  name: 'shared-errors',
+  setup(b) {
+    b.onResolve({filter: /\/errors\.js$/}, ({path, resolveDir}) =>
+      join(resolveDir, path).replace(/\.js$/, '.ts') === errorsModule ? {path: './errors.js', external: true} : undefined);
+  },
+};
+const api = await build({
+  entryPoints: [
+    {in: join(src, 'api', 'backend.ts'), out: 'backend'},
+    {in: join(root, 'test', 'backends', 'conformance', 'kit.ts'), out: 'test-kit'},
+  ],
+  bundle: true,
+  splitting: true,
+  format: 'esm',
+  platform: 'node',
+  target: 'node22',
+  outdir: join(outdir, 'api'),
+  chunkNames: 'chunk-[hash]',
+  external: EXTERNAL.flatMap((name) => [name, `${name}/*`]),
+  banner: {js: "import {createRequire as __supportkitCreateRequire} from 'node:module';\nconst require = __supportkitCreateRequire(import.meta.url);"},
+  plugins: [sharedErrors, distUrls],
+  legalComments: 'none',
+  logLevel: 'warning',
+  write: false,
+});
+for (const file of api.outputFiles) {
+  const text = file.text.replace(PLACEHOLDER, (_, target) => `new URL(${JSON.stringify(posix(relative(dirname(file.path), join(dist, target))))}, import.meta.url).href`);
   mkdirSync(dirname(file.path), {recursive: true});
   writeFileSync(file.path, text);
 }

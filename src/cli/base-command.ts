@@ -54,7 +54,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     await this.useBackendPlugins();
     const failures = takePluginLoadFailures();
     if (failures.length) {
-      const {brokenPlugins} = await import('./plugins.js');
+      const {brokenPlugins} = await import('./broken-plugins.js');
       for (const broken of await brokenPlugins(this.config, failures)) {
         this.warnUser(broken.message);
         writeText(process.stderr, shown`Hint: ${broken.hint}`);

@@ -1,12 +1,11 @@
 import {execute as oclifExecute} from '@oclif/core';
 
-import {neutralise} from '../domain/neutralise.js';
-
 /**
  * bin/run.js runs this (scripts/bundle.js makes it the bundle's `cli.js`): oclif's `execute`,
  * with its warnings about plugins it could not load held back. oclif prints each as several
  * lines naming its own module; a command says instead, in one sentence, which plugin and what
  * to do (BaseCommand, takePluginLoadFailures). Whatever no command took is said at the end.
+ * It imports nothing else of ours, so that the commands' chunks stay as they were.
  */
 export async function execute(options: {dir: string}): Promise<unknown> {
   const emit = process.emitWarning;
@@ -22,8 +21,9 @@ export async function execute(options: {dir: string}): Promise<unknown> {
     return await oclifExecute(options);
   } finally {
     process.emitWarning = emit;
-    for (const error of held.splice(0)) {
-      process.stderr.write(neutralise(`Warning: A plugin could not be loaded: ${String(error.message).split('\n')[0]}\nHint: support plugins list shows the installed plugins; support plugins uninstall NAME removes one.\n`));
+    // A command of oclif's own (help, autocomplete) took none: say it without quoting them (no outside text, nothing to neutralise).
+    if (held.splice(0).length) {
+      process.stderr.write('Warning: A plugin could not be loaded; `support plugins list` says which and why.\n');
     }
   }
 }

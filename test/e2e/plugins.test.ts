@@ -142,6 +142,10 @@ describe('plugins that cannot be used', () => {
       `Warning: The plugin supportkit-backend-moved could not be loaded: ${dir} has no package.json (was the folder moved?); its commands and backends are left out.\n` +
         'Hint: Link it again from where it is (support plugins link PATH), or remove it: support plugins uninstall supportkit-backend-moved\n',
     );
+    // oclif's own help says it too, in one line, instead of oclif's several.
+    const help = await cli('--help');
+    expect(help.code).toBe(0);
+    expect(help.stderr).toBe('Warning: A plugin could not be loaded; `support plugins list` says which and why.\n');
     const plugins = json((await cli('plugins', 'list', '--json')).stdout);
     expect(plugins.plugins).toEqual([expect.objectContaining({name: 'supportkit-backend-moved', backends: [], problem: expect.stringContaining('could not be loaded')})]);
     expect((await cli('plugins', 'uninstall', 'supportkit-backend-moved')).code).toBe(0);

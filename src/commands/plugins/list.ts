@@ -1,5 +1,6 @@
 import {BaseCommand} from '../../cli/base-command.js';
-import {brokenPlugins, installedPlugins, summarizePlugin, type PluginSummary} from '../../cli/plugins.js';
+import {brokenPlugins} from '../../cli/broken-plugins.js';
+import {installedPlugins, summarizePlugin, type PluginSummary} from '../../cli/plugins.js';
 import {renderPluginTable} from '../../cli/render/plugins.js';
 
 export type PluginsListResult = {plugins: PluginSummary[]};
