@@ -39,6 +39,10 @@ const EXTERNAL = [
   'fastify',
   'got',
   'hpagent',
+  // jq compiled to WebAssembly: reads jq.wasm beside its own file, loaded only by --jq
+  'jq-web',
+  // the PostgreSQL client, loaded only by support serve --database postgres://...
+  'pg',
   // the scrubber's format parsers, loaded only by diag (jsonc-parser's UMD build requires its parts at run time)
   'jsonc-parser',
   'properties-file',

@@ -80,6 +80,20 @@ const ADAPTERS: Record<string, AdapterEntry> = {
     ],
     load: async () => (await import('./zendesk/index.js')).createZendeskBackend,
   },
+  jsm: {
+    description: 'Jira Service Management Cloud: requests, its knowledge base and SLA clocks',
+    fields: {url: 'required', email: 'optional'},
+    urlExample: 'https://SITE.atlassian.net',
+    httpsOnly: true,
+    needsToken: true,
+    tokenHelp: 'an Atlassian API token (id.atlassian.com > Security > API tokens) with --email, or an OAuth 2.0 access token without it',
+    options: [
+      {name: 'service-desk', description: 'Service desk of new requests and lists: its project key or id.', type: 'string', example: 'ITSM'},
+      {name: 'request-type', description: 'Request type of new requests: its name or id.', type: 'string', example: 'Get IT help'},
+      {name: 'type-map', description: 'The request type each --type stands for, as TYPE:REQUEST-TYPE pairs.', type: 'string', example: 'incident:Report an incident,question:Get IT help'},
+    ],
+    load: async () => (await import('./jsm/index.js')).createJsmBackend,
+  },
 };
 
 /** The toolkit's own kinds; plugins may add more (describeBackendKinds lists them all). */
@@ -180,8 +194,8 @@ export async function openBackend(kind: string, options: BackendOptions): Promis
 
 /**
  * The offline copy of a remote knowledge base (`kb sync`, `kb search --offline`), kept by the
- * local engine in `root`; see local/kb/cache.ts.
+ * local engine in `root`; see store/embedded/kb/cache.ts.
  */
-export async function openKbCache(root: string, source?: string): Promise<import('./local/kb/cache.js').KbCache | undefined> {
-  return (await import('./local/kb/cache.js')).openKbCache(root, source);
+export async function openKbCache(root: string, source?: string): Promise<import('../store/embedded/kb/cache.js').KbCache | undefined> {
+  return (await import('../store/embedded/kb/cache.js')).openKbCache(root, source);
 }

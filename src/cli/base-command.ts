@@ -5,7 +5,11 @@ import {terminalSafeJson} from '../domain/neutralise.js';
 import {Context} from './context.js';
 import {describeFailure} from './errors.js';
 import {takePluginLoadFailures} from './execute.js';
-import {block, shown, writeText, type ShowValue} from './shown.js';
+import type {JqFilter} from './jq.js';
+import {compileJq} from './jq.js';
+import type {JsonShape} from './json-fields.js';
+import {checkFields, jsonShape, knownFields, selectFields, takeJsonFields} from './json-output.js';
+import {block, shown, writeText, type Shown, type ShowValue} from './shown.js';
 
 export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof BaseCommand)['baseFlags'] & T['flags']>;
 export type BaseArgs<T extends typeof Command> = Interfaces.InferredArgs<T['args']>;
@@ -25,6 +29,8 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     'no-input': Flags.boolean({description: 'Never prompt; fail when input is missing.', helpGroup: 'GLOBAL'}),
     'no-color': Flags.boolean({description: 'Print without colour (NO_COLOR is honoured too).', helpGroup: 'GLOBAL'}),
     debug: Flags.boolean({description: 'Show debug output and stack traces.', helpGroup: 'GLOBAL'}),
+    json: Flags.boolean({description: 'Print the result as JSON; --json id,title keeps only those fields.', helpGroup: 'GLOBAL'}),
+    jq: Flags.string({description: 'Filter the JSON result with jq (implies --json).', helpGroup: 'GLOBAL'}),
   };
 
   protected flags!: BaseFlags<T>;
@@ -32,6 +38,9 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   /** Every positional argument, for commands with `strict = false` that take a list. */
   protected positionals: string[] = [];
   private contextInstance?: Context;
+  /** The names given to `--json FIELDS`, checked against the result's shape. */
+  private jsonFields?: {names: string[]; shape: JsonShape};
+  private jqFilter?: JqFilter;
 
   protected get ctx(): Context {
     this.contextInstance ??= new Context({
@@ -60,6 +69,20 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
         writeText(process.stderr, shown`Hint: ${broken.hint}`);
       }
     }
+    let fieldNames: string[] | undefined;
+    let shape: JsonShape | undefined;
+    if (this.ctor.enableJsonFlag && this.argv.some((a) => a.startsWith('--json') || a.startsWith('--jq'))) {
+      // `--json FIELDS` is ours: oclif's --json is a boolean, so the names leave argv before it parses.
+      const needsShape = this.argv.some((a, i) => a.startsWith('--json=') || (a === '--json' && /^[A-Za-z_]/.test(this.argv[i + 1] ?? '')));
+      shape = needsShape ? await jsonShape(this.id) : undefined;
+      const known = shape ? knownFields(shape) : new Set<string>();
+      const taken = takeJsonFields(this.argv, {
+        takesArguments: Object.keys(this.ctor.args ?? {}).length > 0 || this.ctor.strict === false,
+        isField: (name) => known.has(name),
+      });
+      this.argv = taken.argv;
+      fieldNames = taken.fields;
+    }
     const {args, flags, argv} = await this.parse({
       flags: this.ctor.flags,
       baseFlags: (super.ctor as typeof BaseCommand).baseFlags,
@@ -70,6 +93,13 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     this.flags = flags as BaseFlags<T>;
     this.args = args as BaseArgs<T>;
     this.positionals = argv as string[];
+    // Checked before the command runs: a wrong name or expression changes nothing.
+    if (fieldNames) {
+      checkFields(fieldNames, shape);
+      this.jsonFields = {names: fieldNames, shape: shape!};
+    }
+    const jq = (this.flags as {jq?: string}).jq;
+    if (jq !== undefined) this.jqFilter = await compileJq(jq, process.stderr);
   }
 
   /**
@@ -110,6 +140,20 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   }
 
   /**
+   * A list or a long view: through $PAGER on a terminal when it is longer than the screen (as
+   * `kb view` and git do), unless `--no-pager`; printed as usual otherwise.
+   */
+  protected async printPaged(text: Shown): Promise<void> {
+    if (this.jsonEnabled() || String(text) === '') return;
+    const noPager = Boolean((this.flags as {'no-pager'?: boolean})['no-pager']);
+    if (!noPager && this.ctx.mode.tty) {
+      const {page} = await import('./pager.js');
+      if (await page(text, {env: this.ctx.env, stdout: process.stdout})) return;
+    }
+    this.print(text);
+  }
+
+  /**
    * The JSON is exact; the characters JSON leaves as they are but a terminal may act on (C1
    * controls, bidi overrides) are written as `\uXXXX`, which parses to the same string.
    * oclif colourises JSON by tokenising it with regular expressions, about 300 ms of the 1.3 s
@@ -117,6 +161,17 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
    * write the same pretty-printed text directly.
    */
   override logJson(json: unknown): void {
+    // A result (from oclif after run(), or printed by a command before it exits non-zero): the fields chosen, then --jq.
+    const result = this.jsonFields ? selectFields(json, this.jsonFields.names, this.jsonFields.shape) : json;
+    if (this.jqFilter) {
+      const out = this.jqFilter.apply(result, {tty: Boolean(process.stdout.isTTY)});
+      if (out !== '') process.stdout.write(`${out}\n`);
+      return;
+    }
+    this.writeJson(result);
+  }
+
+  private writeJson(json: unknown): void {
     const text = terminalSafeJson(JSON.stringify(json, null, 2));
     if (process.stdout.isTTY) return ux.stdout(ux.colorizeJson(text, {pretty: false, theme: this.config.theme?.json}));
     process.stdout.write(`${text}\n`);
@@ -129,7 +184,8 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     const resultPrinted = (error as {resultPrinted?: boolean}).resultPrinted === true;
     if (failure.message) {
       if (this.jsonEnabled() && !resultPrinted) {
-        this.logJson({error: {code: failure.code, message: failure.message, hint: failure.hint ?? null, exitCode: failure.exitCode}});
+        // Errors are never filtered: the document a script reads on failure stays the same.
+        this.writeJson({error: {code: failure.code, message: failure.message, hint: failure.hint ?? null, exitCode: failure.exitCode}});
       } else {
         const mode = this.contextInstance?.mode ?? {tty: Boolean(process.stderr.isTTY), color: false};
         const error = mode.color && process.stderr.isTTY ? shown`\u001B[31mError:\u001B[39m` : shown`Error:`;

@@ -1,9 +1,10 @@
-import {join} from 'node:path';
+import {join, resolve} from 'node:path';
 
 import {Flags} from '@oclif/core';
 
 import type {Backend} from '../backends/backend.js';
 import {describeTarget, type BulkOperation} from '../domain/bulk.js';
+import {UsageError} from '../domain/errors.js';
 import type {RowSource} from '../services/bulk-input.js';
 import type {BulkRowResult, BulkSummary} from '../services/bulk.js';
 import type {OutputMode} from './output.js';
@@ -27,7 +28,7 @@ export const bulkFlags = {
   fresh: Flags.boolean({description: 'Forget an earlier run of the same input and apply every row again (creates make new tickets).'}),
   'dry-run': Flags.boolean({description: 'Check every row and show what each would do; change nothing.'}),
   'skip-invalid': Flags.boolean({description: 'Apply the valid rows even when some are invalid (those count as failed).'}),
-  failures: Flags.string({description: 'Write the rows that failed to this file, in the input’s format, to fix and run again.'}),
+  failures: Flags.string({description: 'Write the rows that failed to this file, in the input’s format, to fix and run again (no file when none failed).'}),
 };
 
 
@@ -47,6 +48,7 @@ export interface BulkRunInput {
     'dry-run': boolean;
     'skip-invalid': boolean;
     failures?: string;
+    input?: string;
   };
   json: boolean;
   mode: OutputMode;
@@ -66,6 +68,10 @@ const FAILURES_SHOWN = 20;
 export async function runBulkCommand(input: BulkRunInput): Promise<BulkResult> {
   const {runBulk} = await import('../services/bulk.js');
   const {flags, mode} = input;
+  // The failures file is replaced, or removed when nothing fails: never the input itself.
+  if (flags.failures && flags.input && flags.input !== '-' && resolve(flags.failures) === resolve(flags.input)) {
+    throw new UsageError('--failures names the input file itself.', {hint: 'Give the failed rows a file of their own, such as --failures failed.csv.'});
+  }
   const dryRun = flags['dry-run'];
   const results: BulkRowResult[] = [];
   const failures: BulkRowResult[] = [];

@@ -7,7 +7,7 @@ import {UsageError} from '../domain/errors.js';
 import {CredentialStore} from '../store/credentials.js';
 import type {Paths} from '../store/paths.js';
 import {DEFAULT_PROFILE, ProfileStore, validateProfileName, type Profile} from '../store/profiles.js';
-import type {OutputMode} from './output.js';
+import {DEFAULT_WIDTH, type OutputMode} from './output.js';
 import {createPrompter, type Prompter} from './prompts.js';
 import {shown, writeText} from './shown.js';
 
@@ -56,7 +56,7 @@ export class Context {
   get mode(): OutputMode {
     const tty = Boolean(this.options.stdout.isTTY);
     const color = tty && !this.options.noColor && this.env.NO_COLOR === undefined && this.env.TERM !== 'dumb';
-    return {tty, color};
+    return {tty, color, width: tty ? this.options.stdout.columns || DEFAULT_WIDTH : undefined};
   }
 
   get debugEnabled(): boolean {

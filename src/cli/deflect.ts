@@ -14,6 +14,6 @@ export async function offerArticles(ctx: Context, backend: Backend, title: strin
   const hits = await suggestArticles(backend, title, 3, userKbLocale(ctx.env));
   if (hits.length === 0) return false;
   const color = Boolean(ctx.options.stderr.isTTY) && !ctx.options.noColor && ctx.env.NO_COLOR === undefined && ctx.env.TERM !== 'dumb';
-  writeText(ctx.options.stderr, joinShown([shown``, shown`These articles may already answer it:`, shown``, renderKbHits(hits, {tty: true, color}), shown``, shown`Read one with: support kb view ID`, shown``]));
+  writeText(ctx.options.stderr, joinShown([shown``, shown`These articles may already answer it:`, shown``, await renderKbHits(hits, {tty: true, color, width: ctx.options.stderr.columns || undefined}), shown``, shown`Read one with: support kb view ID`, shown``]));
   return ctx.prompter.confirm('Did one of these solve your problem?', {default: false});
 }

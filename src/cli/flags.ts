@@ -12,6 +12,11 @@ export const ticketFlags = {
   field: Flags.string({description: 'Custom field as key=value (repeatable).', multiple: true}),
 };
 
+/** Lists and long views page through $PAGER on a terminal; this prints them straight away. */
+export const pagerFlags = {
+  'no-pager': Flags.boolean({description: 'Print straight to the terminal, without $PAGER.'}),
+};
+
 /** The filters of `ticket list`, shared by `ticket export` and the selection form of `ticket bulk update`. */
 export const filterFlags = {
   status: Flags.option({options: TICKET_STATUSES, description: 'Only tickets in this status (repeatable).', multiple: true})(),

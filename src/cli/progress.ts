@@ -12,6 +12,15 @@ export interface Progress {
 
 const SILENT: Progress = {update: () => {}, done: () => {}, stop: () => {}};
 
+/*
+ * Our own bars rather than cli-progress (3.12): it draws from a timer of its own, so a bar can be
+ * redrawn after its line was cleared for a message (a retry note) unless it is stopped and started
+ * around each one; an upload that starts again after a retry needs the bar drawn back at 0 at once,
+ * not at the next tick; bulk's time left comes from the engine's own rate with its pacing pauses,
+ * not from a buffer of recent updates; and it measures with string-width 4. Drawing is the small
+ * part of this file.
+ */
+
 /**
  * A one-line progress bar on stderr, redrawn at most ten times a second. Only on a terminal:
  * piped or under --json it draws nothing, so logs and scripts never see carriage returns.

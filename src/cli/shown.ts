@@ -63,10 +63,46 @@ export function fieldLines(pairs: readonly (readonly [string, string | number])[
   return made(pairs.map(([key, value]) => `${show(key, 'field')}:\t${show(value, 'field')}`).join('\n'));
 }
 
-/** Outside text as one line, cut to `width` characters (with an ellipsis): cut before it is styled. */
-export function cut(value: string, width: number): Shown {
+/** Columns a string takes on a terminal (escape sequences count nothing, wide characters two): string-width's. */
+export type Measure = (text: string) => number;
+
+/**
+ * What neutralise writes for one character it escapes, and a doubled backslash: each is one unit,
+ * never cut or wrapped apart, so a cut cannot leave half an escape (`\x1` then `…`).
+ */
+const ESCAPE_UNIT = /(\\\\|\\x[0-9a-f]{2}|\\u[0-9a-f]{4}|\\U[0-9a-f]{8})/;
+let graphemes: Intl.Segmenter | undefined;
+
+/** Neutralised text in the pieces a cut may fall between: whole escapes and whole graphemes (an emoji with its joiners, a letter with its marks). */
+export function* textUnits(safe: string): Generator<string> {
+  graphemes ??= new Intl.Segmenter(undefined, {granularity: 'grapheme'});
+  const parts = safe.split(ESCAPE_UNIT);
+  for (let i = 0; i < parts.length; i++) {
+    if (i % 2 === 1) yield parts[i]!;
+    else for (const {segment} of graphemes.segment(parts[i]!)) yield segment;
+  }
+}
+
+/** The columns outside text takes as one line of a layout, once neutralised. */
+export const lineWidth = (value: string, measure: Measure): number => measure(neutralise(value, 'line'));
+
+/**
+ * Outside text as one line of at most `width` columns: neutralised first, then cut between
+ * units with an ellipsis, by display width (a CJK character or an emoji takes two columns).
+ * Cut before it is styled.
+ */
+export function cut(value: string, width: number, measure: Measure): Shown {
   const text = neutralise(value, 'line');
-  return made(text.length > width ? `${text.slice(0, width - 1)}…` : text);
+  if (measure(text) <= width) return made(text);
+  let out = '';
+  let used = 0;
+  for (const unit of textUnits(text)) {
+    const w = measure(unit);
+    if (used + w > width - 1) break;
+    out += unit;
+    used += w;
+  }
+  return made(width > 0 ? `${out}…` : '');
 }
 
 /**

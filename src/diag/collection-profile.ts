@@ -1,4 +1,4 @@
-import {readFile} from 'node:fs/promises';
+import {readFile, stat} from 'node:fs/promises';
 import {dirname, resolve} from 'node:path';
 
 import {UsageError} from '../domain/errors.js';
@@ -54,14 +54,25 @@ export async function loadCollectionProfile(file: string | undefined, cwd: strin
     } catch {
       throw new UsageError(`The collection profile ${file} cannot be read.`, {hint: 'Check the path given to --profile-file.'});
     }
-    return parseCollectionProfile(text, path, now);
+    return withRoot(await parseCollectionProfile(text, path, now));
   }
   for (const name of PROFILE_FILE_NAMES) {
     const path = resolve(cwd, name);
     const text = await readFile(path, 'utf8').catch(() => undefined);
-    if (text !== undefined) return parseCollectionProfile(text, path, now);
+    if (text !== undefined) return withRoot(await parseCollectionProfile(text, path, now));
   }
   return undefined;
+}
+
+/** A root that is not there would leave every file "missing" and every command failing to start: one clear error instead. */
+async function withRoot(profile: CollectionProfile): Promise<CollectionProfile> {
+  const info = await stat(profile.root).catch(() => undefined);
+  if (!info?.isDirectory()) {
+    throw new UsageError(`The collection root ${profile.root} ${info ? 'is not a directory' : 'does not exist'}.`, {
+      hint: `Fix "root:" in ${profile.file} (a path, absolute or relative to that file), or remove it to collect from the file's own folder.`,
+    });
+  }
+  return profile;
 }
 
 export async function parseCollectionProfile(text: string, file: string, now = Date.now()): Promise<CollectionProfile> {

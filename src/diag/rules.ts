@@ -163,6 +163,32 @@ const DESCRIPTIVE_ENDINGS = new Set([
   'rules', 'ids', 'arn', 'limit', 'limits', 'budget', 'usage', 'used', 'remaining', 'rate',
 ]);
 
+/**
+ * Whether an ASCII text may hold a name that classifySecretName() finds secret: one of its
+ * words (as nameWords() cuts them: at anything not a letter or digit, before a capital) is a
+ * strong or weak word or ends with a strong ending, or two or three of them in a row make a
+ * pair or a phrase. Word edges are taken loosely (any capital may start a word, and so may the
+ * letter after a backslash, as in `\tkey`), so that a name that counts never fails the test;
+ * a name that does not count may pass it. Text with other characters, or with escapes that make
+ * letters, must be judged by parsing: see mayHoldStructuredSecrets().
+ */
+export const SECRET_NAME_HINT: RegExp = (() => {
+  const caseless = (word: string) => [...word].map((ch) => (/[a-z]/.test(ch) ? `[${ch}${ch.toUpperCase()}]` : ch)).join('');
+  const start = String.raw`(?:(?<![A-Za-z0-9])|(?<=\\[A-Za-z0-9])|(?=[A-Z]))`;
+  const end = '(?![a-z0-9])';
+  const exact = [...STRONG_WORDS, ...WEAK_WORDS];
+  const covered = (word: string) => exact.includes(word) || STRONG_ENDINGS.some((ending) => word.endsWith(ending));
+  const runs = [...[...STRONG_PAIRS].map((pair) => pair.split(' ')), ...STRONG_PHRASES.map((phrase) => phrase.split(' '))].filter((words) => !words.some(covered));
+  const byLength = (a: string, b: string) => b.length - a.length;
+  return new RegExp(
+    [
+      `${start}(?:${exact.sort(byLength).map(caseless).join('|')})${end}`,
+      `(?:${[...STRONG_ENDINGS].sort(byLength).map(caseless).join('|')})${end}`,
+      ...runs.map((words) => `${start}${words.map(caseless).join('[^A-Za-z0-9]*')}${end}`),
+    ].join('|'),
+  );
+})();
+
 /** Splits `AWS_SECRET_ACCESS_KEY`, `apiKey`, `x-api-key`, `db.password` into lower-case words. */
 export function nameWords(name: string): string[] {
   return name

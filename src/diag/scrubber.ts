@@ -20,6 +20,7 @@ import {
   TOKEN_SHAPES,
 } from './rules.js';
 import type * as StructureModule from './structure.js';
+import {WordScanner} from './word-scan.js';
 
 /** A pattern a user adds in the collection profile. */
 export interface CustomPattern {
@@ -80,14 +81,62 @@ const escapeRegex = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'
 const FOREIGN_HINTS = ['passe', 'contrase', 'clave', 'senha', 'segredo', 'wachtwoord', 'kennwort', 'senord', 'haslo', 'has\u0142o', 'heslo', 'jelsz',
   'salasana', 'passord', 'adgangskode', 'sifre', '\u015fifre', 'jeton', 'parola', '密码', '密碼', '口令', 'パスワード', '暗証', '비밀번호', '암호', 'пароль',
   'токен', 'كلمة المرور', 'סיסמה', 'รหัสผ่าน', 'mật khẩu'].map((word) => escapeRegex(latin1(word)));
+/**
+ * One alternation of regex sources, with the alternatives that start with the same character
+ * drawn together (`p(?:ass|wd|riv)`): the same matches, but V8 then tries one branch per
+ * position instead of every word, which makes the cheap per-line tests below about half as dear.
+ */
+export function alternation(sources: string[], flags = ''): RegExp {
+  const groups = new Map<string, string[]>();
+  const rest: string[] = [];
+  for (const source of sources) {
+    const first = /^(?:\\[^\w\s]|[\w\x80-\xff-])/.exec(source)?.[0];
+    // An alternative that is nothing but its first character, or starts with a class or a group, stands alone.
+    if (!first || first.length === source.length || /^[?*+{]/.test(source.slice(first.length))) rest.push(source);
+    else groups.set(first, [...(groups.get(first) ?? []), source.slice(first.length)]);
+  }
+  const grouped = [...groups].map(([first, tails]) => (tails.length === 1 ? `${first}${tails[0]}` : `${first}(?:${tails.join('|')})`));
+  return new RegExp([...grouped, ...rest].join('|'), flags);
+}
+
 /** Cheap test that a line may hold a named secret; most log lines fail it and skip the key layers. */
-const SECRETISH = new RegExp(
-  `pass|pwd|secret|token|key|auth|cookie|cred|sig|session|sid|salt|priv|dsn|license|seed|bearer|connection|otp|jwt|mfa|pin|hmac|sas|psk|machine|\\s-[upwaND]|${FOREIGN_HINTS.join('|')}`,
-  'i',
-);
+const SECRETISH_WORDS = ['pass', 'pwd', 'secret', 'token', 'key', 'auth', 'cookie', 'cred', 'sig', 'session', 'sid', 'salt', 'priv', 'dsn', 'license', 'seed',
+  'bearer', 'connection', 'otp', 'jwt', 'mfa', 'pin', 'hmac', 'sas', 'psk', 'machine', String.raw`\s-[upwaND]`, ...FOREIGN_HINTS];
+const SECRETISH = alternation(SECRETISH_WORDS, 'i');
 const SHAPES = new RegExp(TOKEN_SHAPES.map((shape, i) => `(?<r${i}>${shape.source})`).join('|'), 'g');
-const SHAPE_HINT =
-  /AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AROA|AIPA|ANPA|ANVA|A3T|gh[pousr]_|github_pat_|gl[a-z]+-|hooks\.slack|xox|xapp|_live_|_test_|whsec_|AIza|ya29\.|GOCSPX|1\/\/0|npm_|eyJ|ATATT|ATCTT|sk-|SG\.|shp|hf_|gsk_|lin_api|ntn_|tskey|dapi|glsa_|hv[sbr]\.|figd_|dckr_|ops_|spt_|do[por]_v1|pypi-|PMAK-|NRAK-|sntry|glc_|pul-|atlasv1|AGE-SECRET|sq0|key-|SK[0-9a-fA-F]|Q~|\$2[abxy]?\$|\$apr1\$|\$[156y]\$|\{SSHA?\}/;
+/** The start of every token shape, as cheap a test as it can be. */
+const SHAPE_HINT_SOURCES = [
+  'AKIA', 'ASIA', 'ABIA', 'ACCA', 'AGPA', 'AIDA', 'AROA', 'AIPA', 'ANPA', 'ANVA', 'A3T', 'gh[pousr]_', 'github_pat_', 'gl[a-z]+-', String.raw`hooks\.slack`, 'xox',
+  'xapp', '_live_', '_test_', 'whsec_', 'AIza', String.raw`ya29\.`, 'GOCSPX', String.raw`1\/\/0`, 'npm_', 'eyJ', 'ATATT', 'ATCTT', 'sk-', String.raw`SG\.`, 'shp',
+  'hf_', 'gsk_', 'lin_api', 'ntn_', 'tskey', 'dapi', 'glsa_', String.raw`hv[sbr]\.`, 'figd_', 'dckr_', 'ops_', 'spt_', 'do[por]_v1', 'pypi-', 'PMAK-', 'NRAK-',
+  'sntry', 'glc_', 'pul-', 'atlasv1', 'AGE-SECRET', 'sq0', 'key-', 'SK[0-9a-fA-F]', 'Q~', String.raw`\$2[abxy]?\$`, String.raw`\$apr1\$`, String.raw`\$[156y]\$`,
+  String.raw`\{SSHA?\}`,
+];
+const SHAPE_HINT = alternation(SHAPE_HINT_SOURCES);
+
+/**
+ * Where scrubPlainLine() could change a line: any of the words and shapes it tests for, a key
+ * block, a PuTTY key, a URL. A line with none of them comes out as it went in, so lines() copies
+ * it without looking further. Case is ignored throughout: taking a line for a closer look when
+ * it did not need one costs time, never a secret. `[^\S\n]` keeps a match inside one line.
+ */
+export const WORTH_A_LOOK_SOURCES: readonly string[] = [
+  ...SECRETISH_WORDS.map((word) => (word === String.raw`\s-[upwaND]` ? String.raw`[^\S\n]-[upwaND]` : word)),
+  ...SHAPE_HINT_SOURCES,
+  'PRIVATE KEY',
+  'Private-',
+  'PuTTY',
+  String.raw`:\/\/`,
+  String.raw`\?`,
+];
+let worthALook: WordScanner | undefined;
+/** A character of the first place from `from` that may need a look, or -1: one pass over the text. */
+export function firstWorthALook(text: string, from: number): number {
+  worthALook ??= new WordScanner(WORTH_A_LOOK_SOURCES);
+  return worthALook.find(text, from);
+}
+/** Formats whose every line is read (credential files, .npmrc). */
+const LINE_BY_LINE = new Set<TextFormat>(['netrc', 'pgpass', 'htpasswd', 'npmrc']);
 
 const AUTH_SCHEMES = 'Bearer|Basic|Token|Digest|Negotiate|NTLM|Bot|OAuth|ApiKey|SSWS|AWS4-HMAC-SHA256|Splunk';
 /**
@@ -152,6 +201,8 @@ const PROSE = new RegExp(
   String.raw`(?<![\w-])(?:${PROSE_WORDS.join('|')})(?![\w-])((?:[ \t]*(?:${PROSE_VERBS.join('|')}))?[ \t]*(?:[:=]|${escapeRegex(latin1('：'))})?[ \t]*)(["'\`]|${escapeRegex(latin1('“'))}|${escapeRegex(latin1('「'))})?([^\s"'\`<>]{3,200})`,
   'gi',
 );
+/** One of PROSE's words somewhere in the line: without one PROSE cannot match. */
+const PROSE_HINT = alternation(PROSE_WORDS, 'i');
 /** PuTTY key files: the private part is so many base64 lines, then a MAC. */
 const PPK_PRIVATE = /^Private-Lines:[ \t]*(\d{1,4})[ \t]*$/;
 const PPK_MAC = /^(Private-(?:MAC|Hash):[ \t]*)(\S+)/;
@@ -425,9 +476,24 @@ export class ScrubSession {
     let text = this.pending + chunk;
     let out = '';
     let start = 0;
+    // Lines before the next place any rule could start are copied as they are, many at a time.
+    const skip = this.patterns.length === 0 && !this.scrubber.pseudonymizer && !LINE_BY_LINE.has(this.format!);
+    let dirty = -1;
     for (;;) {
       const nl = text.indexOf('\n', start);
       if (nl === -1) break;
+      if (skip && !this.pem && !this.block && !this.multiline && this.ppkLines === 0) {
+        if (dirty < start) {
+          const found = firstWorthALook(text, start);
+          dirty = found === -1 ? text.length : found;
+        }
+        if (dirty > nl) {
+          const clean = text.lastIndexOf('\n', dirty - 1) + 1;
+          out += text.slice(start, clean);
+          start = clean;
+          continue;
+        }
+      }
       out += this.emit(text.slice(start, nl), true);
       start = nl + 1;
     }
@@ -623,6 +689,7 @@ export class ScrubSession {
 
   /** `the password is X`: a key word, a verb or a colon, then the value if it looks like one. */
   private applyProse(input: string): string {
+    if (!PROSE_HINT.test(input)) return input;
     PROSE.lastIndex = 0;
     return input.replace(PROSE, (match, between: string, quote: string | undefined, raw: string) => {
       const value = raw.replace(/[.,;:!?)\]}]+$/, '');
@@ -675,12 +742,17 @@ export class ScrubSession {
   }
 
   private applyHeaders(input: string): string {
-    let line = input.replace(AUTHORIZATION, (match, name: string, sep: string, scheme: string | undefined, value: string) => {
+    // Each rule needs its word; a line without them (most lines that reach here) skips the regexes.
+    const lower = input.toLowerCase();
+    const authorization = lower.includes('authorization');
+    const cookie = lower.includes('cookie');
+    if (!authorization && !cookie && !lower.includes('x-') && !lower.includes('api-key') && !lower.includes('private-token')) return input;
+    let line = !authorization ? input : input.replace(AUTHORIZATION, (match, name: string, sep: string, scheme: string | undefined, value: string) => {
       if (isPlaceholder(value) || (!scheme && /^(?:Bearer|Basic|Token)$/i.test(value.trim()))) return match;
       this.count('http-authorization');
       return `${name}${sep}${scheme ?? ''}${REDACTED}`;
     });
-    line = line.replace(COOKIE, (match, name: string, sep: string, value: string) => {
+    if (cookie) line = line.replace(COOKIE, (match, name: string, sep: string, value: string) => {
       const setCookie = name.toLowerCase() === 'set-cookie';
       let first = true;
       const scrubbed = value.replace(/(^|;[ \t]*)([^=;\s]+)=([^;]*)/g, (pair, lead: string, cookie: string, cookieValue: string) => {
@@ -805,6 +877,7 @@ export class ScrubSession {
       this.count(name.ruleId);
       return match.replace(`>${text}<`, `>${REDACTED}<`);
     });
+    if (!/value/i.test(line)) return line;
     line = line.replace(XML_KEY_VALUE, (match, keyPart: string, q1: string, key: string, valuePart: string, q2: string, value: string) => {
       const name = classifySecretName(key);
       if (!name || !this.shouldRedact(name, value)) return match;
@@ -916,9 +989,19 @@ function valueSpan(line: string, start: number, toEndOfLine: boolean): {start: n
     return end > start ? {start, end} : undefined;
   }
   let end = start;
-  while (end < line.length && !/[\s,;&"'<>]/.test(line[end]!)) end++;
+  while (end < line.length && !endsBareValue(line.charCodeAt(end))) end++;
   while (end > start && /[)\]}]/.test(line[end - 1]!)) end--;
   return end > start ? {start, end} : undefined;
+}
+
+/** `/[\s,;&"'<>]/` for one character, without a regex call per character. */
+function endsBareValue(code: number): boolean {
+  switch (code) {
+    case 0x20: case 0x2c: case 0x3b: case 0x26: case 0x22: case 0x27: case 0x3c: case 0x3e: case 0xa0:
+      return true;
+    default:
+      return (code >= 0x09 && code <= 0x0d) || (code > 0xff && /\s/.test(String.fromCharCode(code)));
+  }
 }
 
 function leadingSpace(line: string): string {

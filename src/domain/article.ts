@@ -8,12 +8,14 @@ export type KbLocale = (typeof KB_LOCALES)[number];
  */
 export type ArticleLocale = KbLocale | (string & {});
 
-/** A knowledge-base article; the body is Markdown. */
+/** A knowledge-base article; the body is Markdown, or HTML where `format` says so. */
 export interface Article {
   id: string;
   slug: string;
   title: string;
   body: string;
+  /** `html`: the body is the HTML the helpdesk serves (kept as it is; shown as text on a terminal). Absent: Markdown. */
+  format?: 'html';
   tags: string[];
   locale: ArticleLocale;
   /** ISO-8601 UTC: when the article's content last changed. */

@@ -80,6 +80,8 @@ export interface HttpResponse {
   headers: Record<string, string | string[] | undefined>;
   /** Parsed JSON (or problem+json) body; undefined when empty. */
   body: unknown;
+  /** The body as text, for answers that are not JSON (an HTML page). */
+  text?: string;
 }
 
 /** An answer the caller must interpret: a 4xx (other than 408/429) or a 3xx. Adapters map it to domain errors. */
@@ -227,7 +229,7 @@ export class HttpClient {
       this.debug(`${req.method} ${redactUrl(url)} ${status} ${ms.toFixed(0)}ms${attempt > 1 ? ` (attempt ${attempt})` : ''}`);
       this.observeRateLimit(response.headers, status);
       const parsed = parseBody(response.body as string, String(response.headers['content-type'] ?? ''));
-      if (status < 300) return {status, headers: response.headers, body: parsed};
+      if (status < 300) return {status, headers: response.headers, body: parsed, text: response.body as string};
       const location = response.headers.location;
       if (status >= 300 && status < 400 && redirectsLeft > 0 && typeof location === 'string') {
         redirectsLeft--;

@@ -17,6 +17,15 @@ function number(headers: Headers, name: string): number | undefined {
   return Number(text);
 }
 
+/** A reset given as an ISO 8601 time (Jira's X-RateLimit-Reset: 2025-03-01T10:00Z) as epoch seconds. */
+function isoReset(headers: Headers, name: string): number | undefined {
+  const raw = headers[name];
+  const text = (Array.isArray(raw) ? raw[0] : raw)?.trim();
+  if (!text || !/^\d{4}-\d\d-\d\dT/.test(text)) return undefined;
+  const ms = Date.parse(text);
+  return Number.isNaN(ms) ? undefined : Math.ceil(ms / 1000);
+}
+
 /** A reset that is an epoch time (GitHub's x-ratelimit-reset) as seconds from now; a small one is already a delta. */
 function resetDelta(value: number | undefined, now: number): number | undefined {
   if (value === undefined) return undefined;
@@ -26,7 +35,7 @@ function resetDelta(value: number | undefined, now: number): number | undefined 
 /**
  * The rate-limit headers helpdesks send, read into one shape:
  * - `RateLimit-Limit/-Remaining/-Reset` (the IETF draft; our server, Zendesk's ticket endpoints);
- * - `X-RateLimit-Limit/-Remaining/-Reset` (GitHub, Jira; GitHub's reset is an epoch time) and
+ * - `X-RateLimit-Limit/-Remaining/-Reset` (GitHub, Jira; GitHub's reset is an epoch time, Jira's an ISO time) and
  *   Freshdesk's `X-RateLimit-Total/-Remaining`;
  * - Zendesk's account-wide `X-Rate-Limit` / `X-Rate-Limit-Remaining`, a per-minute window.
  * When a response reports more than one budget, the one with the fewest calls left is what
@@ -38,7 +47,7 @@ export function readRateLimit(headers: Headers, now = Date.now()): RateLimitRead
   const x = {
     limit: number(headers, 'x-ratelimit-limit') ?? number(headers, 'x-ratelimit-total'),
     remaining: number(headers, 'x-ratelimit-remaining'),
-    resetSeconds: resetDelta(number(headers, 'x-ratelimit-reset'), now),
+    resetSeconds: resetDelta(number(headers, 'x-ratelimit-reset') ?? isoReset(headers, 'x-ratelimit-reset'), now),
   };
   const zendesk = {limit: number(headers, 'x-rate-limit'), remaining: number(headers, 'x-rate-limit-remaining'), windowSeconds: 60};
   for (const r of [ietf, x, zendesk]) if (r.limit !== undefined || r.remaining !== undefined) readings.push(r);

@@ -214,11 +214,15 @@ export class FailureWriter {
     this.count++;
   }
 
-  /** Writes the file even when nothing failed, so a script can rely on it existing (empty). */
+  /**
+   * When nothing failed there is no file: an empty one would only fail as the next input. A file
+   * left at that path by an earlier run is removed, since its rows have now succeeded and feeding
+   * it back would apply them twice.
+   */
   async close(): Promise<void> {
     if (!this.out) {
-      this.out = createWriteStream(this.path, {mode: 0o600});
-      if (this.source.format === 'csv' && this.source.header) this.out.write(formatCsvRecord(this.source.header));
+      await rm(this.path, {force: true}).catch(() => undefined);
+      return;
     }
     this.out.end();
     await finished(this.out);

@@ -2,8 +2,14 @@
  * CSV as RFC 4180 writes it and spreadsheets export it: comma-separated, fields in double quotes
  * may hold commas, line breaks and "" for a quote; records end with CRLF, LF or CR; a leading
  * BOM is dropped. Streaming: records are yielded as the text arrives, so a file of any size is
- * read in constant memory. Our own parser rather than a dependency because bulk input needs the
- * line each record starts on and must carry on after a malformed record.
+ * read in constant memory.
+ *
+ * Our own parser rather than csv-parse, because bulk input needs the line each record starts on
+ * and must carry on after a malformed record with the rest intact. csv-parse 7 (tried with
+ * skip_records_with_error, on_skip, info and raw) cannot: after a stray quote (`bad,"x"y`) it
+ * does not start again at the next line but keeps reading in quoted mode, so the good rows after
+ * it are swallowed into one long failed record (lost, not reported as rows), and the line it
+ * reports counts CRLF as two lines.
  */
 
 export interface CsvRecord {

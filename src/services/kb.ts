@@ -14,7 +14,7 @@ import {importArticles, type ImportReport} from './kb-import.js';
 
 /** The backend's knowledge base, or the sentence that says it has none. */
 export function requireKb(backend: Backend): KbApi {
-  if (!backend.kb || !backend.capabilities.has('kb')) throw unsupported({kind: backend.kind, hints: {kb: 'Use a profile whose backend has one (local, rest or zendesk): support profile list.', ...backend.hints}}, 'kb');
+  if (!backend.kb || !backend.capabilities.has('kb')) throw unsupported({kind: backend.kind, hints: {kb: 'Use a profile whose backend has one (local, rest, zendesk or jsm): support profile list.', ...backend.hints}}, 'kb');
   return backend.kb;
 }
 

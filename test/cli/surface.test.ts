@@ -1,3 +1,4 @@
+import {spawnSync} from 'node:child_process';
 import {readFileSync, writeFileSync} from 'node:fs';
 import {join} from 'node:path';
 
@@ -58,12 +59,17 @@ describe('the command surface', () => {
     expect(current).toEqual(JSON.parse(readFileSync(file, 'utf8')));
   });
 
+  it('knows the fields of every result that --json FIELDS chooses from (src/cli/json-fields.ts is current)', () => {
+    const check = spawnSync(process.execPath, ['scripts/json-fields.js', '--check'], {cwd: ROOT, encoding: 'utf8'});
+    expect(check.status, check.stderr).toBe(0);
+  });
+
   it('gives every data command --json and the global flags', () => {
     // `ticket export` streams JSONL or CSV as its data; --format chooses, so --json would say nothing more.
     const streams = new Set(['ticket:export']);
     for (const [id, cmd] of Object.entries(surface()) as [string, {flags: Record<string, string>}][]) {
       if (id.startsWith('autocomplete') || id === 'help') continue;
-      const expected = ['profile', 'no-input', 'no-color', 'debug', ...(streams.has(id) ? [] : ['json'])];
+      const expected = ['profile', 'no-input', 'no-color', 'debug', ...(streams.has(id) ? [] : ['json', 'jq'])];
       expect(Object.keys(cmd.flags), id).toEqual(expect.arrayContaining(expected));
     }
   });

@@ -122,6 +122,30 @@ describe('ticket bulk create', () => {
     expect((await tickets()).map((t) => t.title)).toEqual(['fine', 'also fine']);
   });
 
+  it('writes no --failures file when nothing failed, and removes the one an earlier run left there', async () => {
+    const input = file('fine.csv', 'title,body\r\nfirst,ok\r\nsecond,ok\r\n');
+    const failures = join(box.dir, 'failed.csv');
+    const r = await run(TicketBulkCreate, ['--input', input, '--failures', failures]);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(existsSync(failures)).toBe(false);
+    // An earlier run's failures: rows that this run has now applied. Fed back, they would be made twice.
+    const bad = file('bad.csv', 'title,body,priority\r\nfine,ok,low\r\nlater,ok,highest\r\n');
+    expect((await run(TicketBulkCreate, ['--input', bad, '--skip-invalid', '--failures', failures])).exitCode).toBe(1);
+    expect(readFileSync(failures, 'utf8')).toBe('title,body,priority\r\nlater,ok,highest\r\n');
+    writeFileSync(bad, 'title,body,priority\r\nfine,ok,low\r\nlater,ok,high\r\n');
+    expect((await run(TicketBulkCreate, ['--input', bad, '--failures', failures])).exitCode).toBe(0);
+    expect(existsSync(failures)).toBe(false);
+  });
+
+  it('refuses --failures that names the input file itself (exit 2), before anything is sent', async () => {
+    const input = file('same.csv', 'title,body\r\nfirst,ok\r\n');
+    const r = await run(TicketBulkCreate, ['--input', input, '--failures', join(box.dir, '.', 'same.csv')]);
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toContain('--failures names the input file itself.');
+    expect(readFileSync(input, 'utf8')).toBe('title,body\r\nfirst,ok\r\n');
+    expect(await tickets()).toHaveLength(0);
+  });
+
   it('refuses an empty file, a header with no rows, and a row with an id', async () => {
     for (const [name, text] of [['empty.csv', ''], ['header.csv', 'title,body\r\n'], ['blank.jsonl', '\n\n']]) {
       const r = await run(TicketBulkCreate, ['--input', file(name!, text!)]);

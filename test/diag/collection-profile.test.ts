@@ -1,6 +1,10 @@
+import {mkdirSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs';
+import {tmpdir} from 'node:os';
+import {join} from 'node:path';
+
 import {describe, expect, it} from 'vitest';
 
-import {parseCollectionProfile} from '../../src/diag/collection-profile.js';
+import {loadCollectionProfile, parseCollectionProfile} from '../../src/diag/collection-profile.js';
 import {parseByteSize, parseSince, parseSpan} from '../../src/diag/units.js';
 
 describe('the collection profile', () => {
@@ -62,5 +66,23 @@ describe('sizes and durations', () => {
     expect(parseSince('24h', Date.parse('2024-05-02T00:00:00Z')).toISOString()).toBe('2024-05-01T00:00:00.000Z');
     expect(parseSince('2024-05-01T08:00Z').toISOString()).toBe('2024-05-01T08:00:00.000Z');
     expect(() => parseSince('yesterday')).toThrow('--since');
+  });
+});
+
+describe('the collection root', () => {
+  it('must exist: a missing one is one clear usage error naming the file, not a bundle of "missing" files', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'supportkit-profile-'));
+    try {
+      writeFileSync(join(dir, 'support-diag.yml'), 'root: /nonexistent/myapp\nfiles: [config/*.yml]\n');
+      const error = await loadCollectionProfile(undefined, dir).catch((e: Error & {exitCode?: number}) => e);
+      expect(error).toMatchObject({message: 'The collection root /nonexistent/myapp does not exist.', exitCode: 2});
+      expect((error as {hint?: string}).hint).toContain(join(dir, 'support-diag.yml'));
+      // Relative to the file, wherever the command runs.
+      mkdirSync(join(dir, 'myapp'));
+      writeFileSync(join(dir, 'support-diag.yml'), 'root: ./myapp\n');
+      expect((await loadCollectionProfile(join(dir, 'support-diag.yml'), tmpdir()))?.root).toBe(join(dir, 'myapp'));
+    } finally {
+      rmSync(dir, {recursive: true, force: true});
+    }
   });
 });

@@ -3,7 +3,7 @@ import {RULE_DESCRIPTIONS} from '../../diag/rules.js';
 import type {ManifestCollector, ManifestSkip} from '../../diag/bundle.js';
 import type {RedactionCounts} from '../../diag/scrubber.js';
 import type {BundleInspectionResult, BundleSummary, UploadCheck} from '../../services/diag.js';
-import {paint, renderTable, type OutputMode} from '../output.js';
+import {paint, renderTable, timeCell, type OutputMode} from '../output.js';
 import {joinShown, plainRow, shown, type Painter, type Shown} from '../shown.js';
 
 const redactionCell = (counts: RedactionCounts) =>
@@ -33,7 +33,7 @@ export async function renderBundleSummary(summary: BundleSummary, mode: OutputMo
     summary.files,
     [
       {header: 'FILE', get: (f) => f.path},
-      {header: 'SIZE', get: (f) => formatBytes(f.size)},
+      {header: 'SIZE', get: (f) => formatBytes(f.size), truncate: false},
       {header: 'FROM', get: (f) => f.collector, style: (s, _f, k) => k.gray(s)},
       {header: 'CUT', get: (f) => (f.truncated ? 'yes' : '')},
       {header: 'REDACTED', get: (f) => redactionCell(f.redactions), style: (s, _f, k) => k.yellow(s)},
@@ -102,9 +102,9 @@ export async function renderInspection(result: BundleInspectionResult, mode: Out
     result.files,
     [
       {header: 'FILE', get: (f) => f.path},
-      {header: 'SIZE', get: (f) => formatBytes(f.size)},
-      {header: 'SHA256', get: (f) => f.sha256.slice(0, 12), style: (s, _f, k) => k.gray(s)},
-      {header: 'CHECK', get: (f) => (f.verified ? 'ok' : 'MISMATCH'), style: (s, f, k) => (f.verified ? k.green(s) : k.red(s))},
+      {header: 'SIZE', get: (f) => formatBytes(f.size), truncate: false},
+      {header: 'SHA256', get: (f) => f.sha256.slice(0, 12), truncate: false, style: (s, _f, k) => k.gray(s)},
+      {header: 'CHECK', get: (f) => (f.verified ? 'ok' : 'MISMATCH'), truncate: false, style: (s, f, k) => (f.verified ? k.green(s) : k.red(s))},
       {header: 'REDACTED', get: (f) => redactionCell(f.redactions), style: (s, _f, k) => k.yellow(s)},
     ],
     mode,
@@ -115,9 +115,9 @@ export async function renderInspection(result: BundleInspectionResult, mode: Out
     : c.red(`✗ ${own.length} problem${own.length === 1 ? '' : 's'}: the bundle does not match its manifest.`);
   const out: Shown[] = [
     shown`${c.bold(`Bundle ${result.path}`)}${c.gray(` ${formatBytes(result.size)}, sha256 ${result.sha256}`)}`,
-    c.gray(`Created ${result.createdAt ?? 'at an unknown time'} by ${result.toolkit ? `${result.toolkit.name} ${result.toolkit.version}` : 'an unknown tool'}`),
+    c.gray(`Created ${result.createdAt ? timeCell(result.createdAt, mode) : 'at an unknown time'} by ${result.toolkit ? `${result.toolkit.name} ${result.toolkit.version}` : 'an unknown tool'}`),
     verdict,
-    ...(result.upload ? [uploadVerdict(result.upload, c)] : []),
+    ...(result.upload ? [uploadVerdict(result.upload, c, mode)] : []),
     shown``,
     files,
     shown``,
@@ -138,8 +138,8 @@ function uploadRow(upload: UploadCheck): Shown {
   return plainRow(['upload', upload.ticketId, a ? 'match' : 'mismatch', a?.id ?? '', a?.name ?? '', a?.createdAt ?? '']);
 }
 
-function uploadVerdict(upload: UploadCheck, c: Painter): Shown {
+function uploadVerdict(upload: UploadCheck, c: Painter, mode: OutputMode): Shown {
   const a = upload.match;
-  if (a) return c.green(`✓ Unaltered since the upload: it is attachment ${a.name} (id ${a.id}) of ticket #${upload.ticketId}, attached ${a.createdAt}.`);
+  if (a) return c.green(`✓ Unaltered since the upload: it is attachment ${a.name} (id ${a.id}) of ticket #${upload.ticketId}, attached ${timeCell(a.createdAt, mode)}.`);
   return c.red(`✗ Not what was uploaded: no attachment of ticket #${upload.ticketId} has this file's sha256.`);
 }

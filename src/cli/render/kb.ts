@@ -1,5 +1,5 @@
 import {MATCH_END, MATCH_START, stripMatchMarks, type Article, type KbHit} from '../../domain/article.js';
-import {timeCell, type OutputMode} from '../output.js';
+import {DEFAULT_WIDTH, timeCell, wrapProse, type OutputMode} from '../output.js';
 import {block, fieldLines, joinShown, line, plainRow, shown, type Shown} from '../shown.js';
 import {renderMarkdown} from './markdown.js';
 
@@ -20,21 +20,25 @@ export function renderSnippet(snippet: string, mode: OutputMode): Shown {
   return joinShown(parts, '');
 }
 
-/** Search hits: a numbered list with snippets on a terminal; `id, title, locale, tags, score, snippet` rows when piped. */
-export function renderKbHits(hits: readonly KbHit[], mode: OutputMode): Shown {
+/**
+ * Search hits: a numbered list with snippets wrapped to the terminal's width on a terminal;
+ * `id, title, locale, tags, score, snippet` rows when piped.
+ */
+export async function renderKbHits(hits: readonly KbHit[], mode: OutputMode): Promise<Shown> {
   if (!mode.tty) {
     return joinShown(hits.map((h) => plainRow([h.id, h.title, h.locale, h.tags.join(','), String(h.score), stripMatchMarks(h.snippet)])));
   }
   const style = (f: (t: Shown) => Shown) => (mode.color ? f : (t: Shown) => t);
-  return joinShown(
-    hits.map((h, i) => {
+  const width = mode.width ?? DEFAULT_WIDTH;
+  const blocks = await Promise.all(
+    hits.map(async (h, i) => {
       const meta = line([`#${h.id}`, h.locale, ...(h.tags.length ? [h.tags.join(', ')] : [])].join(' · '));
       const lines = [shown`${String(i + 1).padStart(2)}. ${style(bold)(line(h.title))}  ${style(gray)(meta)}`];
-      if (h.snippet) lines.push(shown`    ${renderSnippet(h.snippet, mode)}`);
+      if (h.snippet) lines.push(await wrapProse(renderSnippet(h.snippet, mode), width, '    '));
       return joinShown(lines);
     }),
-    '\n\n',
   );
+  return joinShown(blocks, '\n\n');
 }
 
 export interface ArticleRenderOptions {
@@ -42,7 +46,7 @@ export interface ArticleRenderOptions {
 }
 
 /** One article: rendered Markdown under a header on a terminal; `key:\tvalue` lines, `--`, then the Markdown when piped. */
-export function renderArticle(article: Article, mode: OutputMode, options: ArticleRenderOptions): Shown {
+export async function renderArticle(article: Article, mode: OutputMode, options: ArticleRenderOptions): Promise<Shown> {
   if (!mode.tty) {
     return joinShown([
       fieldLines([
@@ -61,7 +65,7 @@ export function renderArticle(article: Article, mode: OutputMode, options: Artic
   const style = (f: (t: Shown) => Shown) => (mode.color ? f : (t: Shown) => t);
   const meta = [`#${article.id}`, article.slug, article.locale, ...(article.tags.length ? [article.tags.join(', ')] : []), `updated ${timeCell(article.updatedAt, mode)}`];
   const body = withoutTitleHeading(article.body, article.title);
-  const out = [style(bold)(line(article.title)), style(gray)(line(meta.join(' · '))), shown``, renderMarkdown(body, {color: mode.color, width: options.width})];
+  const out = [style(bold)(line(article.title)), style(gray)(line(meta.join(' · '))), shown``, await renderMarkdown(body, {color: mode.color, width: options.width})];
   if (article.url) out.push(shown``, shown`${style(gray)(shown`View it on the web:`)} ${style(cyan)(line(article.url))}`);
   return joinShown(out);
 }

@@ -1,14 +1,26 @@
 /**
- * A small Markdown renderer for the terminal: headings, paragraphs wrapped to the width,
- * bulleted and numbered lists (nested), block quotes, fenced and indented code, rules, and
- * inline code, emphasis and links. Tables and HTML pass through as written. It covers what
- * help articles use without pulling a Markdown library into every `kb view`.
+ * Markdown for the terminal: `marked` reads the article (CommonMark and GitHub's tables, task
+ * lists and strikethrough), and this module draws its tokens: headings, paragraphs wrapped at
+ * word boundaries to the width (wrap-ansi, by display width), bulleted, numbered and task lists
+ * (nested), block quotes, code blocks (indented, never a line for the fence's language), rules,
+ * tables as aligned columns, and inline code, emphasis and links. Both are loaded only by
+ * `kb view`.
  *
- * The article is neutralised (src/domain/neutralise.ts) before it is parsed, so the only escape
- * sequences in the result are the styling added here; nothing below decodes entities or
- * escapes that could bring a control character back.
+ * marked-terminal draws tokens too, but it could not be used as it is: it wraps by UTF-16 length
+ * and splits long words at that length (through the middle of an escape such as `\x1b` that the
+ * article's text shows, and of wide characters), takes colour from chalk's own terminal
+ * detection and cli-highlight's instead of --no-color and NO_COLOR, and loading it (cli-highlight
+ * with highlight.js, node-emoji) costs several times what marked does.
+ *
+ * The article is neutralised (src/domain/neutralise.ts) before marked reads it. marked decodes
+ * numeric character references (`&#27;` becomes ESC) while lexing, so every text taken from a
+ * token passes `shield`, which shows any such character as the same escape; the only escape
+ * sequences in the result are the styling added here.
  */
 
+import type {Token, Tokens} from 'marked';
+
+import {neutralise} from '../../domain/neutralise.js';
 import {renderNeutralised, type Shown} from '../shown.js';
 
 export interface MarkdownStyle {
@@ -19,214 +31,205 @@ export interface MarkdownStyle {
 }
 
 type Sgr = (text: string) => string;
-const sgr = (on: number, off: number): Sgr => (text) => `\u001B[${on}m${text}\u001B[${off}m`;
-const ANSI = {
-  bold: sgr(1, 22),
-  dim: sgr(2, 22),
-  italic: sgr(3, 23),
-  underline: sgr(4, 24),
-  cyan: sgr(36, 39),
-  magenta: sgr(35, 39),
-  blue: sgr(34, 39),
-};
+const sgr = (on: number, off: number): Sgr => (text) => (text ? `\u001B[${on}m${text}\u001B[${off}m` : text);
 const plain: Sgr = (text) => text;
-
-// eslint-disable-next-line no-control-regex -- measures text without its escape sequences
-const ESCAPES = /\u001B\[[0-9;]*m/g;
-/** Columns a string takes, escapes excluded (wide characters are rare in articles and counted as one). */
-export const visibleWidth = (text: string) => [...text.replace(ESCAPES, '')].length;
 
 interface Styles {
   bold: Sgr;
   dim: Sgr;
   italic: Sgr;
   underline: Sgr;
+  strike: Sgr;
   code: Sgr;
   heading: Sgr;
   link: Sgr;
 }
 
 function styles(color: boolean): Styles {
-  if (!color) return {bold: plain, dim: plain, italic: plain, underline: plain, code: plain, heading: plain, link: plain};
+  if (!color) return {bold: plain, dim: plain, italic: plain, underline: plain, strike: plain, code: plain, heading: plain, link: plain};
+  const magenta = sgr(35, 39);
+  const blue = sgr(34, 39);
+  const underline = sgr(4, 24);
   return {
-    bold: ANSI.bold,
-    dim: ANSI.dim,
-    italic: ANSI.italic,
-    underline: ANSI.underline,
-    code: ANSI.cyan,
-    heading: (t) => ANSI.bold(ANSI.magenta(t)),
-    link: (t) => ANSI.underline(ANSI.blue(t)),
+    bold: sgr(1, 22),
+    dim: sgr(2, 22),
+    italic: sgr(3, 23),
+    underline,
+    strike: sgr(9, 29),
+    code: sgr(36, 39),
+    heading: (t) => sgr(1, 22)(magenta(t)),
+    link: (t) => underline(blue(t)),
   };
 }
 
-const INLINE =
-  /`([^`]+)`|\*\*(?=\S)(.+?)\*\*|__(?=\S)(.+?)__|!\[([^\]]*)\]\(([^)\s]+)(?:\s+"[^"]*")?\)|\[([^\]]+)\]\(([^)\s]+)(?:\s+"[^"]*")?\)|<((?:https?:\/\/|mailto:)[^>\s]+)>|(?<![\p{L}\p{N}*\\])\*(?=\S)(.+?)(?<=\S)\*(?![\p{L}\p{N}*])|(?<![\p{L}\p{N}_\\])_(?=\S)(.+?)(?<=\S)_(?![\p{L}\p{N}_])/u;
+/** A character marked decoded from a numeric reference that a terminal would act on: shown as its escape. */
+const DECODED_UNSAFE = /(?![\t\n])[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Cs}]/gu;
+const shield = (text: string) => text.replace(DECODED_UNSAFE, (ch) => neutralise(ch));
 
-/** Inline Markdown to styled text: code, bold, emphasis, links (text, then the address), images. */
-export function renderInline(text: string, s: Styles): string {
-  let out = '';
-  let rest = text;
-  for (;;) {
-    const m = INLINE.exec(rest);
-    if (!m) break;
-    out += unescape(rest.slice(0, m.index));
-    const [whole, code, bold1, bold2, alt, src, label, href, auto, em1, em2] = m;
-    if (code !== undefined) out += s.code(code);
-    else if (bold1 !== undefined || bold2 !== undefined) out += s.bold(renderInline((bold1 ?? bold2)!, s));
-    else if (src !== undefined) out += `${s.dim(`[image${alt ? `: ${alt}` : ''}]`)} ${s.link(src)}`;
-    else if (href !== undefined) {
-      const shown = renderInline(label!, s);
-      out += label === href || `mailto:${label}` === href ? s.link(href) : `${shown} ${s.dim('(')}${s.link(href)}${s.dim(')')}`;
-    } else if (auto !== undefined) out += s.link(auto);
-    else if (em1 !== undefined || em2 !== undefined) out += s.italic(renderInline((em1 ?? em2)!, s));
-    else out += whole;
-    rest = rest.slice(m.index + whole.length);
-  }
-  return out + unescape(rest);
-}
+/** The entities marked leaves in text as written; a terminal shows the characters. */
+const ENTITIES: Record<string, string> = {amp: '&', lt: '<', gt: '>', quot: '"', apos: "'", nbsp: '\u00a0'};
+const decode = (text: string) => shield(text.replace(/&(amp|lt|gt|quot|apos|nbsp);/g, (_, name: string) => ENTITIES[name]!));
 
-const unescape = (text: string) => text.replace(/\\([\\`*_{}[\]()#+\-.!>|])/g, '$1');
-
-/** Greedy word wrap by visible width; a word longer than the line stays whole. */
-export function wrap(text: string, width: number, firstPrefix: string, restPrefix: string): string[] {
-  const words = text.split(/[ \t]+/).filter(Boolean);
-  const lines: string[] = [];
-  let line = '';
-  let prefix = firstPrefix;
-  for (const word of words) {
-    const room = width - visibleWidth(prefix);
-    if (line && visibleWidth(line) + 1 + visibleWidth(word) > room) {
-      lines.push(prefix + line);
-      prefix = restPrefix;
-      line = word;
-    } else {
-      line = line ? `${line} ${word}` : word;
-    }
-  }
-  if (line || lines.length === 0) lines.push(prefix + line);
-  return lines;
-}
-
-const FENCE = /^(\s{0,3})(`{3,}|~{3,})\s*([\w+-]*)/;
-const HEADING = /^\s{0,3}(#{1,6})\s+(.*?)(?:\s+#+)?\s*$/;
-const SETEXT = /^\s{0,3}(=+|-+)\s*$/;
-const LIST_ITEM = /^(\s*)([-*+]|\d{1,9}[.)])\s+(.*)$/;
-const RULE = /^\s{0,3}([-*_])(?:\s*\1){2,}\s*$/;
-const QUOTE = /^\s{0,3}>\s?(.*)$/;
-const TABLE = /^\s*\|.*\|\s*$/;
+type Wrap = (text: string, columns: number, options: {hard: boolean; trim: boolean}) => string;
+type Measure = (text: string) => number;
 
 /** Renders a Markdown document (outside text) for a terminal of `style.width` columns. */
-export function renderMarkdown(markdown: string, style: MarkdownStyle): Shown {
-  return renderNeutralised(markdown, 'text', (safe) => renderSafeMarkdown(safe, style));
+export async function renderMarkdown(markdown: string, style: MarkdownStyle): Promise<Shown> {
+  const [{Lexer}, {default: wrapAnsi}, {default: stringWidth}] = await Promise.all([import('marked'), import('wrap-ansi'), import('string-width')]);
+  return renderNeutralised(markdown, 'text', (safe) => {
+    const tokens = Lexer.lex(safe.replace(/\r\n?/g, '\n'), {gfm: true});
+    return new TerminalMarkdown(styles(style.color), style.color, wrapAnsi, stringWidth).blocks(tokens, Math.max(20, style.width)).join('\n');
+  });
 }
 
-function renderSafeMarkdown(markdown: string, style: MarkdownStyle): string {
-  const s = styles(style.color);
-  const width = Math.max(20, style.width);
-  const lines = markdown.replace(/\r\n?/g, '\n').replace(/\t/g, '    ').split('\n');
-  const blocks: string[][] = [];
-  let i = 0;
-  const paragraph = (text: string, first: string, rest: string) => wrap(renderInline(text, s), width, first, rest);
+class TerminalMarkdown {
+  constructor(
+    private readonly s: Styles,
+    private readonly color: boolean,
+    private readonly wrapAnsi: Wrap,
+    private readonly width: Measure,
+  ) {}
 
-  while (i < lines.length) {
-    const line = lines[i]!;
-    if (!line.trim()) {
-      i++;
-      continue;
+  /** Block tokens to lines, with a blank line between blocks (none inside a tight list item). */
+  blocks(tokens: readonly Token[], width: number, depth = 0, tight = false): string[] {
+    const out: string[] = [];
+    for (const token of tokens) {
+      const lines = this.block(token, width, depth);
+      if (lines.length === 0) continue;
+      if (out.length > 0 && !tight) out.push('');
+      out.push(...lines);
     }
-    const fence = FENCE.exec(line);
-    if (fence) {
-      const close = new RegExp(`^\\s{0,3}${fence[2]![0] === '`' ? '`' : '~'}{${fence[2]!.length},}\\s*$`);
-      const code: string[] = [];
-      i++;
-      while (i < lines.length && !close.test(lines[i]!)) code.push(lines[i++]!);
-      i++;
-      blocks.push(codeBlock(code, fence[3] ?? '', s));
-      continue;
-    }
-    if (/^ {4}/.test(line)) {
-      const code: string[] = [];
-      while (i < lines.length && (/^ {4}/.test(lines[i]!) || (!lines[i]!.trim() && /^ {4}/.test(lines[i + 1] ?? '')))) code.push(lines[i++]!.slice(4));
-      blocks.push(codeBlock(code, '', s));
-      continue;
-    }
-    const heading = HEADING.exec(line);
-    if (heading) {
-      blocks.push(headingBlock(heading[1]!.length, renderInline(heading[2]!, s), s, style.color));
-      i++;
-      continue;
-    }
-    if (RULE.test(line)) {
-      blocks.push([s.dim('─'.repeat(Math.min(width, 60)))]);
-      i++;
-      continue;
-    }
-    if (QUOTE.test(line)) {
-      const quoted: string[] = [];
-      while (i < lines.length && lines[i]!.trim() && QUOTE.test(lines[i]!)) quoted.push(QUOTE.exec(lines[i++]!)![1]!);
-      const inner = renderSafeMarkdown(quoted.join('\n'), {...style, width: width - 2}).split('\n');
-      blocks.push(inner.map((l) => `${s.dim('│')} ${s.italic(l)}`));
-      continue;
-    }
-    if (TABLE.test(line)) {
-      const rows: string[] = [];
-      while (i < lines.length && TABLE.test(lines[i]!)) rows.push(renderInline(lines[i++]!.trim(), s));
-      blocks.push(rows);
-      continue;
-    }
-    if (LIST_ITEM.test(line)) {
-      const out: string[] = [];
-      const base = LIST_ITEM.exec(line)![1]!.length;
-      while (i < lines.length) {
-        const item = LIST_ITEM.exec(lines[i]!);
-        if (!item) break;
-        const depth = Math.max(0, Math.floor((item[1]!.length - base) / 2));
-        const marker = /\d/.test(item[2]!) ? `${item[2]!.slice(0, -1)}.` : depth % 2 === 0 ? '•' : '◦';
-        const indent = '  '.repeat(depth);
-        let text = item[3]!;
-        i++;
-        // Lazy continuation lines belong to the item.
-        while (i < lines.length && lines[i]!.trim() && !LIST_ITEM.test(lines[i]!) && !FENCE.test(lines[i]!) && !HEADING.test(lines[i]!)) text += ` ${lines[i++]!.trim()}`;
-        const task = /^\[([ xX])\]\s+(.*)$/.exec(text);
-        const shownMarker = task ? (task[1] === ' ' ? '☐' : '☑') : marker;
-        const first = `${indent}${style.color ? s.bold(shownMarker) : shownMarker} `;
-        out.push(...paragraph(task ? task[2]! : text, first, `${indent}${' '.repeat(visibleWidth(shownMarker) + 1)}`));
-        // A blank line between items keeps the list together when another item follows.
-        if (!lines[i]?.trim() && LIST_ITEM.test(lines[i + 1] ?? '')) i++;
-      }
-      blocks.push(out);
-      continue;
-    }
-    const text: string[] = [];
-    while (i < lines.length && lines[i]!.trim()) {
-      const next = lines[i + 1];
-      if (text.length > 0 && (FENCE.test(lines[i]!) || HEADING.test(lines[i]!) || LIST_ITEM.test(lines[i]!) || QUOTE.test(lines[i]!) || RULE.test(lines[i]!))) break;
-      text.push(lines[i]!.trim());
-      i++;
-      // Setext headings: a line of === or --- under the text.
-      if (next !== undefined && SETEXT.test(next) && text.length === 1) {
-        blocks.push(headingBlock(next.trim().startsWith('=') ? 1 : 2, renderInline(text[0]!, s), s, style.color));
-        text.length = 0;
-        i++;
-        break;
-      }
-      // A line ending in two spaces or a backslash is a hard break.
-    }
-    if (text.length > 0) blocks.push(paragraph(text.join(' '), '', ''));
+    return out;
   }
-  return blocks.map((b) => b.join('\n')).join('\n\n');
-}
 
-function headingBlock(level: number, text: string, s: Styles, color: boolean): string[] {
-  if (color) return [level === 1 ? s.underline(s.heading(text)) : level === 2 ? s.heading(text) : s.bold(text)];
-  // Without styling the level shows as an underline, as in plain-text documents.
-  if (level <= 2) return [text, (level === 1 ? '=' : '-').repeat(visibleWidth(text))];
-  return [text];
-}
+  private block(token: Token, width: number, depth: number): string[] {
+    const {s} = this;
+    switch (token.type) {
+      case 'space':
+      case 'def':
+        return [];
+      case 'heading':
+        return this.heading((token as Tokens.Heading).depth, this.inline((token as Tokens.Heading).tokens));
+      case 'paragraph':
+        return this.wrap(this.inline((token as Tokens.Paragraph).tokens), width);
+      case 'text': {
+        const text = token as Tokens.Text;
+        return this.wrap(text.tokens ? this.inline(text.tokens) : decode(text.text), width);
+      }
+      case 'code': {
+        const lines = shield((token as Tokens.Code).text.replace(/\n+$/, '')).split('\n');
+        return lines.map((l) => `    ${s.code(l)}`);
+      }
+      case 'blockquote':
+        return this.blocks((token as Tokens.Blockquote).tokens, width - 2, depth).map((l) => `${s.dim('│')} ${s.italic(l)}`);
+      case 'list':
+        return this.list(token as Tokens.List, width, depth);
+      case 'hr':
+        return [s.dim('─'.repeat(Math.min(width, 60)))];
+      case 'table':
+        return this.table(token as Tokens.Table);
+      case 'html':
+        return s.dim(shield((token as Tokens.HTML).text.replace(/\n+$/, ''))).split('\n');
+      default:
+        return 'tokens' in token && Array.isArray(token.tokens) ? this.wrap(this.inline(token.tokens), width) : this.wrap(decode(token.raw), width);
+    }
+  }
 
-function codeBlock(code: string[], language: string, s: Styles): string[] {
-  while (code.length > 0 && !code.at(-1)!.trim()) code.pop();
-  const out = code.map((l) => `    ${s.code(l)}`);
-  if (language && out.length > 0) out.unshift(`    ${s.dim(language)}`);
-  return out.length > 0 ? out : ['    '];
+  private heading(level: number, text: string): string[] {
+    const {s} = this;
+    if (this.color) return [level === 1 ? s.underline(s.heading(text)) : level === 2 ? s.heading(text) : s.bold(text)];
+    // Without styling the level shows as an underline, as in plain-text documents.
+    if (level <= 2) return [text, (level === 1 ? '=' : '-').repeat(this.width(text))];
+    return [text];
+  }
+
+  /** Wrapped at spaces only: a word (a URL, a path, an escape) longer than the line stays whole. */
+  private wrap(text: string, width: number): string[] {
+    return text
+      .split('\n')
+      .flatMap((line) => this.wrapAnsi(line, Math.max(10, width), {hard: false, trim: true}).split('\n'));
+  }
+
+  private list(list: Tokens.List, width: number, depth: number): string[] {
+    const {s} = this;
+    const start = typeof list.start === 'number' ? list.start : 1;
+    const out: string[] = [];
+    list.items.forEach((item, i) => {
+      const marker = item.task ? (item.checked ? '☑' : '☐') : list.ordered ? `${start + i}.` : depth % 2 === 0 ? '•' : '◦';
+      const hang = ' '.repeat(this.width(marker) + 1);
+      const content = item.tokens.filter((t) => t.type !== 'checkbox');
+      // Text and paragraphs of the item at its width; a nested list one step in.
+      const lines = this.blocks(content, width - hang.length, depth + 1, !item.loose);
+      if (item.loose && i > 0) out.push('');
+      lines.forEach((line, n) => out.push(n === 0 ? `${this.color ? s.bold(marker) : marker} ${line}` : line ? `${hang}${line}` : ''));
+    });
+    return out;
+  }
+
+  private table(table: Tokens.Table): string[] {
+    const {s} = this;
+    const header = table.header.map((cell) => this.inline(cell.tokens));
+    const rows = table.rows.map((row) => row.map((cell) => this.inline(cell.tokens)));
+    const widths = header.map((h, i) => Math.max(this.width(h), ...rows.map((r) => this.width(r[i] ?? ''))));
+    const pad = (text: string, i: number) => {
+      const room = widths[i]! - this.width(text);
+      if (table.align[i] === 'right') return ' '.repeat(room) + text;
+      if (table.align[i] === 'center') return ' '.repeat(Math.floor(room / 2)) + text + ' '.repeat(Math.ceil(room / 2));
+      return text + ' '.repeat(room);
+    };
+    const line = (cells: string[]) => cells.map((c, i) => pad(c, i)).join('  ').trimEnd();
+    return [line(header.map((h) => s.bold(h))), s.dim(widths.map((w) => '─'.repeat(w)).join('  ')), ...rows.map(line)];
+  }
+
+  /** Inline tokens to styled text: code, strong, emphasis, strikethrough, links (text, then the address), images. */
+  inline(tokens: readonly Token[]): string {
+    const {s} = this;
+    let out = '';
+    for (const token of tokens) {
+      switch (token.type) {
+        case 'text': {
+          const text = token as Tokens.Text;
+          out += text.tokens ? this.inline(text.tokens) : decode(text.text);
+          break;
+        }
+        case 'escape':
+          out += decode((token as Tokens.Escape).text);
+          break;
+        case 'strong':
+          out += s.bold(this.inline((token as Tokens.Strong).tokens));
+          break;
+        case 'em':
+          out += s.italic(this.inline((token as Tokens.Em).tokens));
+          break;
+        case 'del':
+          out += s.strike(this.inline((token as Tokens.Del).tokens));
+          break;
+        case 'codespan':
+          out += s.code(shield((token as Tokens.Codespan).text));
+          break;
+        case 'br':
+          out += '\n';
+          break;
+        case 'link': {
+          const link = token as Tokens.Link;
+          const href = decode(link.href);
+          const label = this.inline(link.tokens);
+          const same = link.text === link.href || `mailto:${link.text}` === link.href;
+          out += same ? s.link(href) : `${label} ${s.dim('(')}${s.link(href)}${s.dim(')')}`;
+          break;
+        }
+        case 'image': {
+          const image = token as Tokens.Image;
+          out += `${s.dim(`[image${image.text ? `: ${decode(image.text)}` : ''}]`)} ${s.link(decode(image.href))}`;
+          break;
+        }
+        case 'html':
+          out += shield((token as Tokens.HTML).text);
+          break;
+        default:
+          out += 'tokens' in token && Array.isArray(token.tokens) ? this.inline(token.tokens) : decode(token.raw);
+      }
+    }
+    return out;
+  }
 }

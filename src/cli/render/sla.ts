@@ -58,13 +58,14 @@ export async function renderSlaStatus(report: SlaStatusReport, mode: OutputMode)
   const once = (row: StatusRow, text: string) => (mode.tty && !row.first ? '' : text);
   const tone = (row: StatusRow, text: Shown, c: Painter) => (row.metric ? c[metricTone(row.metric)](text) : c.gray(text));
   const columns: Column<StatusRow>[] = [
-    {header: 'TICKET', get: (r) => once(r, r.ticket.ticketId), style: (s, _r, c) => c.cyan(s)},
+    {header: 'TICKET', get: (r) => once(r, r.ticket.ticketId), truncate: false, style: (s, _r, c) => c.cyan(s)},
     {header: 'TITLE', get: (r) => once(r, r.ticket.title)},
     {header: 'POLICY', get: (r) => once(r, r.ticket.policy ?? (mode.tty ? 'none' : ''))},
-    {header: 'METRIC', get: (r) => (r.metric ? (mode.tty ? METRIC_LABEL[r.metric.metric]! : r.metric.metric) : '')},
-    {header: 'STATUS', get: (r) => r.metric?.status ?? (mode.tty ? 'no policy applies' : ''), style: (s, r, c) => tone(r, s, c)},
+    {header: 'METRIC', get: (r) => (r.metric ? (mode.tty ? METRIC_LABEL[r.metric.metric]! : r.metric.metric) : ''), truncate: false},
+    {header: 'STATUS', get: (r) => r.metric?.status ?? (mode.tty ? 'no policy applies' : ''), truncate: false, style: (s, r, c) => tone(r, s, c)},
     {
       header: 'DUE',
+      truncate: false,
       get: (r) => {
         const due = r.metric?.dueAt;
         if (!due) return mode.tty && r.metric?.paused ? 'when resumed' : '';
@@ -73,6 +74,7 @@ export async function renderSlaStatus(report: SlaStatusReport, mode: OutputMode)
     },
     {
       header: 'REMAINING',
+      truncate: false,
       get: (r) => (r.metric ? (mode.tty ? remainingText(r.metric) : String(r.metric.remainingSeconds)) : ''),
       style: (s, r, c) => tone(r, s, c),
     },

@@ -1,7 +1,7 @@
 import type {Ticket, TicketWithComments} from '../../domain/ticket.js';
 import {formatBytes} from '../../domain/ticket.js';
 import type {SlaTicketReport} from '../../services/sla.js';
-import {paint, renderTable, timeCell, type Column, type OutputMode} from '../output.js';
+import {DEFAULT_WIDTH, paint, renderTable, timeCell, wrapProse, type Column, type OutputMode} from '../output.js';
 import {block, fieldLines, joinShown, plainRow, shown, type Shown} from '../shown.js';
 import {renderSlaLine} from './sla.js';
 
@@ -16,12 +16,12 @@ const STATUS_STYLE: Record<string, 'yellow' | 'green' | 'cyan' | 'gray' | 'magen
 
 export function renderTicketTable(tickets: readonly Ticket[], mode: OutputMode): Promise<Shown> {
   const columns: Column<Ticket>[] = [
-    {header: 'ID', get: (t) => t.id, style: (s, _t, c) => c.cyan(s)},
-    {header: 'STATUS', get: (t) => t.status, style: (s, t, c) => c[STATUS_STYLE[t.status] ?? 'white'](s)},
-    {header: 'PRIORITY', get: (t) => t.priority, style: (s, t, c) => (t.priority === 'urgent' || t.priority === 'high' ? c.red(s) : s)},
+    {header: 'ID', get: (t) => t.id, truncate: false, style: (s, _t, c) => c.cyan(s)},
+    {header: 'STATUS', get: (t) => t.status, truncate: false, style: (s, t, c) => c[STATUS_STYLE[t.status] ?? 'white'](s)},
+    {header: 'PRIORITY', get: (t) => t.priority, truncate: false, style: (s, t, c) => (t.priority === 'urgent' || t.priority === 'high' ? c.red(s) : s)},
     {header: 'TITLE', get: (t) => t.title},
     {header: 'TAGS', get: (t) => t.tags.join(mode.tty ? ', ' : ','), style: (s, _t, c) => c.gray(s)},
-    {header: 'UPDATED', get: (t) => timeCell(t.updatedAt, mode), style: (s, _t, c) => c.gray(s)},
+    {header: 'UPDATED', get: (t) => timeCell(t.updatedAt, mode), truncate: false, style: (s, _t, c) => c.gray(s)},
   ];
   return renderTable(tickets, columns, mode);
 }
@@ -76,7 +76,7 @@ export async function renderTicket(ticket: Ticket | TicketWithComments, mode: Ou
   if (meta.length) out.push(c.gray(joinShown(meta, '   ')));
   const fields = Object.entries(ticket.fields);
   if (fields.length) out.push(c.gray(shown`Fields: ${joinShown(fields.map(([k, v]) => shown`${k}=${String(v)}`), ', ')}`));
-  if (extra.sla) out.push(await renderSlaLine(extra.sla, mode));
+  if (extra.sla) out.push(await wrapProse(await renderSlaLine(extra.sla, mode), mode.width ?? DEFAULT_WIDTH));
   out.push(shown``, block(ticket.body));
   if (ticket.attachments.length) {
     out.push(shown``, c.bold('Attachments'));

@@ -1,6 +1,7 @@
 import {Args, Flags} from '@oclif/core';
 
 import {BaseCommand} from '../../cli/base-command.js';
+import {pagerFlags} from '../../cli/flags.js';
 import {renderInspection} from '../../cli/render/diag.js';
 import {SupportError} from '../../domain/errors.js';
 import {inspectDiagBundle, type BundleInspectionResult} from '../../services/diag.js';
@@ -23,6 +24,7 @@ export default class DiagInspect extends BaseCommand<typeof DiagInspect> {
 
   static override args = {file: Args.string({description: 'The bundle (.tar.gz).', required: true})};
   static override flags = {
+    ...pagerFlags,
     ticket: Flags.string({description: 'Also check that the file is one of this ticket’s attachments, unaltered since the upload.'}),
   };
 
@@ -37,7 +39,7 @@ export default class DiagInspect extends BaseCommand<typeof DiagInspect> {
       }
       return result;
     }
-    this.print(await renderInspection(result, ctx.mode));
+    await this.printPaged(await renderInspection(result, ctx.mode));
     if (!result.ok) throw failure(result);
     return result;
   }

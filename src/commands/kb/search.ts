@@ -1,6 +1,7 @@
 import {Args, Flags} from '@oclif/core';
 
 import {BaseCommand} from '../../cli/base-command.js';
+import {pagerFlags} from '../../cli/flags.js';
 import {renderKbHits} from '../../cli/render/kb.js';
 import {DEFAULT_KB_LIMIT, KB_LOCALES, MAX_KB_LIMIT, stripMatchMarks, userKbLocale} from '../../domain/article.js';
 import {SupportError} from '../../domain/errors.js';
@@ -34,6 +35,7 @@ export default class KbSearch extends BaseCommand<typeof KbSearch> {
     locale: Flags.option({options: KB_LOCALES, description: 'Your language: its articles first, the other language after them (default: from LC_ALL, LC_MESSAGES or LANG, else en).'})(),
     tag: Flags.string({description: 'Only articles with this tag (repeatable; all must match).', multiple: true}),
     offline: Flags.boolean({description: 'Search the offline copy made by `support kb sync` instead of the backend.'}),
+    ...pagerFlags,
   };
 
   async run(): Promise<KbSearchResult> {
@@ -60,7 +62,7 @@ export default class KbSearch extends BaseCommand<typeof KbSearch> {
       close();
     }
     if (hits.length === 0) this.note(`No articles match "${query.length > 80 ? `${query.slice(0, 79)}…` : query}".`);
-    else this.print(renderKbHits(hits, ctx.mode));
+    else await this.printPaged(await renderKbHits(hits, ctx.mode));
     return {
       query,
       hits: hits.map((h) => ({id: h.id, title: h.title, snippet: stripMatchMarks(h.snippet), score: h.score, locale: h.locale, tags: h.tags, url: h.url})),

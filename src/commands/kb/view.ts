@@ -1,8 +1,9 @@
 import {Args, Flags} from '@oclif/core';
 
 import {BaseCommand} from '../../cli/base-command.js';
-import {page} from '../../cli/pager.js';
+import {pagerFlags} from '../../cli/flags.js';
 import {block} from '../../cli/shown.js';
+import {htmlToMarkdown} from '../../cli/render/html.js';
 import {renderArticle} from '../../cli/render/kb.js';
 import type {Article} from '../../domain/article.js';
 import {SupportError} from '../../domain/errors.js';
@@ -14,7 +15,7 @@ export default class KbView extends BaseCommand<typeof KbView> {
   static override summary = 'Show a knowledge-base article.';
   static override description =
     'On a terminal the Markdown is rendered (headings, lists, code, links) and shown through $PAGER when it is longer than the screen. ' +
-    'When piped, prints key: value lines, then the Markdown as written. Control characters in the article are shown as escapes such as \\x1b, never sent to the terminal; --raw into a file or pipe is exact.';
+    'When piped, prints key: value lines, then the Markdown as written. An HTML article (Jira Service Management) is shown as text, and kept as HTML in --json and --raw. Control characters in the article are shown as escapes such as \\x1b, never sent to the terminal; --raw into a file or pipe is exact.';
 
   static override examples = [
     '<%= config.bin %> <%= command.id %> proxy-setup',
@@ -25,7 +26,7 @@ export default class KbView extends BaseCommand<typeof KbView> {
   static override args = {article: Args.string({description: 'Article id or slug.', required: true})};
   static override flags = {
     raw: Flags.boolean({description: 'Print the Markdown as written.'}),
-    'no-pager': Flags.boolean({description: 'Print straight to the terminal, without $PAGER.'}),
+    ...pagerFlags,
     offline: Flags.boolean({description: 'Read the offline copy made by `support kb sync`.'}),
   };
 
@@ -45,6 +46,8 @@ export default class KbView extends BaseCommand<typeof KbView> {
       article = await viewArticle(requireKb(await ctx.backend()), this.args.article);
     }
     if (this.jsonEnabled()) return article;
+    // An HTML article (Jira Service Management's) stays HTML in --json and --raw; it is read as text.
+    const readable = article.format === 'html' && !flags.raw ? {...article, body: await htmlToMarkdown(article.body)} : article;
     if (flags.raw) {
       const raw = article.body.replace(/\n+$/, '');
       // Into a file or a pipe the Markdown is exact, as with --json; on a terminal it is neutralised.
@@ -54,9 +57,8 @@ export default class KbView extends BaseCommand<typeof KbView> {
     }
     const mode = ctx.mode;
     const width = Math.min(process.stdout.columns || 80, 100);
-    const text = renderArticle(article, mode, {width});
-    if (mode.tty && !flags['no-pager'] && (await page(text, {env: ctx.env, stdout: process.stdout}))) return article;
-    this.print(text);
+    const text = await renderArticle(readable, mode, {width});
+    await this.printPaged(text);
     return article;
   }
 }

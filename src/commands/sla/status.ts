@@ -1,6 +1,7 @@
 import {Args, Flags} from '@oclif/core';
 
 import {BaseCommand} from '../../cli/base-command.js';
+import {pagerFlags} from '../../cli/flags.js';
 import {joinShown, shown} from '../../cli/shown.js';
 import {renderSlaStatus} from '../../cli/render/sla.js';
 import {watch} from '../../cli/watch.js';
@@ -51,6 +52,7 @@ export default class SlaStatus extends BaseCommand<typeof SlaStatus> {
     'breaching-within': Flags.string({description: 'Only metrics breached or due within this duration (like 2h, 30m).'}),
     'fail-on-breach': Flags.boolean({description: 'Exit 8 when any metric shown is breached.'}),
     watch: Flags.boolean({description: 'Redraw every 5 seconds until Ctrl-C (terminal only).'}),
+    ...pagerFlags,
   };
 
   async run(): Promise<SlaStatusResult> {
@@ -62,7 +64,7 @@ export default class SlaStatus extends BaseCommand<typeof SlaStatus> {
 
     const report = await slaStatus(await ctx.backend(), options);
     if (report.tickets.length === 0) this.note(breachingWithinSeconds === undefined ? 'No open tickets.' : 'Nothing breached or due within that time.');
-    else this.print(await renderSlaStatus(report, ctx.mode));
+    else await this.printPaged(await renderSlaStatus(report, ctx.mode));
     const breached = countBreached(report);
     if (flags['fail-on-breach'] && breached > 0) {
       // The result goes out first: a script reads the JSON, then acts on the exit code.

@@ -14,9 +14,9 @@ export type TicketCreateResult = Ticket;
 export default class TicketCreate extends BaseCommand<typeof TicketCreate> {
   static override summary = 'Create a ticket.';
   static override description =
-    'On a terminal, asks for the title and opens your editor for the body when they are not given. ' +
-    'Before filing, it shows up to three knowledge-base articles that match the title and asks whether one answers it ' +
-    '(--no-suggest skips this). Without a terminal, or with --no-input, it never asks, and missing flags are a usage error.';
+    'With --title and --body (or --body-file) it files the ticket at once. On a terminal, it asks for whichever is not given ' +
+    '(the body in your editor), and first shows up to three knowledge-base articles that match the title and asks whether one ' +
+    'answers it (--no-suggest skips this). Without a terminal, or with --no-input, it never asks, and missing flags are a usage error.';
 
   static override examples = [
     '<%= config.bin %> <%= command.id %> --title "Login fails with 502" --body "Since 9:00 every login returns 502."',
@@ -41,26 +41,25 @@ export default class TicketCreate extends BaseCommand<typeof TicketCreate> {
     let title = flags.title;
     let body = await textFromFlags(flags.body, flags['body-file'], process.stdin, MAX_BODY_BYTES);
     const missing = [title === undefined && '--title', body === undefined && '--body'].filter(Boolean) as string[];
-    if (missing.length > 0) {
-      ctx.requireInteractive(missing);
-      const nonEmpty = (v: string) => (v.trim() ? true : 'Please enter some text.');
-      title ??= await ctx.prompter.input('Title', {validate: nonEmpty});
-      body ??= await ctx.prompter.editor('Body (opens your editor)', {validate: nonEmpty});
-    }
+    if (missing.length > 0) ctx.requireInteractive(missing);
+    const nonEmpty = (v: string) => (v.trim() ? true : 'Please enter some text.');
+    title ??= await ctx.prompter.input('Title', {validate: nonEmpty});
     const bars = new Map<string, Progress>();
     const bar = (file: string) => {
       if (!bars.has(file)) bars.set(file, progressBar(`Uploading ${file}`, {enabled: !this.jsonEnabled()}));
       return bars.get(file)!;
     };
     const backend = await ctx.backend();
-    // On a terminal, an existing article may answer the question before anyone files it.
-    if (ctx.interactive && !flags['no-suggest'] && !this.jsonEnabled() && (await offerArticles(ctx, backend, title!))) {
+    // Only when the command asks for something anyway (a title or body not given): an article may
+    // answer the question before anyone writes the body. With both given it files at once.
+    if (missing.length > 0 && !flags['no-suggest'] && !this.jsonEnabled() && (await offerArticles(ctx, backend, title))) {
       this.note('Glad that helped. No ticket was created.');
       return undefined;
     }
+    body ??= await ctx.prompter.editor('Body (opens your editor)', {validate: nonEmpty});
     const ticket = await createTicket(backend, {
-      title: title!,
-      body: body!,
+      title,
+      body,
       priority: flags.priority,
       type: flags.type,
       tags: flags.tag,

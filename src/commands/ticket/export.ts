@@ -7,6 +7,11 @@ import {neutralise, terminalSafeJson} from '../../domain/neutralise.js';
 
 export type TicketExportResult = {exported: number};
 
+function withoutJsonFlags<F extends {json: unknown; jq: unknown}>(flags: F): Omit<F, 'json' | 'jq'> {
+  const {json: _json, jq: _jq, ...rest} = flags;
+  return rest;
+}
+
 /**
  * The export is data and stays exact in a file or pipe. JSON Lines write C1 and bidi characters
  * as \uXXXX (the same value); CSV on a terminal is neutralised like any text shown there.
@@ -18,6 +23,8 @@ async function* shownExport(lines: AsyncIterable<string>, format: 'jsonl' | 'csv
 export default class TicketExport extends BaseCommand<typeof TicketExport> {
   // The export itself is the data on stdout; there is no other result to print as JSON.
   static override enableJsonFlag = false;
+  // No --json or --jq either (the type keeps them, as undefined: the static side must match BaseCommand's).
+  static override baseFlags = withoutJsonFlags(BaseCommand.baseFlags) as typeof BaseCommand.baseFlags;
   static override summary = 'Write every matching ticket as JSONL or CSV, for scripts and for bulk update.';
   static override description =
     'Streams through the list cursor, a page at a time, so any number of tickets can be exported. The columns are the ' +

@@ -1,7 +1,7 @@
 import {Flags} from '@oclif/core';
 
 import {BaseCommand} from '../../cli/base-command.js';
-import {filterFlags} from '../../cli/flags.js';
+import {filterFlags, pagerFlags} from '../../cli/flags.js';
 import {renderTicketTable} from '../../cli/render/tickets.js';
 import {DEFAULT_LIST_LIMIT, MAX_LIST_LIMIT, type TicketPage} from '../../domain/ticket.js';
 import {listTickets} from '../../services/tickets.js';
@@ -25,6 +25,7 @@ export default class TicketList extends BaseCommand<typeof TicketList> {
     ...filterFlags,
     limit: Flags.integer({description: 'How many tickets to show.', default: DEFAULT_LIST_LIMIT, min: 1, max: MAX_LIST_LIMIT}),
     cursor: Flags.string({description: 'Continue after the previous page (its nextCursor).'}),
+    ...pagerFlags,
   };
 
   async run(): Promise<TicketListResult> {
@@ -40,7 +41,7 @@ export default class TicketList extends BaseCommand<typeof TicketList> {
       cursor: flags.cursor,
     });
     if (page.tickets.length === 0) this.note('No tickets match.');
-    else this.print(await renderTicketTable(page.tickets, ctx.mode));
+    else await this.printPaged(await renderTicketTable(page.tickets, ctx.mode));
     if (page.nextCursor) this.note(`More tickets: add --cursor ${page.nextCursor}`);
     return page;
   }

@@ -1,6 +1,7 @@
 import {Args} from '@oclif/core';
 
 import {BaseCommand} from '../../cli/base-command.js';
+import {pagerFlags} from '../../cli/flags.js';
 import {renderTicket} from '../../cli/render/tickets.js';
 import type {TicketWithComments} from '../../domain/ticket.js';
 import {ticketSla} from '../../services/sla.js';
@@ -15,13 +16,14 @@ export default class TicketView extends BaseCommand<typeof TicketView> {
     '--json prints the ticket object only; `support sla status ID --json` gives the clocks.';
   static override examples = ['<%= config.bin %> <%= command.id %> 42', '<%= config.bin %> <%= command.id %> 42 --json'];
   static override args = {id: Args.string({description: 'Ticket id.', required: true})};
+  static override flags = {...pagerFlags};
 
   async run(): Promise<TicketViewResult> {
     const backend = await this.ctx.backend();
     const ticket = await viewTicket(backend, this.args.id);
     // Only a person reads the SLA line: scripts and --json do not pay for the evaluation.
     const sla = this.ctx.mode.tty && !this.jsonEnabled() ? await ticketSla(backend, ticket.id) : undefined;
-    this.print(await renderTicket(ticket, this.ctx.mode, {sla}));
+    await this.printPaged(await renderTicket(ticket, this.ctx.mode, {sla}));
     return ticket;
   }
 }

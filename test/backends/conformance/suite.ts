@@ -24,6 +24,8 @@ export interface ConformanceTarget {
   seedArticles?: (articles: {title: string; body: string; tags: string[]; locale: 'en' | 'de'}[]) => Promise<void>;
   /** How the backend names its users: the agent the backend acts as, and another agent. Default alice and bob. */
   users?: {me: string; other: string};
+  /** False for a knowledge base whose articles carry no language or tags (Jira Service Management's): those filters are not tested. */
+  kbFilters?: boolean;
   /** Custom fields the backend's account has (a vendor's are set up by an admin): region, seats, legacy. */
   close(): Promise<void>;
 }
@@ -234,14 +236,17 @@ export function describeBackendConformance(name: string, setup: () => Promise<Co
         if (backend.capabilities.has('kb-write')) await target.kbWriter!.kb!.upsert([{slug: `a-${word}`, ...a}, {slug: `b-${word}`, ...b}]);
         else await target.seedArticles!([a, b]);
         const hits = await backend.kb!.search({text: `${word} `, limit: 10});
+        const filters = target.kbFilters !== false;
         expect(hits.map((h) => h.title)).toEqual([a.title, b.title]);
-        expect(hits[0]).toMatchObject({title: `Configure ${word}`, locale: 'en', tags: ['setup']});
+        expect(hits[0]).toMatchObject({title: `Configure ${word}`, ...(filters ? {locale: 'en', tags: ['setup']} : {})});
         expect(hits[0]!.url === null || typeof hits[0]!.url === 'string').toBe(true);
         expect(hits[0]!.score).toBeGreaterThan(hits[1]!.score);
         expect(hits[0]!.snippet).toContain(MATCH_START);
         expect(stripMatchMarks(hits[0]!.snippet)).toContain(`Set the ${word} option`);
-        expect((await backend.kb!.search({text: `${word} `, limit: 10, locale: 'de'})).map((h) => h.title)).toEqual([b.title]);
-        expect((await backend.kb!.search({text: `${word} `, limit: 10, tags: ['setup']})).map((h) => h.title)).toEqual([a.title]);
+        if (filters) {
+          expect((await backend.kb!.search({text: `${word} `, limit: 10, locale: 'de'})).map((h) => h.title)).toEqual([b.title]);
+          expect((await backend.kb!.search({text: `${word} `, limit: 10, tags: ['setup']})).map((h) => h.title)).toEqual([a.title]);
+        }
         expect(await backend.kb!.search({text: `${word} `, limit: 1})).toHaveLength(1);
         // The id of a hit opens the article.
         expect((await backend.kb!.get(hits[0]!.id)).title).toBe(a.title);
@@ -275,7 +280,8 @@ export function describeBackendConformance(name: string, setup: () => Promise<Co
           {slug: `c2-${word}`, title: 'Two', body: 'Second.', locale: 'de'},
         ]);
         const after = await backend.kb!.changes(cursor);
-        expect(after.articles.map((a) => a.slug)).toEqual([`c1-${word}`, `c2-${word}`]);
+        // One upsert call may send its articles at once (the rest backend does): either order is a history.
+        expect(after.articles.map((a) => a.slug).sort()).toEqual([`c1-${word}`, `c2-${word}`]);
         expect(after.deleted).toEqual([]);
         expect(after.more).toBe(false);
         const unchanged = await backend.kb!.changes(after.cursor);

@@ -38,6 +38,8 @@ export interface ContractRequest {
   contentType?: string;
   /** Bytes of the body as sent, for operations that take raw bytes (uploads). */
   rawLength?: number;
+  /** The body as sent, for checks of a multipart form. */
+  raw?: Buffer;
 }
 
 export interface MatchedOperation {
@@ -53,13 +55,15 @@ export interface MatchedOperation {
  * Rules an API reference states in words that JSON Schema cannot (an operation's `x-checks`):
  * - `atLeastOneOf: [names]`: at least one of these query parameters;
  * - `rawBody: true`: the body is the file's bytes, not empty, with a Content-Type;
- * - `notBoth: [a, b]`: two parameters that exclude each other.
+ * - `notBoth: [a, b]`: two parameters that exclude each other;
+ * - `multipartFile: name`: a multipart/form-data body with a boundary whose part `name` is a file.
  * Each names its `x-source`.
  */
 interface XCheck {
   atLeastOneOf?: string[];
   rawBody?: boolean;
   notBoth?: [string, string];
+  multipartFile?: string;
   'x-source': string;
 }
 
@@ -73,6 +77,13 @@ function runCheck(check: XCheck, req: ContractRequest): string | undefined {
     if (/^multipart\//i.test(req.contentType)) return 'takes the raw bytes, not a multipart form (it would store the form as the file)';
   }
   if (check.notBoth && check.notBoth.every((name) => req.query[name] !== undefined)) return `takes ${check.notBoth.join(' or ')}, not both`;
+  if (check.multipartFile) {
+    const boundary = /^multipart\/form-data;.*\bboundary="?([^";]+)"?/i.exec(req.contentType ?? '')?.[1];
+    if (!boundary) return 'takes a multipart/form-data body with a boundary';
+    const head = (req.raw ?? Buffer.alloc(0)).subarray(0, 4096).toString('latin1');
+    const part = new RegExp(`--${boundary.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\r\nContent-Disposition: form-data; name="${check.multipartFile}"; filename="[^"\r\n]*"`, 'i');
+    if (!part.test(head)) return `needs the file as the multipart part "${check.multipartFile}" (with a filename)`;
+  }
   return undefined;
 }
 

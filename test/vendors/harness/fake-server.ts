@@ -153,7 +153,7 @@ export class VendorFake {
         body = raw.toString('utf8');
       }
     }
-    const contractRequest: ContractRequest = {method: req.method!, path: url.pathname, query: flatQuery(url.searchParams), headers: req.headers, body, contentType: contentType || undefined, rawLength: raw.length};
+    const contractRequest: ContractRequest = {method: req.method!, path: url.pathname, query: flatQuery(url.searchParams), headers: req.headers, body, contentType: contentType || undefined, rawLength: raw.length, raw};
     const record: Recorded = {
       seq: this.requests.length + 1,
       method: req.method!,

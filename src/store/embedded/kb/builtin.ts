@@ -37,15 +37,19 @@ export async function loadBuiltinArticles(dir = BUILTIN_DIR): Promise<ArticleInp
  * a new version of the toolkit changes that article.
  */
 export async function seedBuiltinArticles(kb: LocalKb, dir = BUILTIN_DIR): Promise<number> {
-  const sources = readBuiltinSources(dir);
-  const hash = createHash('sha256');
-  for (const {file, text} of sources) hash.update(file.slice(dir.length)).update('\0').update(text).update('\0');
-  const digest = hash.digest('hex');
+  const digest = builtinDigest(dir);
   if (kb.getMeta(SEEDED_KEY) === digest) return 0;
   const articles = (await loadBuiltinArticles(dir)).filter((a) => !kb.wasDeleted(a.slug));
   const results = kb.upsertMany(articles);
   kb.setMeta(SEEDED_KEY, digest);
   return results.filter((r) => r.outcome !== 'unchanged').length;
+}
+
+/** A hash of the built-in articles' files: when it changes, they are written again. */
+export function builtinDigest(dir = BUILTIN_DIR): string {
+  const hash = createHash('sha256');
+  for (const {file, text} of readBuiltinSources(dir)) hash.update(file.slice(dir.length)).update('\0').update(text).update('\0');
+  return hash.digest('hex');
 }
 
 /** The knowledge base of a local store, with the built-in articles in it. */

@@ -149,6 +149,10 @@ const MIGRATIONS: string[] = [
   -- lets a query skip articles that cannot make the top (kb/rank.ts).
   ALTER TABLE kb_terms ADD COLUMN fields INTEGER NOT NULL DEFAULT 0;
   `,
+  // 6: a ticket's version, one more on every change: what an ETag of the reference server is made of.
+  `
+  ALTER TABLE tickets ADD COLUMN version INTEGER NOT NULL DEFAULT 1;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -1,5 +1,5 @@
-import {writeTransaction} from '../backends/local/sqlite.js';
-import type {LocalStore} from '../backends/local/store.js';
+import {writeTransaction} from '../../../store/embedded/sqlite.js';
+import type {LocalStore} from '../../../store/embedded/store.js';
 import type {Principal, ServerState} from './state.js';
 
 const DONE = 'legacy-owners-attributed';

@@ -5,7 +5,7 @@ import {kbLanguage, type Article, type KbHit, type KbSearchQuery} from '../../..
 import {UnavailableError} from '../../../domain/errors.js';
 import {writeTransaction} from '../sqlite.js';
 import {openLocalStore, type LocalStore} from '../store.js';
-import type {KbChangesPage} from '../../backend.js';
+import type {KbChangesPage} from '../../../backends/backend.js';
 import {LocalKb} from './store.js';
 
 export interface KbCacheApplied {

@@ -76,7 +76,7 @@ function toArticle(row: ArticleRow): Article & {locale: KbLocale} {
   };
 }
 
-const contentHash = (a: {title: string; body: string; tags: string[]; locale: string; url?: string | undefined}) =>
+export const contentHash = (a: {title: string; body: string; tags: string[]; locale: string; url?: string | undefined}) =>
   createHash('sha256').update(JSON.stringify([a.title, a.body, a.tags, a.locale, a.url ?? null])).digest('hex');
 
 const notFound = (idOrSlug: string) =>
@@ -416,7 +416,7 @@ function analyse(a: {title: string; body: string; tags: string[]; locale: KbLoca
 }
 
 /** Checks an article before it is written: a store never holds what an import could not parse. */
-function validateInput(input: ArticleInput): ArticleInput & {tags: string[]} {
+export function validateInput(input: ArticleInput): ArticleInput & {tags: string[]} {
   const title = input.title?.trim();
   if (!title) throw new UsageError(`Article ${input.slug} has no title.`);
   if (!input.body?.trim()) throw new UsageError(`Article ${input.slug} has no text.`);

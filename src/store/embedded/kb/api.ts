@@ -1,6 +1,6 @@
 import type {Article, ArticleInput, KbHit, KbSearchQuery} from '../../../domain/article.js';
 import {UsageError} from '../../../domain/errors.js';
-import type {KbApi, KbChangesPage, KbUpsertOutcome} from '../../backend.js';
+import type {KbApi, KbChangesPage, KbUpsertOutcome} from '../../../backends/backend.js';
 import type {LocalKb} from './store.js';
 
 /** Changes per page of a sync. */

@@ -3,7 +3,7 @@ import {parseSlaPolicyFile, policySetToFile} from '../../domain/sla/policy-file.
 import type {SlaPolicySet} from '../../domain/sla/policy.js';
 import {evaluateTicketSla, versionInForce} from '../../domain/sla/versions.js';
 import {OPEN_STATUSES, type Role, type TicketEvent, type TicketEventType, type TicketPriority, type TicketStatus, type TicketType} from '../../domain/ticket.js';
-import type {ImportPoliciesOptions, SlaApi, SlaPolicyVersion, SlaTicketEvaluation} from '../backend.js';
+import type {ImportPoliciesOptions, SlaApi, SlaPolicyVersion, SlaTicketEvaluation} from '../../backends/backend.js';
 import {writeTransaction} from './sqlite.js';
 import type {LocalStore} from './store.js';
 import {notFound, ticketKey} from './tickets.js';

@@ -1,40 +1,15 @@
-import {createHash, randomBytes} from 'node:crypto';
 import {chmodSync, mkdirSync} from 'node:fs';
 import {join} from 'node:path';
 import type {DatabaseSync} from 'node:sqlite';
 
-import {describeSqliteError, loadSqlite, writeTransaction} from '../backends/local/sqlite.js';
-import {NotFoundError, RejectedError, UsageError} from '../domain/errors.js';
+import {NotFoundError} from '../../../domain/errors.js';
+import {describeSqliteError, loadSqlite, writeTransaction} from '../../../store/embedded/sqlite.js';
+import {IDEMPOTENCY_TTL_MS, type CreatedToken, type StoredResponse, type TokenInfo, type TokenRole} from '../store.js';
+import {ambiguousName, hashToken, LAST_USED_EVERY_MS, looksLikeToken, nameRetired, nameTaken, newToken, principalKind} from '../tokens.js';
+
+export {hashToken};
 
 const TOKEN_COLUMNS = 'id, principal_id, name, role, created_at, last_used_at, revoked_at';
-
-export const TOKEN_ROLES = ['customer', 'agent', 'admin'] as const;
-export type TokenRole = (typeof TOKEN_ROLES)[number];
-
-export interface TokenInfo {
-  id: string;
-  /**
-   * The user the token acts as: the stable id that owns tickets and signs comments and events.
-   * A name belongs to one principal for good; the name is for people to read.
-   */
-  principalId: string;
-  name: string;
-  role: TokenRole;
-  createdAt: string;
-  lastUsedAt: string | null;
-  revokedAt: string | null;
-}
-
-export interface CreatedToken extends TokenInfo {
-  /** The secret: returned once, never stored. */
-  token: string;
-}
-
-export interface StoredResponse {
-  requestHash: string;
-  status: number;
-  body: string;
-}
 
 /** What a principal is on tickets: an admin writes as an agent. */
 export type PrincipalKind = 'customer' | 'agent';
@@ -44,15 +19,6 @@ export interface Principal {
   name: string;
   kind: PrincipalKind;
 }
-
-/** Tokens look like `spt_` + 32 random base64url characters; the prefix lets scanners spot leaks. */
-export const TOKEN_PREFIX = 'spt_';
-/** `@` may not start a name: `@me` in a filter means the caller. */
-const TOKEN_NAME = /^[A-Za-z0-9._-][A-Za-z0-9._@-]{0,99}$/;
-/** Idempotency keys are kept at least this long, as the protocol promises. */
-const IDEMPOTENCY_TTL_MS = 24 * 3600 * 1000;
-/** Writing last-used on every request would cost a write per read; once a minute is enough. */
-const LAST_USED_EVERY_MS = 60_000;
 
 const MIGRATIONS = [
   `
@@ -106,6 +72,11 @@ const MIGRATIONS = [
     value TEXT NOT NULL
   ) WITHOUT ROWID;
   `,
+  // 3: room for token expiry and scopes (NULL: none), as the PostgreSQL store has them.
+  `
+  ALTER TABLE tokens ADD COLUMN expires_at INTEGER;
+  ALTER TABLE tokens ADD COLUMN scopes TEXT;
+  `,
 ];
 
 export const SERVER_STATE_VERSION = MIGRATIONS.length;
@@ -122,7 +93,6 @@ export function migrateServerState(db: DatabaseSync, target = SERVER_STATE_VERSI
   });
 }
 
-export const hashToken = (token: string) => createHash('sha256').update(token).digest('hex');
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
 interface TokenRow {
@@ -183,30 +153,14 @@ export class ServerState {
    * someone else, so that nobody inherits another person's tickets by taking their name.
    */
   createToken(name: string, role: TokenRole): CreatedToken {
-    if (!TOKEN_NAME.test(name)) {
-      throw new UsageError(`"${name}" is not a valid token name.`, {hint: 'Use letters, digits and . _ @ -, at most 100 characters, not starting with @.'});
-    }
-    if (!(TOKEN_ROLES as readonly string[]).includes(role)) {
-      throw new UsageError(`"${role}" is not a valid role.`, {hint: `Use one of: ${TOKEN_ROLES.join(', ')}.`});
-    }
-    const token = `${TOKEN_PREFIX}${randomBytes(24).toString('base64url')}`;
-    const id = randomBytes(6).toString('hex');
-    const principalId = randomBytes(8).toString('hex');
+    const {token, id, principalId} = newToken(name, role);
     const at = this.now();
     writeTransaction(this.db, () => {
       const holders = this.db.prepare(`SELECT ${TOKEN_COLUMNS} FROM tokens WHERE name = ? ORDER BY created_at`).all(name) as unknown as TokenRow[];
       const live = holders.filter((t) => t.revoked_at === null);
-      if (live.length > 0) {
-        throw new RejectedError(`A token named "${name}" already exists (${live.map((t) => `${t.id}, ${t.role}`).join('; ')}); token names are unique.`, {
-          hint: 'Choose another --name; `support serve token list` shows the names in use.',
-        });
-      }
-      if (holders.length > 0 || this.db.prepare('SELECT 1 FROM principals WHERE name = ?').get(name)) {
-        throw new RejectedError(`The name "${name}" belonged to a token that was revoked; a name is never given to someone else, so that its tickets stay its own.`, {
-          hint: 'Choose another --name.',
-        });
-      }
-      this.db.prepare('INSERT INTO principals (id, name, kind, created_at) VALUES (?, ?, ?, ?)').run(principalId, name, role === 'customer' ? 'customer' : 'agent', at);
+      if (live.length > 0) throw nameTaken(name, live.map(toInfo));
+      if (holders.length > 0 || this.db.prepare('SELECT 1 FROM principals WHERE name = ?').get(name)) throw nameRetired(name);
+      this.db.prepare('INSERT INTO principals (id, name, kind, created_at) VALUES (?, ?, ?, ?)').run(principalId, name, principalKind(role), at);
       this.db
         .prepare('INSERT INTO tokens (id, principal_id, hash, name, role, created_at) VALUES (?, ?, ?, ?, ?, ?)')
         .run(id, principalId, hashToken(token), name, role, at);
@@ -266,9 +220,7 @@ export class ServerState {
     let row = this.db.prepare(`SELECT ${TOKEN_COLUMNS} FROM tokens WHERE id = ?`).get(idOrName) as TokenRow | undefined;
     if (!row) {
       const byName = this.db.prepare(`SELECT ${TOKEN_COLUMNS} FROM tokens WHERE name = ? AND revoked_at IS NULL`).all(idOrName) as unknown as TokenRow[];
-      if (byName.length > 1) {
-        throw new UsageError(`${byName.length} tokens are named "${idOrName}".`, {hint: 'Revoke by id: support serve token list shows them.'});
-      }
+      if (byName.length > 1) throw ambiguousName(idOrName, byName.length);
       row = byName[0];
     }
     if (!row) throw new NotFoundError(`No token has the id or name "${idOrName}".`, {hint: 'Run `support serve token list` to see them.'});
@@ -282,11 +234,12 @@ export class ServerState {
 
   /** The live token with this secret, or undefined: unknown and revoked look the same. */
   verify(token: string): TokenInfo | undefined {
-    if (!token.startsWith(TOKEN_PREFIX) || token.length > 200) return undefined;
-    const row = this.db.prepare(`SELECT ${TOKEN_COLUMNS} FROM tokens WHERE hash = ?`).get(hashToken(token)) as
-      | TokenRow
+    if (!looksLikeToken(token)) return undefined;
+    const row = this.db.prepare(`SELECT ${TOKEN_COLUMNS}, expires_at FROM tokens WHERE hash = ?`).get(hashToken(token)) as
+      | (TokenRow & {expires_at: number | null})
       | undefined;
     if (!row || row.revoked_at !== null) return undefined;
+    if (row.expires_at !== null && row.expires_at <= this.now()) return undefined;
     const at = this.now();
     if (at - (this.lastUsedWritten.get(row.id) ?? 0) > LAST_USED_EVERY_MS) {
       this.lastUsedWritten.set(row.id, at);

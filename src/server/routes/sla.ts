@@ -1,40 +1,17 @@
 import type {FastifyRequest} from 'fastify';
 
-import type {SlaPolicyVersion, SlaTicketEvaluation} from '../backends/backend.js';
-import {LocalSla} from '../backends/local/sla.js';
-import type {LocalStore} from '../backends/local/store.js';
-import {metricToJson} from '../domain/sla/engine.js';
-import {formatProblem, policySetToFile, problemPathToPointer, validateSlaPolicyFile} from '../domain/sla/policy-file.js';
-import {Problem} from './problem.js';
-import type {TokenRole} from './state.js';
+import type {SlaPolicyVersion, SlaTicketEvaluation} from '../../backends/backend.js';
+import {metricToJson} from '../../domain/sla/engine.js';
+import {formatProblem, policySetToFile, problemPathToPointer, validateSlaPolicyFile} from '../../domain/sla/policy-file.js';
+import {Problem} from '../problem.js';
+import {canonicalJson, sha256, type Caller, type Handlers, type RouteContext} from './context.js';
 
 /**
  * The SLA routes of `support serve` (openapi.yaml, tag sla): the policy set in force and its
- * versions, the admin-only import, and the clocks of one ticket or of many in one pass. They
- * use the local backend's SLA store and engine, so a server answers exactly what the local
- * backend would for the same data.
+ * versions, the admin-only import, and the clocks of one ticket or of many in one pass. Every
+ * store evaluates with the same engine (src/domain/sla), so a server answers exactly what the
+ * local backend would for the same data.
  */
-
-interface SlaCaller {
-  name: string;
-  role: TokenRole;
-  principalId: string;
-}
-
-interface SlaResult {
-  status: number;
-  body?: unknown;
-  headers?: Record<string, string>;
-}
-
-export interface SlaRouteDeps<C extends SlaCaller> {
-  store: LocalStore;
-  now: () => number;
-  /** The server's Idempotency-Key handling: replays a repeated request's stored response. */
-  idempotent(req: FastifyRequest, caller: C, scope: string, requestHash: string, run: () => Promise<SlaResult>): Promise<SlaResult>;
-  /** A stable hash of a request, whatever the order of its keys. */
-  hash(value: unknown): string;
-}
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
@@ -56,14 +33,15 @@ function ticketJson(e: SlaTicketEvaluation) {
   return {ticketId: e.ticketId, title: e.title, policy: e.policy, metrics: e.metrics.map(metricToJson)};
 }
 
-export function slaHandlers<C extends SlaCaller>(deps: SlaRouteDeps<C>): Record<string, (req: FastifyRequest, caller: C) => Promise<SlaResult>> {
-  const sla = new LocalSla(deps.store, deps.now);
+export function slaHandlers(ctx: RouteContext): Handlers {
+  const {sla} = ctx.store;
+  const deps = {now: ctx.now, idempotent: ctx.idempotent, hash: (value: unknown) => sha256(canonicalJson(value))};
   const atOf = (req: FastifyRequest) => {
     const {at} = req.query as {at?: string};
     return at === undefined ? deps.now() : Date.parse(at);
   };
   // A customer's view is their own tickets: another requester's ticket does not exist for them.
-  const scope = (caller: C) => (caller.role === 'customer' ? {requesterId: caller.principalId} : {});
+  const scope = (caller: Caller) => (caller.role === 'customer' ? {requesterId: caller.principalId} : {});
 
   return {
     listSlaPolicies: async () => ({status: 200, body: versionJson(await sla.policies())}),

@@ -23,8 +23,8 @@ import {
   type TicketStatus,
   type TicketWithComments,
 } from '../../domain/ticket.js';
-import {describeWriteFailure} from '../../store/atomic-file.js';
-import type {AttachmentSource, CreateOptions, Identity, TicketApi} from '../backend.js';
+import {describeWriteFailure} from '../atomic-file.js';
+import type {AttachmentSource, CreateOptions, Identity, TicketApi} from '../../backends/backend.js';
 import {writeTransaction} from './sqlite.js';
 import type {LocalStore} from './store.js';
 
@@ -381,7 +381,7 @@ export class LocalTickets implements TicketApi {
         if (changes.addTags?.length) changed.addTags = changes.addTags;
         if (changes.removeTags?.length) changed.removeTags = changes.removeTags;
         if (Object.keys(changed).length > 0) this.recordEvent(key, 'updated', at, changed);
-        sets.push('updated_at = ?');
+        sets.push('updated_at = ?', 'version = version + 1');
         params.push(at);
         db.prepare(`UPDATE tickets SET ${sets.join(', ')} WHERE id = ?`).run(...params, key);
       }),
@@ -402,7 +402,7 @@ export class LocalTickets implements TicketApi {
           .run(key, this.identity.name, this.identity.id ?? null, this.identity.role, input.body, isPublic ? 1 : 0, at);
         const commentId = Number(result.lastInsertRowid);
         this.recordEvent(key, 'comment', at, {commentId: String(commentId), public: isPublic});
-        db.prepare('UPDATE tickets SET updated_at = ? WHERE id = ?').run(at, key);
+        db.prepare('UPDATE tickets SET updated_at = ?, version = version + 1 WHERE id = ?').run(at, key);
         return {commentId, at};
       }),
     );
@@ -461,7 +461,7 @@ export class LocalTickets implements TicketApi {
           .run(key, file.name, size, sha256, contentType, join('attachments', String(key), stored), at);
         const attachmentId = String(result.lastInsertRowid);
         this.recordEvent(key, 'attachment', at, {attachmentId, name: file.name, size, sha256});
-        db.prepare('UPDATE tickets SET updated_at = ? WHERE id = ?').run(at, key);
+        db.prepare('UPDATE tickets SET updated_at = ?, version = version + 1 WHERE id = ?').run(at, key);
         return {attachmentId, at};
       }),
     );

@@ -1,0 +1,129 @@
+// The jsm backend through the fake Jira Service Management on loopback (every request and answer
+// checked against the rules written from Atlassian's descriptions, as in the tests). Prints
+// figures; asserts none.
+//
+//   npm run build && npx tsx bench/jsm.ts [--list-runs 7] [--rows 300] [--limit 600] [--skip-bulk]
+//
+// 1. `support ticket list --limit 1000 --json` of 1,000 requests: the fake answers JQL pages of 100
+//    (10 searches through nextPageToken), against the same command on the local backend; median
+//    wall time of the built CLI in a child process, each run after one warm-up.
+// 2. `support ticket bulk update` of N rows ({id, priority}: a PUT of the issue, then the request
+//    read back, about 3 requests a row) with the fake enforcing Atlassian's cost-based limit as a
+//    budget of L cost points in any 60 seconds, one point per request (a write costs the base
+//    point only), answering 429 + Retry-After past it and sending X-RateLimit-Limit/-Remaining/
+//    -Reset (ISO) on every answer. Atlassian publishes the mechanism, not a figure for API-token
+//    traffic; L defaults to 600 (10 a second). No --rate: the pacer learns the limit from the
+//    headers. Reported: wall time, requests, 429s, the busiest 60 seconds, and the share of the
+//    limit achieved: the time the best schedule the window allows would take (L at once, then L a
+//    minute) over the time taken.
+import {spawn, spawnSync} from 'node:child_process';
+import {mkdtempSync, rmSync, writeFileSync} from 'node:fs';
+import {tmpdir} from 'node:os';
+import {dirname, join} from 'node:path';
+import {fileURLToPath} from 'node:url';
+
+import {startJsmFake} from '../test/vendors/jsm/fake.js';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const BIN = join(root, 'bin', 'run.js');
+const arg = (name: string, fallback: number) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i === -1 ? fallback : Number(process.argv[i + 1]);
+};
+const listRuns = arg('list-runs', 7);
+const rows = arg('rows', 300);
+const limit = arg('limit', 600);
+
+const dir = mkdtempSync(join(tmpdir(), 'supportkit-bench-jsm-'));
+const env: NodeJS.ProcessEnv = {...process.env, SUPPORT_CONFIG_DIR: join(dir, 'config'), SUPPORT_DATA_DIR: join(dir, 'data'), SUPPORT_CACHE_DIR: join(dir, 'cache'), SUPPORT_CREDENTIAL_STORE: 'file', SUPPORT_USER: 'bench', NO_COLOR: '1'};
+for (const k of Object.keys(env)) if (/^(https?_proxy|no_proxy|all_proxy)$/i.test(k)) delete env[k];
+delete env.NODE_ENV;
+
+const cli = (args: string[], input?: string) => {
+  const r = spawnSync(process.execPath, [BIN, ...args], {env, input, maxBuffer: 64 * 1024 * 1024});
+  if (r.status !== 0) throw new Error(`support ${args.join(' ')} exited ${r.status}: ${r.stderr}`);
+  return r.stdout.toString();
+};
+
+/** The CLI in a child process without blocking this one: the fake answers from this process's event loop. */
+const cliAsync = (args: string[], input?: string) =>
+  new Promise<{ms: number; stdout: string}>((resolve, reject) => {
+    const start = performance.now();
+    const child = spawn(process.execPath, [BIN, ...args], {env});
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('close', (code) => (code === 0 ? resolve({ms: performance.now() - start, stdout}) : reject(new Error(`support ${args.join(' ')} exited ${code}: ${stderr}`))));
+    child.stdin.end(input ?? '');
+  });
+
+async function median(args: string[]): Promise<number> {
+  await cliAsync(args);
+  const times: number[] = [];
+  for (let i = 0; i < listRuns; i++) times.push((await cliAsync(args)).ms);
+  times.sort((a, b) => a - b);
+  return times[Math.floor(times.length / 2)]!;
+}
+
+try {
+  console.log(`node ${process.version}; ${listRuns} runs of each list, median wall time of the built CLI`);
+  // 1. Listing 1,000 tickets.
+  const listFake = await startJsmFake();
+  listFake.seedRequests(1000, (i) => ({summary: `Ticket ${i}`, labels: ['bench', `t${i % 7}`]}));
+  cli(['profile', 'add', 'work', '--backend', 'jsm', '--url', listFake.url, '--email', 'alice@acme.test', '--option', 'service-desk=ITSM']);
+  await cliAsync(['auth', 'login', '--profile', 'work', '--with-token'], 'alice-api-token\n');
+  const seed = `
+    const {createLocalBackend} = await import(${JSON.stringify(join(root, 'dist/backends/local/index.js'))});
+    const b = await createLocalBackend({profile: 'bench', dataDir: process.argv[1], cacheDir: process.argv[1], identity: {name: 'bench', role: 'customer'}});
+    for (let i = 0; i < 1000; i++) await b.tickets.create({title: 'Ticket ' + i, body: 'Body', tags: ['bench', 't' + (i % 7)]});
+    await b.close();`;
+  spawnSync(process.execPath, ['--no-warnings', '--input-type=module', '-e', seed, env.SUPPORT_DATA_DIR!], {stdio: 'inherit'});
+  const listArgs = ['ticket', 'list', '--limit', '1000', '--json'];
+  const local = await median(listArgs);
+  const before = listFake.server.requests.length;
+  const jsm = await median([...listArgs, '--profile', 'work']);
+  const perRun = listFake.server.requests.filter((r) => r.operationId === 'searchAndReconsileIssuesUsingJqlPost').length / (listRuns + 1);
+  console.log(`ticket list --limit 1000 --json, local        ${local.toFixed(0).padStart(6)} ms`);
+  console.log(`ticket list --limit 1000 --json, jsm (fake)   ${jsm.toFixed(0).padStart(6)} ms   ${(jsm / local).toFixed(2)}x local; ${perRun.toFixed(0)} JQL searches a run (pages of 100), ${listFake.server.requests.length - before} requests in all`);
+  if (listFake.server.violations.length) console.log(`description violations: ${listFake.server.violations.length}\n${listFake.server.violations.slice(0, 5).join('\n')}`);
+  await listFake.close();
+
+  if (!process.argv.includes('--skip-bulk')) {
+    // 2. Bulk update against the limit.
+    const fake = await startJsmFake({ratePerMinute: limit});
+    const ids = fake.seedRequests(rows);
+    cli(['profile', 'remove', 'work']);
+    cli(['profile', 'add', 'work', '--backend', 'jsm', '--url', fake.url, '--email', 'alice@acme.test', '--option', 'service-desk=ITSM']);
+    const input = join(dir, 'rows.jsonl');
+    writeFileSync(input, ids.map((id, i) => JSON.stringify({id, priority: i % 2 ? 'high' : 'low'})).join('\n'));
+    // The login's check counts against the window too: wait for it to empty before the run.
+    await cliAsync(['auth', 'login', '--profile', 'work', '--with-token'], 'alice-api-token\n');
+    await new Promise((r) => setTimeout(r, 61_000));
+    const first = fake.server.requests.length;
+    const start = Date.now();
+    const {ms, stdout} = await cliAsync(['ticket', 'bulk', 'update', '--profile', 'work', '--input', input, '--json']);
+    const result = JSON.parse(stdout) as {succeeded: number; failed: number};
+    const sent = fake.server.requests.slice(first);
+    const refused = sent.filter((r) => r.status === 429).length;
+    const times = sent.map((r) => r.at - start).sort((a, b) => a - b);
+    let busiest = 0;
+    for (let i = 0, j = 0; i < times.length; i++) {
+      while (times[i]! - times[j]! >= 60_000) j++;
+      busiest = Math.max(busiest, i - j + 1);
+    }
+    const accepted = sent.length - refused;
+    const bestMs = Math.floor((accepted - 1) / limit) * 60_000;
+    console.log(`ticket bulk update, ${rows} rows, fake enforcing ${limit} cost points/min, 1 a request (sliding 60 s window), --concurrency 4 (default), no --rate`);
+    console.log(`  ${result.succeeded} succeeded, ${result.failed} failed in ${(ms / 1000).toFixed(1)} s; ${sent.length} requests, ${refused} answered 429 (${((100 * refused) / sent.length).toFixed(2)}%)`);
+    console.log(`  busiest 60 s: ${busiest} requests (limit ${limit}); average ${((accepted / ms) * 60_000).toFixed(0)} accepted requests/min`);
+    console.log(`  share of the limit achieved: ${((100 * bestMs) / ms).toFixed(1)}% (best schedule the window allows: ${(bestMs / 1000).toFixed(0)} s for ${accepted} requests)`);
+    const buckets = new Map<number, number>();
+    for (const at of times) buckets.set(Math.floor(at / 10_000), (buckets.get(Math.floor(at / 10_000)) ?? 0) + 1);
+    console.log(`  requests per 10 s: ${[...buckets.entries()].map(([b, n]) => `${b * 10}s:${n}`).join(' ')}`);
+    if (fake.server.violations.length) console.log(`description violations: ${fake.server.violations.length}\n${fake.server.violations.slice(0, 5).join('\n')}`);
+    await fake.close();
+  }
+} finally {
+  rmSync(dir, {recursive: true, force: true});
+}
