@@ -68,7 +68,7 @@ export default tseslint.config(
     // A backend plugin imports the toolkit only through package.json "exports" (docs/backends.md).
     files: ['examples/**'],
     rules: {
-      'no-restricted-imports': ['error', {patterns: [{group: ['../../**', 'supportkit/*', '!supportkit/backend', '!supportkit/test-kit'], message: 'a plugin imports supportkit/backend and supportkit/test-kit, nothing else of the toolkit.'}]}],
+      'no-restricted-imports': ['error', {patterns: [{group: ['../../**', 'supportkit-cli/*', '!supportkit-cli/backend', '!supportkit-cli/test-kit'], message: 'a plugin imports supportkit-cli/backend and supportkit-cli/test-kit, nothing else of the toolkit.'}]}],
     },
   },
   {

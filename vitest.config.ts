@@ -9,6 +9,8 @@ import {defineConfig} from 'vitest/config';
  */
 const VENDOR_TESTS: Record<string, {spec: string; files: string[]}> = {
   zendesk: {spec: '../shared/vendors/specs/zendesk-support-api.yaml', files: ['test/vendors/zendesk/**', 'test/**/zendesk.test.ts']},
+  // GitHub's comes with the @octokit/openapi dev dependency: absent only before npm install.
+  github: {spec: 'node_modules/@octokit/openapi/generated/api.github.com.json', files: ['test/vendors/github/**', 'test/**/github.test.ts']},
 };
 const exclude: string[] = [];
 for (const [vendor, {spec, files}] of Object.entries(VENDOR_TESTS)) {

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Builds examples/backend-plugin (npm run build runs it after the bundle and the API's types) as
 // its author builds it, with tsc, against this package as a plugin installs it: its
-// node_modules/supportkit is a link to this repository, as `npm install` makes one for its
+// node_modules/supportkit-cli is a link to this repository, as `npm install` makes one for its
 // devDependency "file:../..". Its other dependencies are found in this repository's node_modules.
 import {execFileSync} from 'node:child_process';
 import {lstatSync, mkdirSync, readFileSync, rmSync, symlinkSync} from 'node:fs';

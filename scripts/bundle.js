@@ -4,8 +4,9 @@
 // bundle reads a handful:
 //   dist/bundle/cli.js              oclif's `execute`, for bin/run.js
 //   dist/bundle/commands/**.js      one file per command, where oclif's manifest points
+//   dist/bundle/cli/help.js         the help class, and cli/hooks/*.js the hooks, that package.json names
 //   dist/bundle/api/errors.js       the error classes, from the chunk the commands use
-//   dist/bundle/api/backend.js      `supportkit/backend` and `supportkit/test-kit` (package.json "exports"),
+//   dist/bundle/api/backend.js      `supportkit-cli/backend` and `supportkit-cli/test-kit` (package.json "exports"),
 //   dist/bundle/api/test-kit.js     built apart so that they change nothing of the commands' chunks, and
 //                                   importing the errors from api/errors.js: a plugin's errors are the
 //                                   very classes the commands map to exit codes
@@ -108,7 +109,8 @@ const plainMinimatch = {
     b.onResolve({filter: /^minimatch$/}, ({importer}) =>
       importer.includes(`${sep}@oclif${sep}core${sep}`) ? {path: 'minimatch', namespace: 'plain-minimatch'} : undefined);
     b.onLoad({filter: /.*/, namespace: 'plain-minimatch'}, () => ({
-      contents: `exports.minimatch = (name, pattern, options) => ${PLAIN_PATTERN}.test(pattern) && !options ? name === pattern : require(${JSON.stringify(join(root, 'node_modules', 'minimatch'))}).minimatch(name, pattern, options);`,
+      // minimatch as @oclif/core (installed beside the bundle, for its plugins) finds it, wherever npm put it.
+      contents: `exports.minimatch = (name, pattern, options) => ${PLAIN_PATTERN}.test(pattern) && !options ? name === pattern : require(require.resolve('minimatch', {paths: [require.resolve('@oclif/core')]})).minimatch(name, pattern, options);`,
       resolveDir: root,
       loader: 'js',
     }));
@@ -119,6 +121,9 @@ const result = await build({
   entryPoints: [
     {in: 'supportkit:cli', out: 'cli'},
     ...commandFiles.map((file) => ({in: file, out: relative(src, file).slice(0, -'.ts'.length)})),
+    // named in package.json: oclif.helpClass and oclif.hooks, each loaded only when needed
+    {in: join(src, 'cli', 'help.ts'), out: 'cli/help'},
+    {in: join(src, 'cli', 'hooks', 'not-found.ts'), out: 'cli/hooks/not-found'},
     // the one copy of the error classes, for the public API built below
     {in: join(src, 'domain', 'errors.ts'), out: 'api/errors'},
   ],

@@ -1,5 +1,5 @@
 /**
- * `supportkit/backend`: what a backend plugin may import from the toolkit, and nothing more.
+ * `supportkit-cli/backend`: what a backend plugin may import from the toolkit, and nothing more.
  * It is kept stable within a major version (PLUGIN_API_VERSION names the declaration format
  * it goes with); everything else in the package is internal and may change in any release.
  * docs/backends.md ("Backend plugins") is the guide.

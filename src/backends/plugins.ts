@@ -13,7 +13,7 @@ import type {BackendKindInfo, BackendOptionSpec, ProfileField} from './registry.
  * imported only when a profile of one of its kinds is opened. docs/backends.md is the guide.
  */
 
-/** The version of the declaration format and of `supportkit/backend` that this CLI speaks. */
+/** The version of the declaration format and of `supportkit-cli/backend` that this CLI speaks. */
 export const PLUGIN_API_VERSION = 1;
 
 /** One `--option` as a plugin declares it. */
@@ -188,7 +188,7 @@ const firstLine = (error: unknown) =>
 let resolutionHooked = false;
 
 /**
- * A plugin imports `supportkit/backend` by the package's name. Whatever copy its own
+ * A plugin imports `supportkit-cli/backend` by the package's name. Whatever copy its own
  * node_modules holds (or none: it is a peer dependency), it gets the one of the CLI that loads
  * it, so that its errors are the CLI's own classes. Needs module.registerHooks (Node 22.15,
  * 23.5); without it, Node's own resolution applies.

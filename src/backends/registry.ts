@@ -5,7 +5,7 @@ import type {Backend, BackendFactory, BackendOptions} from './backend.js';
 import type {PluginBackendKind} from './plugins.js';
 
 /** A profile setting that a backend kind takes, each with its own flag of `profile add`. */
-export type ProfileField = 'url' | 'email';
+export type ProfileField = 'url' | 'email' | 'repo';
 
 /** A `--option key=value` that a backend kind understands, checked before anything is stored. */
 export interface BackendOptionSpec {
@@ -31,17 +31,36 @@ export interface BackendKindInfo {
   urlExample?: string;
   /** Only https, except for a server on this machine (tests, a local fake). */
   httpsOnly?: boolean;
+  /** The host a URL must have (except on this machine), and why, for vendors that answer on their own domain only. */
+  urlHost?: {suffix: string; reason: string};
   /** The backend needs a token from `auth login` (or SUPPORT_TOKEN). */
   needsToken: boolean;
   /** What the token is called and where a user gets one, for prompts and hints. */
   tokenHelp?: string;
+  /** Where else the kind finds a token, for messages: "GH_TOKEN, GITHUB_TOKEN or `gh auth token`". */
+  externalTokens?: string;
   options: readonly BackendOptionSpec[];
   /** The oclif plugin that adds the kind; absent for the toolkit's own. */
   plugin?: string;
 }
 
+/**
+ * A token found outside the CLI's own store, where the vendor's tools keep one (GitHub's
+ * GH_TOKEN, or `gh auth token`): `origin` names it for `auth status`.
+ */
+export interface ExternalToken {
+  token: string;
+  source: 'env' | 'external';
+  origin: string;
+}
+
+/** Where the kind looks for such a token, given the profile's settings; loaded only for that kind. */
+export type ExternalTokenFinder = (profile: {url?: string}, env: NodeJS.ProcessEnv) => Promise<ExternalToken | undefined>;
+
 interface AdapterEntry extends Omit<BackendKindInfo, 'kind'> {
   load: () => Promise<BackendFactory>;
+  /** After SUPPORT_TOKEN and the stored token: a token the vendor's own tools hold. */
+  externalToken?: ExternalTokenFinder;
 }
 
 /**
@@ -80,6 +99,20 @@ const ADAPTERS: Record<string, AdapterEntry> = {
     ],
     load: async () => (await import('./zendesk/index.js')).createZendeskBackend,
   },
+  freshdesk: {
+    description: 'Freshdesk and its Solutions knowledge base',
+    fields: {url: 'required'},
+    urlExample: 'https://DOMAIN.freshdesk.com',
+    httpsOnly: true,
+    urlHost: {suffix: '.freshdesk.com', reason: 'Freshdesk answers its API only on DOMAIN.freshdesk.com, not on a custom domain'},
+    needsToken: true,
+    tokenHelp: 'a Freshdesk API key (Freshdesk: your profile picture > Profile settings > View API key)',
+    options: [
+      {name: 'group', description: 'Group id that new tickets are assigned to.', type: 'integer', example: '36000012345'},
+      {name: 'locale', description: 'Language of the solution articles whose category names none (default en).', type: 'string', example: 'de'},
+    ],
+    load: async () => (await import('./freshdesk/index.js')).createFreshdeskBackend,
+  },
   jsm: {
     description: 'Jira Service Management Cloud: requests, its knowledge base and SLA clocks',
     fields: {url: 'required', email: 'optional'},
@@ -93,6 +126,22 @@ const ADAPTERS: Record<string, AdapterEntry> = {
       {name: 'type-map', description: 'The request type each --type stands for, as TYPE:REQUEST-TYPE pairs.', type: 'string', example: 'incident:Report an incident,question:Get IT help'},
     ],
     load: async () => (await import('./jsm/index.js')).createJsmBackend,
+  },
+  github: {
+    description: 'GitHub Issues of one repository (github.com, or GitHub Enterprise Server with --url)',
+    fields: {repo: 'required', url: 'optional'},
+    urlExample: 'https://HOST/api/v3',
+    httpsOnly: true,
+    needsToken: true,
+    tokenHelp: 'a GitHub token with access to the repository\'s issues (a fine-grained token with Issues read and write, or a classic token with repo scope)',
+    externalTokens: 'GH_TOKEN, GITHUB_TOKEN or `gh auth token`',
+    options: [
+      {name: 'priority-labels', description: 'Labels that stand for priorities, as priority=label pairs; default low=priority: low,high=priority: high,urgent=priority: urgent.', type: 'string', example: 'high=P1,urgent=P0'},
+      {name: 'type-labels', description: 'Labels that stand for ticket types, as type=label pairs; default incident=type: incident,problem=type: problem,task=type: task.', type: 'string', example: 'incident=bug,task=enhancement'},
+      {name: 'status-labels', description: 'Labels that stand for open statuses GitHub lacks, as status=label pairs; default open=status: open,pending=status: pending,on_hold=status: on hold.', type: 'string', example: 'pending=waiting-for-reply'},
+    ],
+    load: async () => (await import('./github/index.js')).createGithubBackend,
+    externalToken: async (profile, env) => (await import('./github/token.js')).findGithubToken(profile, env),
   },
 };
 
@@ -128,7 +177,7 @@ export function describeBackendKinds(): (BackendKindInfo & {needsUrl: boolean})[
 
 export function backendKind(kind: string): BackendKindInfo & {needsUrl: boolean} {
   assertBackendKind(kind);
-  const {load: _load, ...info} = entry(kind)!;
+  const {load: _load, externalToken: _external, ...info} = entry(kind)!;
   return {kind, ...info, needsUrl: info.fields.url === 'required'};
 }
 
@@ -186,6 +235,12 @@ export function parseBackendOptions(kind: string, pairs: readonly string[]): Rec
   return out;
 }
 
+/** A token of the kind's vendor tools for this profile, when the kind looks for one and finds it. */
+export async function findExternalToken(kind: string, profile: {url?: string}, env: NodeJS.ProcessEnv): Promise<ExternalToken | undefined> {
+  if (!Object.hasOwn(ADAPTERS, kind)) return undefined;
+  return ADAPTERS[kind]!.externalToken?.(profile, env);
+}
+
 export async function openBackend(kind: string, options: BackendOptions): Promise<Backend> {
   assertBackendKind(kind);
   const factory = await entry(kind)!.load();
@@ -198,4 +253,9 @@ export async function openBackend(kind: string, options: BackendOptions): Promis
  */
 export async function openKbCache(root: string, source?: string): Promise<import('../store/embedded/kb/cache.js').KbCache | undefined> {
   return (await import('../store/embedded/kb/cache.js')).openKbCache(root, source);
+}
+
+/** SQLite's integrity check of the local store in `dataDir` (for `support doctor`); it creates nothing. */
+export async function inspectLocalStore(dataDir: string): Promise<import('./local/health.js').LocalStoreHealth> {
+  return (await import('./local/health.js')).inspectLocalStore(dataDir);
 }

@@ -3,7 +3,7 @@ import {Command, Errors, Flags, ux, type Interfaces} from '@oclif/core';
 import {BACKEND_KINDS, useBackendPlugins} from '../backends/registry.js';
 import {terminalSafeJson} from '../domain/neutralise.js';
 import {Context} from './context.js';
-import {describeFailure} from './errors.js';
+import {describeFailure, isParseError} from './errors.js';
 import {takePluginLoadFailures} from './execute.js';
 import type {JqFilter} from './jq.js';
 import {compileJq} from './jq.js';
@@ -178,7 +178,11 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   }
 
   protected override async catch(error: Error & {exitCode?: number}): Promise<never> {
-    const failure = describeFailure(error);
+    const failure = describeFailure(error, {
+      commandLine: [this.config.bin, ...(this.id ?? '').split(':')].join(' ').trim(),
+      flagNames: Object.keys({...this.ctor.flags, ...this.ctor.baseFlags, ...(this.ctor.enableJsonFlag ? {json: true} : {})}),
+      closest: isParseError(error) ? (await import('./suggest.js')).closest : undefined,
+    });
     const debug = Boolean(this.flags?.debug) || /^(1|true|yes)$/i.test(process.env.SUPPORT_DEBUG ?? '');
     // An outcome, not a failure, whose result is already on stdout: a second JSON document there would break parsers.
     const resultPrinted = (error as {resultPrinted?: boolean}).resultPrinted === true;
@@ -200,6 +204,19 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
 
   protected override async finally(error: Error | undefined): Promise<void> {
     await this.contextInstance?.close();
+    // A newer release, once a day, for a person at a terminal; the check itself never delays a command.
+    if (process.stderr.isTTY) {
+      const notice = await import('./update-notice.js');
+      if (notice.updateNoticeWanted(process.env, true)) {
+        notice.updateNotice({
+          packageName: this.config.name,
+          version: this.config.version,
+          cacheDir: this.config.cacheDir,
+          env: process.env,
+          write: (text) => writeText(process.stderr, text, ''),
+        });
+      }
+    }
     await super.finally(error);
   }
 }

@@ -18,7 +18,7 @@ export const JSON_SHAPES: Readonly<Record<string, JsonShape>> = {
   'auth:status': {
     fields: ['profiles'],
     lists: {
-      profiles: ['account', 'backend', 'backendRole', 'email', 'loggedIn', 'needsToken', 'problem', 'profile', 'role', 'state', 'tokenSource', 'url', 'user'],
+      profiles: ['account', 'backend', 'backendRole', 'email', 'loggedIn', 'needsToken', 'problem', 'profile', 'role', 'state', 'tokenOrigin', 'tokenSource', 'url', 'user'],
     },
   },
   'auth:token': {
@@ -45,6 +45,16 @@ export const JSON_SHAPES: Readonly<Record<string, JsonShape>> = {
       problems: ['detail', 'kind', 'path'],
       skipped: ['collector', 'detail', 'reason', 'source'],
     },
+  },
+  'doctor': {
+    fields: ['checks', 'ok'],
+    lists: {
+      checks: ['check', 'detail', 'fix', 'profile', 'status'],
+    },
+  },
+  'init': {
+    fields: ['backend', 'current', 'profile', 'role', 'ticketsSeen', 'tokenStoredIn', 'url', 'user'],
+    lists: {},
   },
   'kb:import': {
     fields: ['created', 'failed', 'unchanged', 'updated'],
@@ -89,21 +99,21 @@ export const JSON_SHAPES: Readonly<Record<string, JsonShape>> = {
     lists: {},
   },
   'profile:add': {
-    fields: ['as', 'backend', 'current', 'email', 'name', 'options', 'url'],
+    fields: ['as', 'backend', 'current', 'email', 'name', 'options', 'repo', 'url'],
     lists: {},
   },
   'profile:list': {
     fields: ['profiles'],
     lists: {
-      profiles: ['as', 'backend', 'current', 'email', 'name', 'options', 'url'],
+      profiles: ['as', 'backend', 'current', 'email', 'name', 'options', 'repo', 'url'],
     },
   },
   'profile:remove': {
-    fields: ['as', 'backend', 'current', 'email', 'name', 'options', 'url'],
+    fields: ['as', 'backend', 'current', 'email', 'name', 'options', 'repo', 'url'],
     lists: {},
   },
   'profile:use': {
-    fields: ['as', 'backend', 'current', 'email', 'name', 'options', 'url'],
+    fields: ['as', 'backend', 'current', 'email', 'name', 'options', 'repo', 'url'],
     lists: {},
   },
   'serve': {

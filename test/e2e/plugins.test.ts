@@ -154,8 +154,8 @@ describe('plugins that cannot be used', () => {
 });
 
 describe('a plugin installed with npm', () => {
-  it('installs from a package, imports supportkit/backend from the CLI that loads it, and uninstalls', async () => {
-    // No copy of supportkit in the data directory: the plugin's `import 'supportkit/backend'` is answered by the running CLI.
+  it('installs from a package, imports supportkit-cli/backend from the CLI that loads it, and uninstalls', async () => {
+    // No copy of supportkit in the data directory: the plugin's `import 'supportkit-cli/backend'` is answered by the running CLI.
     const dir = fixture(
       'supportkit-backend-memo',
       {
@@ -167,9 +167,9 @@ describe('a plugin installed with npm', () => {
             {kind: 'memo-remote', description: 'the same, behind a login', module: './index.js', export: 'createRemote', fields: {url: 'required'}, httpsOnly: true, needsToken: true, tokenHelp: 'the word of the day'},
           ],
         },
-        peerDependencies: {supportkit: '*'}, peerDependenciesMeta: {supportkit: {optional: true}}},
+        peerDependencies: {'supportkit-cli': '*'}, peerDependenciesMeta: {'supportkit-cli': {optional: true}}},
       {
-        'index.js': `import {AuthError, NotFoundError, unsupported} from 'supportkit/backend';
+        'index.js': `import {AuthError, NotFoundError, unsupported} from 'supportkit-cli/backend';
 const gone = async (id) => { throw new NotFoundError('Ticket ' + id + ' was never kept.', {hint: 'The memo backend keeps nothing.'}); };
 export const createBackend = async (options) => {
   const backend = {kind: 'memo', capabilities: new Set(['tickets']), whoami: async () => options.identity, close: async () => {},

@@ -1,4 +1,4 @@
-import {unsupported, UsageError, type Backend, type BackendFactory, type Capability} from 'supportkit/backend';
+import {unsupported, UsageError, type Backend, type BackendFactory, type Capability} from 'supportkit-cli/backend';
 
 import {JsonLinesLog} from './log.js';
 import {JsonLinesTickets, type LogRecord} from './tickets.js';

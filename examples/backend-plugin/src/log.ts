@@ -2,7 +2,7 @@ import {mkdir, open, readFile} from 'node:fs/promises';
 import {dirname} from 'node:path';
 
 import lockfile from 'proper-lockfile';
-import {SupportError, UnavailableError} from 'supportkit/backend';
+import {SupportError, UnavailableError} from 'supportkit-cli/backend';
 
 /**
  * The JSON Lines file: one record a line, only ever appended to. Writers take a lock beside the

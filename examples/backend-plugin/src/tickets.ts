@@ -20,7 +20,7 @@ import {
   type TicketPage,
   type TicketQuery,
   type TicketWithComments,
-} from 'supportkit/backend';
+} from 'supportkit-cli/backend';
 
 import type {JsonLinesLog} from './log.js';
 

@@ -2,7 +2,7 @@ import {mkdirSync, mkdtempSync, rmSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 
-import {describeBackendConformance} from 'supportkit/test-kit';
+import {describeBackendConformance} from 'supportkit-cli/test-kit';
 
 import {createBackend} from '../src/index.js';
 

@@ -4,7 +4,7 @@ import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {fileURLToPath} from 'node:url';
 
-import {UnavailableError} from 'supportkit/backend';
+import {UnavailableError} from 'supportkit-cli/backend';
 import {afterEach, beforeEach, describe, expect, it} from 'vitest';
 
 import {createBackend} from '../src/index.js';

@@ -110,7 +110,7 @@ function checkSchemaVersion(db: DatabaseSync, file: string): void {
   const {user_version: version} = db.prepare('PRAGMA user_version').get() as {user_version: number};
   if (version > SCHEMA_VERSION) {
     throw new UnavailableError(`The local database ${file} was written by a newer version of supportkit (schema ${version}; this version knows up to ${SCHEMA_VERSION}), so it was left as it is.`, {
-      hint: 'Upgrade supportkit (npm install -g supportkit@latest), or set SUPPORT_DATA_DIR to another directory.',
+      hint: 'Upgrade supportkit (npm install -g supportkit-cli@latest), or set SUPPORT_DATA_DIR to another directory.',
     });
   }
 }
