@@ -91,6 +91,8 @@ describe('npm pack, then npm install -g', () => {
     expect(version.stdout).toMatch(new RegExp(`^${pkg.name}/${pkg.version} `));
     expect(support(['ticket', 'create', '--title', 'Installed globally', '--body', 'It works.', '--no-input'])).toMatchObject({code: 0, stdout: '1\n'});
     expect(JSON.parse(support(['ticket', 'view', '1', '--json']).stdout)).toMatchObject({title: 'Installed globally'});
+    // @oclif/plugin-plugins is not bundled: npm fetched it, and `support plugins` works.
+    expect(JSON.parse(support(['plugins', 'list', '--json']).stdout)).toEqual({plugins: []});
 
     // npm installed the Node binary package of this platform, and only that one.
     const installed = readdirSync(join(prefix, 'lib', 'node_modules', pkg.name, 'node_modules')).filter((n) => n in pkg.optionalDependencies && n.startsWith('node-'));

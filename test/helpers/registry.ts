@@ -93,7 +93,7 @@ export async function startRegistryStub(options: RegistryStubOptions): Promise<R
   };
 }
 
-const LOCK_FIELDS = ['dependencies', 'optionalDependencies', 'peerDependencies', 'peerDependenciesMeta', 'bin', 'engines', 'os', 'cpu', 'libc', 'license'];
+const LOCK_FIELDS = ['dependencies', 'optionalDependencies', 'peerDependencies', 'peerDependenciesMeta', 'bin', 'engines', 'os', 'cpu', 'libc', 'license', 'bundleDependencies'];
 
 /**
  * Every package of a package-lock.json, as registry metadata: what `npm ci` installed is what
