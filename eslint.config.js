@@ -65,6 +65,13 @@ export default tseslint.config(
     {group: UI, message: 'the server knows no CLI libraries.'},
   ]),
   {
+    // A backend plugin imports the toolkit only through package.json "exports" (docs/backends.md).
+    files: ['examples/**'],
+    rules: {
+      'no-restricted-imports': ['error', {patterns: [{group: ['../../**', 'supportkit-cli/*', '!supportkit-cli/backend', '!supportkit-cli/test-kit'], message: 'a plugin imports supportkit-cli/backend and supportkit-cli/test-kit, nothing else of the toolkit.'}]}],
+    },
+  },
+  {
     files: ['src/server/**'],
     ignores: ['src/server/store/sqlite/**', 'src/server/store/postgres/**'],
     rules: {

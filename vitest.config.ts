@@ -50,7 +50,8 @@ export default defineConfig({
     projects: [
       {
         extends: true,
-        test: {name: 'sqlite', include: ['test/**/*.test.ts'], exclude: ['**/node_modules/**', 'test/postgres/**', ...exclude]},
+        // examples/backend-plugin's own tests run here too, against the built package (npm run build).
+        test: {name: 'sqlite', include: ['test/**/*.test.ts', 'examples/*/test/**/*.test.ts'], exclude: ['**/node_modules/**', '**/dist/**', 'test/postgres/**', ...exclude]},
       },
       {
         // A real PostgreSQL server for the run (test/helpers/postgres-setup.ts); every test
