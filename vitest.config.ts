@@ -23,6 +23,11 @@ for (const [vendor, {spec, files}] of Object.entries(VENDOR_TESTS)) {
 /** Tests of the reference server that must hold on every store: run again on PostgreSQL. */
 const ON_BOTH_STORES = [
   'test/server/bad-input.test.ts',
+  'test/server/conditional-update.test.ts',
+  'test/server/events.test.ts',
+  'test/server/migration.test.ts',
+  'test/server/scopes.test.ts',
+  'test/server/webhooks.test.ts',
   'test/server/identity.test.ts',
   'test/server/kb.test.ts',
   'test/server/security.test.ts',

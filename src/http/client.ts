@@ -64,7 +64,7 @@ export interface HttpRequest {
   /** Relative to the base URL, e.g. v1/tickets/12 */
   path: string;
   query?: Record<string, string | number | readonly string[] | undefined>;
-  /** Headers of this request only (If-None-Match, say); never a secret: they may be logged. */
+  /** Headers of this request only (If-None-Match, If-Match, say); never a secret: they may be logged. */
   headers?: Record<string, string>;
   json?: unknown;
   /** A body streamed from its source; called once per attempt so that a retry never reuses a consumed stream. */

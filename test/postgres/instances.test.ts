@@ -10,6 +10,7 @@ import {api, expectProblem} from '../helpers/api.js';
 import {runCli} from '../helpers/cli.js';
 import {childEnv, isolatedDirs} from '../helpers/env.js';
 import {createTestDatabase} from '../helpers/postgres.js';
+import {startReceiver, until} from '../helpers/receiver.js';
 import {spawnServer, type SpawnedServer} from '../helpers/servers.js';
 
 /**
@@ -199,4 +200,42 @@ describe('three instances on one database', () => {
       await store?.close();
     }
   });
+
+  it('deliver each event to a webhook once, whichever instance wrote it, never two attempts at once, retries included', async () => {
+    // The first attempt of every third event fails: those are retried (after the default backoff's first wait, a few seconds).
+    const tries = new Map<string, number>();
+    const receiver = await startReceiver(({headers}) => {
+      const id = String(headers['support-event-id']);
+      tries.set(id, (tries.get(id) ?? 0) + 1);
+      return Number(id) % 3 === 0 && tries.get(id) === 1 ? 500 : 200;
+    });
+    try {
+      const add = await runCli(['serve', 'webhook', 'add', '--url', receiver.url, '--event', 'created', '--event', 'comment', '--json', '--database', databaseUrl], {env: childEnv(dirs)});
+      expect(add.code, add.stderr).toBe(0);
+      const tag = `t-${randomUUID().slice(0, 8)}`;
+      const ids = await Promise.all(
+        urls.map(async (url, n) => {
+          const made: string[] = [];
+          for (let i = 0; i < 6; i++) {
+            const id = (await api(url, 'POST', '/v1/tickets', {token: agent, json: ticket(tag)})).json.id as string;
+            await api(urls[(n + 1) % 3]!, 'POST', `/v1/tickets/${id}/comments`, {token: agent, json: {body: `note ${i}`}});
+            made.push(id);
+          }
+          return made;
+        }),
+      );
+      const tickets = new Set(ids.flat());
+      const accepted = () => receiver.received.filter((r) => r.status === 200 && tickets.has(JSON.parse(r.body).ticketId));
+      await until(() => accepted().length === 36, 'every created and comment event of the 18 tickets was accepted', 60_000);
+      // Once each: no event id accepted twice, and none attempted by two instances at the same moment.
+      const acceptedIds = accepted().map((r) => String(r.headers['support-event-id']));
+      expect(new Set(acceptedIds).size).toBe(36);
+      expect(receiver.maxOverlap()).toBe(1);
+      const retried = acceptedIds.filter((id) => Number(id) % 3 === 0);
+      expect(retried.length).toBeGreaterThan(0);
+      for (const r of accepted()) expect(r.headers['support-delivery-attempt']).toBe(Number(r.headers['support-event-id']) % 3 === 0 ? '2' : '1');
+    } finally {
+      await receiver.close();
+    }
+  }, 90_000);
 });

@@ -51,7 +51,7 @@ describe('on a new server, the token is the person, not its name', () => {
     const dana = await server.store.tokens.create('dana', 'customer');
     const eve = await server.store.tokens.create('eve', 'agent');
     const me = await api(server.url, 'GET', '/v1/me', {token: dana.token});
-    expect(me.json).toEqual({id: dana.principalId, name: 'dana', role: 'customer'});
+    expect(me.json).toEqual({id: dana.principalId, name: 'dana', role: 'customer', expiresAt: null, scopes: ['read', 'write']});
     const ticket = (await api(server.url, 'POST', '/v1/tickets', {token: dana.token, json: {title: 'VPN drops', body: 'Every hour.'}})).json;
     expect(ticket).toMatchObject({requester: 'dana', requesterId: dana.principalId, assignee: null, assigneeId: null});
     const assigned = await api(server.url, 'PATCH', `/v1/tickets/${ticket.id}`, {token: eve.token, json: {assignee: 'eve'}});

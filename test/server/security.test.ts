@@ -35,7 +35,7 @@ describe('authentication', () => {
 
   it('refuses a token from the request after it is revoked', async () => {
     const created = await server.store.tokens.create('temp', 'agent');
-    expect((await api(server.url, 'GET', '/v1/me', {token: created.token})).json).toEqual({id: created.principalId, name: 'temp', role: 'agent'});
+    expect((await api(server.url, 'GET', '/v1/me', {token: created.token})).json).toEqual({id: created.principalId, name: 'temp', role: 'agent', expiresAt: null, scopes: ['read', 'write']});
     await server.store.tokens.revoke(created.id);
     expectProblem(await api(server.url, 'GET', '/v1/me', {token: created.token}), 401, 'unauthorized');
   });

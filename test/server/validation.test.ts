@@ -81,12 +81,12 @@ describe('a 400 lists every failed rule', () => {
 
 describe('unknown query parameters', () => {
   it('are refused with a 400 that names them and the parameters the operation takes', async () => {
-    const res = await api(server.url, 'GET', '/v1/tickets?status=open&updatedSince=2025-01-01T00:00:00Z&sort=updatedAt', {token: agent});
+    const res = await api(server.url, 'GET', '/v1/tickets?status=open&modifiedSince=2025-01-01T00:00:00Z&order=asc', {token: agent});
     expectProblem(res, 400, 'validation');
-    const takes = 'GET /v1/tickets takes status, priority, tag, assignee, requester, search, limit, cursor';
+    const takes = 'GET /v1/tickets takes status, priority, tag, assignee, requester, search, externalId, updatedSince, sort, limit, cursor';
     expect(res.json.errors).toEqual([
-      {location: 'query', path: '/updatedSince', message: `is unknown: ${takes}`},
-      {location: 'query', path: '/sort', message: `is unknown: ${takes}`},
+      {location: 'query', path: '/modifiedSince', message: `is unknown: ${takes}`},
+      {location: 'query', path: '/order', message: `is unknown: ${takes}`},
     ]);
   });
 
