@@ -162,6 +162,13 @@ export interface KbChangesPage {
   cursor: string;
   /** More changes wait after this page. */
   more: boolean;
+  /**
+   * Set by a backend that cannot tell deletions (Zendesk's Help Center forgets archived
+   * articles): its pages list every article, 'first' opening the listing, and `deleted` stays
+   * empty. A sync that applied a listing from its first page to its last drops the articles
+   * the listing did not name.
+   */
+  listing?: 'first' | 'next';
 }
 
 /** The knowledge base (capability 'kb'). */

@@ -26,12 +26,13 @@ export default class KbSync extends BaseCommand<typeof KbSync> {
       if (progress) process.stderr.write('\r\u001B[K');
     }
     const changed = result.created + result.updated + result.deleted;
+    const articles = `${result.articles} article${result.articles === 1 ? '' : 's'}`;
     this.note(
       result.full
-        ? `Copied ${result.articles} article${result.articles === 1 ? '' : 's'} for offline search.`
+        ? `Copied ${articles} for offline search.`
         : changed === 0
-          ? `Already up to date (${result.articles} articles).`
-          : `Synced: ${result.created} new, ${result.updated} updated, ${result.deleted} deleted (${result.articles} articles).`,
+          ? `Already up to date (${articles}).`
+          : `Synced: ${result.created} new, ${result.updated} updated, ${result.deleted} deleted (${articles}).`,
     );
     return result;
   }
