@@ -40,6 +40,8 @@ export default defineConfig({
   test: {
     // Each test file in its own process: tests set SUPPORT_* variables and process.exitCode.
     pool: 'forks',
+    // A clean environment and a temp home for every test file: test/helpers.ts, isolateProcess.
+    setupFiles: ['test/setup.ts'],
     testTimeout: 30_000,
     hookTimeout: 30_000,
     projects: [
