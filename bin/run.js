@@ -78,6 +78,15 @@ if (!supported(process.versions.node)) {
 } else {
   // Node's compile cache makes every start after the first skip parsing oclif and our modules.
   module.enableCompileCache?.();
+  // `support ticket list | head -1`: the reader has what it wanted and closed the pipe. Stop
+  // quietly, as nothing failed, instead of Node's unhandled EPIPE and a warning about a
+  // top-level await that never settled.
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (error) => {
+      if (error.code !== 'EPIPE') throw error;
+      process.exit(0);
+    });
+  }
   if (argv.length === 1 && argv[0] === '--version') {
     // The one answer that needs nothing of oclif: print oclif's own user-agent line without loading it.
     process.stdout.write(`${pkg.name}/${pkg.version} ${process.platform}-${process.arch} node-${process.version}\n`);

@@ -49,6 +49,7 @@ export const HELP_TOPICS: readonly HelpTopic[] = [
         ['`SUPPORT_BACKEND`', "backend kind, over the profile's"],
         ['`SUPPORT_URL`', "backend URL, over the profile's"],
         ['`SUPPORT_TOKEN`', 'token to use; wins over stored credentials and is never stored'],
+        ['`GH_TOKEN`, `GITHUB_TOKEN`', "a github profile's token for github.com when none is stored (`GH_ENTERPRISE_TOKEN`, `GITHUB_ENTERPRISE_TOKEN` for an Enterprise Server)"],
         ['`SUPPORT_CONFIG_DIR`', 'settings and credentials directory'],
         ['`SUPPORT_DATA_DIR`', 'data directory (the local store)'],
         ['`SUPPORT_CACHE_DIR`', 'cache directory'],

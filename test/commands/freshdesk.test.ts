@@ -58,7 +58,7 @@ describe('profiles for freshdesk', () => {
     expect(added.exitCode).toBe(0);
     expect(added.stderr).toContain('support auth login --profile fd');
     const listed = parseJson<ProfileListResult>((await run(ProfileList, ['--json'])).stdout);
-    expect(listed.profiles.find((p) => p.name === 'fd')).toEqual({name: 'fd', backend: 'freshdesk', url: fake.url, email: null, options: {group: '36000012345'}, as: 'customer', current: false});
+    expect(listed.profiles.find((p) => p.name === 'fd')).toEqual({name: 'fd', backend: 'freshdesk', url: fake.url, email: null, repo: null, options: {group: '36000012345'}, as: 'customer', current: false});
     expect((await run(ProfileAdd, ['acme', '--backend', 'freshdesk', '--url', 'https://acme.freshdesk.com'])).exitCode).toBe(0);
   });
 
