@@ -65,6 +65,13 @@ export default tseslint.config(
     {group: UI, message: 'the server knows no CLI libraries.'},
   ]),
   {
+    // A backend plugin imports the toolkit only through package.json "exports" (docs/backends.md).
+    files: ['examples/**'],
+    rules: {
+      'no-restricted-imports': ['error', {patterns: [{group: ['../../**', 'supportkit-cli/*', '!supportkit-cli/backend', '!supportkit-cli/test-kit'], message: 'a plugin imports supportkit-cli/backend and supportkit-cli/test-kit, nothing else of the toolkit.'}]}],
+    },
+  },
+  {
     files: ['src/server/**'],
     ignores: ['src/server/store/sqlite/**', 'src/server/store/postgres/**'],
     rules: {
@@ -102,9 +109,10 @@ export default tseslint.config(
   {
     // Commands read and write through the streams they are given (BaseCommand's io): the
     // process's in the CLI, a test's own in tests. oclif's help class and hooks run outside a
-    // command; jq-web sets the process's exit code, which src/cli/jq.ts puts back.
+    // command, and so does src/cli/execute.ts, around oclif's execute; jq-web sets the process's
+    // exit code, which src/cli/jq.ts puts back.
     files: ['src/commands/**', 'src/cli/**', 'src/services/**'],
-    ignores: ['src/cli/io.ts', 'src/cli/help.ts', 'src/cli/hooks/**', 'src/cli/jq.ts'],
+    ignores: ['src/cli/io.ts', 'src/cli/help.ts', 'src/cli/hooks/**', 'src/cli/jq.ts', 'src/cli/execute.ts'],
     rules: {
       'no-restricted-properties': [
         'error',

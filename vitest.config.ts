@@ -38,7 +38,7 @@ const ON_BOTH_STORES = [
 
 export default defineConfig({
   test: {
-    // Each test file in its own process: tests set SUPPORT_* variables and process.exitCode.
+    // Each test file in its own process: tests set SUPPORT_* variables in process.env.
     pool: 'forks',
     // A clean environment and a temp home for every test file: test/helpers.ts, isolateProcess.
     setupFiles: ['test/setup.ts'],
@@ -47,7 +47,8 @@ export default defineConfig({
     projects: [
       {
         extends: true,
-        test: {name: 'sqlite', include: ['test/**/*.test.ts'], exclude: ['**/node_modules/**', 'test/postgres/**', ...exclude]},
+        // examples/backend-plugin's own tests run here too, against the built package (npm run build).
+        test: {name: 'sqlite', include: ['test/**/*.test.ts', 'examples/*/test/**/*.test.ts'], exclude: ['**/node_modules/**', '**/dist/**', 'test/postgres/**', ...exclude]},
       },
       {
         // A real PostgreSQL server for the run (test/helpers/postgres-setup.ts); every test

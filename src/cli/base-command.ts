@@ -2,9 +2,11 @@ import {format} from 'node:util';
 
 import {Command, Errors, Flags, ux, type Config, type Interfaces} from '@oclif/core';
 
+import {BACKEND_KINDS, useBackendPlugins} from '../backends/registry.js';
 import {terminalSafeJson} from '../domain/neutralise.js';
 import {Context} from './context.js';
 import {describeFailure, isParseError} from './errors.js';
+import {takePluginLoadFailures} from './execute.js';
 import {processIO, type CommandIO} from './io.js';
 import type {JqFilter} from './jq.js';
 import {compileJq} from './jq.js';
@@ -77,6 +79,15 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
 
   public override async init(): Promise<void> {
     await super.init();
+    await this.useBackendPlugins();
+    const failures = takePluginLoadFailures();
+    if (failures.length) {
+      const {brokenPlugins} = await import('./broken-plugins.js');
+      for (const broken of await brokenPlugins(this.config, failures)) {
+        this.warnUser(broken.message);
+        writeText(this.io.stderr, shown`Hint: ${broken.hint}`);
+      }
+    }
     let fieldNames: string[] | undefined;
     let shape: JsonShape | undefined;
     if (this.ctor.enableJsonFlag && this.argv.some((a) => a.startsWith('--json') || a.startsWith('--jq'))) {
@@ -108,6 +119,22 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     }
     const jq = (this.flags as {jq?: string}).jq;
     if (jq !== undefined) this.jqFilter = await compileJq(jq, this.io.stderr);
+  }
+
+  /**
+   * Backend kinds of installed plugins, from the package.json files oclif read at start. Without
+   * plugins (most users) nothing more is loaded; with some, the declarations are read only when
+   * the registry is asked about kinds, and a plugin's code only when a profile of its kind opens.
+   */
+  private async useBackendPlugins(): Promise<void> {
+    const installed = this.config
+      .getPluginsList()
+      .filter((p) => p.type === 'user' || p.type === 'link')
+      .map((p) => ({name: p.name, root: p.root, pjson: p.pjson as {supportkit?: unknown}}));
+    if (!installed.length) return useBackendPlugins(undefined);
+    const {pluginBackendKinds} = await import('../backends/plugins.js');
+    // Memoised by the registry: each warning (a plugin that cannot be used) is said once per command.
+    useBackendPlugins(() => pluginBackendKinds(installed, BACKEND_KINDS, (message) => this.warnUser(message)));
   }
 
   /*

@@ -58,6 +58,8 @@ export const HELP_TOPICS: readonly HelpTopic[] = [
         ['`SUPPORT_USER`', 'user name the local backend acts as (default: your login name)'],
         ['`SUPPORT_CREDENTIAL_STORE`', '`file`: skip the system keyring and use the credentials file'],
         ['`SUPPORT_NO_UPDATE_NOTIFIER`', '`1`: never check for a newer version (nor when `CI` is set or without a terminal)'],
+        ['`SUPPORT_NPM_REGISTRY`', 'npm registry that `support plugins install` uses'],
+        ['`SUPPORT_NPM_LOG_LEVEL`', 'how much npm says during `support plugins install` (`silent` ... `silly`)'],
         ['`SUPPORT_PAGER`, `PAGER`', 'the pager for long output on a terminal (default `less`; `cat` or empty: none)'],
         ['`SUPPORT_UPDATE_REGISTRY`', 'npm registry that the daily update check asks (default `https://registry.npmjs.org`)'],
         ['`SUPPORT_DATABASE_URL`', '`support serve` and its token commands: the PostgreSQL database to keep the server\'s store in (as `--database`)'],

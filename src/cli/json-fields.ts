@@ -76,6 +76,28 @@ export const JSON_SHAPES: Readonly<Record<string, JsonShape>> = {
     fields: ['body', 'format', 'id', 'locale', 'slug', 'tags', 'title', 'updatedAt', 'url'],
     lists: {},
   },
+  'plugins:install': {
+    fields: ['backends', 'name', 'problem', 'root', 'type', 'version'],
+    lists: {
+      backends: ['description', 'kind', 'usage'],
+    },
+  },
+  'plugins:link': {
+    fields: ['backends', 'name', 'problem', 'root', 'type', 'version'],
+    lists: {
+      backends: ['description', 'kind', 'usage'],
+    },
+  },
+  'plugins:list': {
+    fields: ['plugins'],
+    lists: {
+      plugins: ['backends', 'name', 'problem', 'root', 'type', 'version'],
+    },
+  },
+  'plugins:uninstall': {
+    fields: ['name', 'orphanedProfiles'],
+    lists: {},
+  },
   'profile:add': {
     fields: ['as', 'backend', 'current', 'email', 'name', 'options', 'repo', 'url'],
     lists: {},
