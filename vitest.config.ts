@@ -43,8 +43,10 @@ const ON_BOTH_STORES = [
 
 export default defineConfig({
   test: {
-    // Each test file in its own process: tests set SUPPORT_* variables and process.exitCode.
+    // Each test file in its own process: tests set SUPPORT_* variables in process.env.
     pool: 'forks',
+    // A clean environment and a temp home for every test file: test/helpers.ts, isolateProcess.
+    setupFiles: ['test/setup.ts'],
     testTimeout: 30_000,
     hookTimeout: 30_000,
     projects: [

@@ -7,11 +7,10 @@ import {openServerStore} from '../../src/server/store/open.js';
 import type {ServerStore} from '../../src/server/store/store.js';
 import type {TicketEvent} from '../../src/domain/ticket.js';
 import {api, expectProblem} from '../helpers/api.js';
-import {runCli} from '../helpers/cli.js';
-import {childEnv, isolatedDirs} from '../helpers/env.js';
 import {createTestDatabase} from '../helpers/postgres.js';
 import {startReceiver, until} from '../helpers/receiver.js';
 import {spawnServer, type SpawnedServer} from '../helpers/servers.js';
+import {runBin, sandbox, type Sandbox} from '../helpers.js';
 
 /**
  * Three `support serve` processes, as users start them (the built bin), on one PostgreSQL
@@ -20,7 +19,7 @@ import {spawnServer, type SpawnedServer} from '../helpers/servers.js';
 // High enough for every other test here (their token counts on all three instances too), low enough to reach.
 const RATE_LIMIT = 400;
 
-let dirs: ReturnType<typeof isolatedDirs>;
+let dirs: Sandbox;
 let databaseUrl: string;
 let servers: SpawnedServer[];
 let urls: string[];
@@ -28,17 +27,17 @@ let admin: string;
 let agent: string;
 
 beforeAll(async () => {
-  dirs = isolatedDirs();
+  dirs = sandbox();
   databaseUrl = await createTestDatabase();
   servers = await Promise.all(
     [1, 2, 3].map((n) =>
-      spawnServer(childEnv(dirs, {SUPPORT_DATABASE_URL: databaseUrl}), ['--data-dir', join(dirs.root, `instance-${n}`), '--rate-limit', String(RATE_LIMIT), '--quiet']),
+      spawnServer({...dirs.env, SUPPORT_DATABASE_URL: databaseUrl}, ['--data-dir', join(dirs.dir, `instance-${n}`), '--rate-limit', String(RATE_LIMIT), '--quiet']),
     ),
   );
   urls = servers.map((s) => s.url);
   const token = async (role: string, name: string) => {
-    const run = await runCli(['serve', 'token', 'create', '--role', role, '--name', name, '--json', '--database', databaseUrl], {env: childEnv(dirs)});
-    expect(run.code, run.stderr).toBe(0);
+    const run = await runBin(['serve', 'token', 'create', '--role', role, '--name', name, '--json', '--database', databaseUrl], {env: dirs.env});
+    expect(run.exitCode, run.stderr).toBe(0);
     return (JSON.parse(run.stdout) as {token: string}).token;
   };
   admin = await token('admin', 'root');
@@ -159,7 +158,7 @@ describe('three instances on one database', () => {
   it('write one ordered stream of events: a reader following it while all three write misses none and sees none twice', async () => {
     let store: ServerStore | undefined;
     try {
-      store = await openServerStore({dataDir: join(dirs.root, 'reader'), databaseUrl});
+      store = await openServerStore({dataDir: join(dirs.dir, 'reader'), databaseUrl});
       const start = (await store.events.after(undefined, 1_000_000)).cursor;
       const seen: TicketEvent[] = [];
       let cursor = start;
@@ -210,8 +209,8 @@ describe('three instances on one database', () => {
       return Number(id) % 3 === 0 && tries.get(id) === 1 ? 500 : 200;
     });
     try {
-      const add = await runCli(['serve', 'webhook', 'add', '--url', receiver.url, '--event', 'created', '--event', 'comment', '--json', '--database', databaseUrl], {env: childEnv(dirs)});
-      expect(add.code, add.stderr).toBe(0);
+      const add = await runBin(['serve', 'webhook', 'add', '--url', receiver.url, '--event', 'created', '--event', 'comment', '--json', '--database', databaseUrl], {env: dirs.env});
+      expect(add.exitCode, add.stderr).toBe(0);
       const tag = `t-${randomUUID().slice(0, 8)}`;
       const ids = await Promise.all(
         urls.map(async (url, n) => {

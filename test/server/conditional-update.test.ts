@@ -3,18 +3,18 @@ import {randomUUID} from 'node:crypto';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 
 import {api, expectProblem} from '../helpers/api.js';
-import {isolatedDirs} from '../helpers/env.js';
+import {sandbox, type Sandbox} from '../helpers.js';
 import {startTestServer, type TestServer} from '../helpers/servers.js';
 
 /** ETag on tickets, If-Match on PATCH: a change based on an outdated read is refused, never applied. */
-let dirs: ReturnType<typeof isolatedDirs>;
+let dirs: Sandbox;
 let server: TestServer;
 let alice: string;
 let bob: string;
 
 beforeAll(async () => {
-  dirs = isolatedDirs();
-  server = await startTestServer(dirs.root, {webhooks: false});
+  dirs = sandbox();
+  server = await startTestServer(dirs.dir, {webhooks: false});
   alice = await server.token('agent', 'alice');
   bob = await server.token('agent', 'bob');
 });

@@ -1,19 +1,19 @@
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 
 import {api, expectProblem} from '../helpers/api.js';
-import {isolatedDirs} from '../helpers/env.js';
+import {sandbox, type Sandbox} from '../helpers.js';
 import {startTestServer, type TestServer} from '../helpers/servers.js';
 
 /** GET /v1/events: every ticket's changes as one stream, scoped by role, read a page at a time. */
-let dirs: ReturnType<typeof isolatedDirs>;
+let dirs: Sandbox;
 let server: TestServer;
 let agent: string;
 let carol: string;
 let dave: string;
 
 beforeAll(async () => {
-  dirs = isolatedDirs();
-  server = await startTestServer(dirs.root, {webhooks: false});
+  dirs = sandbox();
+  server = await startTestServer(dirs.dir, {webhooks: false});
   agent = await server.token('agent', 'alice');
   carol = await server.token('customer', 'carol');
   dave = await server.token('customer', 'dave');

@@ -3,11 +3,11 @@ import {randomUUID} from 'node:crypto';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 
 import {api, expectProblem} from '../helpers/api.js';
-import {isolatedDirs} from '../helpers/env.js';
+import {sandbox, type Sandbox} from '../helpers.js';
 import {startTestServer, type TestServer} from '../helpers/servers.js';
 
 /** What a migration and an incremental export need: external ids, imported history, updatedSince. */
-let dirs: ReturnType<typeof isolatedDirs>;
+let dirs: Sandbox;
 let server: TestServer;
 let admin: string;
 let agent: string;
@@ -15,10 +15,10 @@ let carol: string;
 let carolId: string;
 
 beforeAll(async () => {
-  dirs = isolatedDirs();
+  dirs = sandbox();
   // Every reading of the server's clock is a second later: changes are ordered in time, never tied.
   let clock = Date.parse('2026-01-05T08:00:00Z');
-  server = await startTestServer(dirs.root, {webhooks: false, now: () => (clock += 1000)});
+  server = await startTestServer(dirs.dir, {webhooks: false, now: () => (clock += 1000)});
   admin = await server.token('admin', 'root');
   agent = await server.token('agent', 'alice');
   carol = await server.token('customer', 'carol');

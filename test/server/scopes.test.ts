@@ -1,18 +1,18 @@
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 
 import {api, expectProblem} from '../helpers/api.js';
-import {isolatedDirs} from '../helpers/env.js';
+import {sandbox, type Sandbox} from '../helpers.js';
 import {startTestServer, type TestServer} from '../helpers/servers.js';
 
 /** Tokens that expire, and tokens that may only read. */
-let dirs: ReturnType<typeof isolatedDirs>;
+let dirs: Sandbox;
 let server: TestServer;
 let clock = Date.parse('2026-02-01T12:00:00Z');
 let admin: string;
 
 beforeAll(async () => {
-  dirs = isolatedDirs();
-  server = await startTestServer(dirs.root, {webhooks: false, now: () => clock});
+  dirs = sandbox();
+  server = await startTestServer(dirs.dir, {webhooks: false, now: () => clock});
   admin = await server.token('admin', 'root');
 });
 

@@ -3,9 +3,9 @@ import {randomUUID} from 'node:crypto';
 import {afterAll, afterEach, beforeAll, describe, expect, it} from 'vitest';
 
 import type {components} from '../generated/openapi.js';
-import {isolatedDirs} from '../helpers/env.js';
 import {startTestServer, type TestServer} from '../helpers/servers.js';
 import {typedClient, type TypedClient} from '../helpers/typed-client.js';
+import {sandbox, type Sandbox} from '../helpers.js';
 
 type Ticket = components['schemas']['Ticket'];
 
@@ -14,15 +14,15 @@ type Ticket = components['schemas']['Ticket'];
  * contract and the server disagree on a path, a parameter or a body, this fails to compile
  * (npm run typecheck) or to run. New routes get a test here.
  */
-let dirs: ReturnType<typeof isolatedDirs>;
+let dirs: Sandbox;
 let server: TestServer;
 let agent: TypedClient;
 let customer: TypedClient;
 let admin: TypedClient;
 
 beforeAll(async () => {
-  dirs = isolatedDirs();
-  server = await startTestServer(dirs.root, {rateLimit: 1000, webhooks: {pollMs: 25}});
+  dirs = sandbox();
+  server = await startTestServer(dirs.dir, {rateLimit: 1000, webhooks: {pollMs: 25}});
   agent = typedClient(server.url, await server.token('agent', 'alice'));
   customer = typedClient(server.url, await server.token('customer', 'bob'));
   admin = typedClient(server.url, await server.token('admin', 'root'));

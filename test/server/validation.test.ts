@@ -1,19 +1,19 @@
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 
 import {api, expectProblem} from '../helpers/api.js';
-import {isolatedDirs} from '../helpers/env.js';
 import {startTestServer, type TestServer} from '../helpers/servers.js';
+import {sandbox, type Sandbox} from '../helpers.js';
 
 /** What a client learns from a refused request: every broken rule, each naming its field. */
-let dirs: ReturnType<typeof isolatedDirs>;
+let dirs: Sandbox;
 let server: TestServer;
 let agent: string;
 let ticket: string;
 
 beforeAll(async () => {
-  dirs = isolatedDirs();
+  dirs = sandbox();
   // A rate limit on, so that the RateLimit headers of error answers are checked against the spec too.
-  server = await startTestServer(dirs.root, {rateLimit: 10_000});
+  server = await startTestServer(dirs.dir, {rateLimit: 10_000});
   agent = await server.token('agent', 'alice');
   ticket = (await api(server.url, 'POST', '/v1/tickets', {token: agent, json: {title: 'A ticket', body: 'b'}})).json.id;
 });

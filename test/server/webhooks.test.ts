@@ -3,7 +3,7 @@ import {createHmac, timingSafeEqual} from 'node:crypto';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 
 import {api, expectProblem} from '../helpers/api.js';
-import {isolatedDirs} from '../helpers/env.js';
+import {sandbox, type Sandbox} from '../helpers.js';
 import {startReceiver, until, type Received} from '../helpers/receiver.js';
 import {startTestServer, type TestServer} from '../helpers/servers.js';
 
@@ -11,7 +11,7 @@ import {startTestServer, type TestServer} from '../helpers/servers.js';
  * Webhooks against receivers on 127.0.0.1: signed deliveries, retries with backoff, the delivery
  * log, and each event accepted once per subscription. The waits are shortened for the tests.
  */
-let dirs: ReturnType<typeof isolatedDirs>;
+let dirs: Sandbox;
 let server: TestServer;
 let admin: string;
 let agent: string;
@@ -19,8 +19,8 @@ let agent: string;
 const MAX_ATTEMPTS = 4;
 
 beforeAll(async () => {
-  dirs = isolatedDirs();
-  server = await startTestServer(dirs.root, {webhooks: {retryBaseMs: 20, retryMaxMs: 200, pollMs: 25, maxAttempts: MAX_ATTEMPTS, timeoutMs: 2000}});
+  dirs = sandbox();
+  server = await startTestServer(dirs.dir, {webhooks: {retryBaseMs: 20, retryMaxMs: 200, pollMs: 25, maxAttempts: MAX_ATTEMPTS, timeoutMs: 2000}});
   admin = await server.token('admin', 'root');
   agent = await server.token('agent', 'alice');
 });

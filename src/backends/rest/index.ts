@@ -23,8 +23,8 @@ const CAPABILITIES: ReadonlySet<Capability> = new Set<Capability>([
   'updated-since',
 ]);
 
-/** Tests tune timeouts and retries; the CLI uses the defaults of src/http. */
-export type RestBackendOptions = BackendOptions & {http?: Pick<HttpClientOptions, 'timeouts' | 'retry' | 'sleep'>};
+/** Tests tune timeouts and retries, and give a virtual clock; the CLI uses the defaults of src/http. */
+export type RestBackendOptions = BackendOptions & {http?: Pick<HttpClientOptions, 'timeouts' | 'retry' | 'sleep' | 'now'>};
 
 export async function createRestBackend(options: RestBackendOptions): Promise<Backend> {
   if (!options.url) {
