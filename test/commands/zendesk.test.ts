@@ -85,7 +85,7 @@ describe('auth with zendesk', () => {
     const work = parseJson<AuthStatusResult>(status.stdout).profiles.find((p) => p.profile === 'work');
     expect(work).toMatchObject({backend: 'zendesk', state: 'ok', user: 'alice@acme.test', role: 'agent', backendRole: 'admin', account: new URL(fake.url).host, tokenSource: 'file'});
     const table = await run(AuthStatusCommand, ['--profile', 'work']);
-    expect(table.stdout).toBe(`work\tzendesk\t${fake.url}\tok\talice@acme.test\tadmin\t${new URL(fake.url).host}\tfile (unencrypted)\n`);
+    expect(table.stdout).toBe(`work\tzendesk\t${fake.url}\tok\talice@acme.test\tadmin\t${new URL(fake.url).host}\t\tfile (unencrypted)\n`);
     // The token is never printed, nor sent anywhere but the profile's host.
     expect(`${status.stdout}${status.stderr}${table.stdout}${table.stderr}`).not.toContain('alice-api-token');
   });
