@@ -58,9 +58,57 @@ export default tseslint.config(
   ]),
   layer(['src/cli/**'], []),
   layer(['src/cli/output.ts', 'src/cli/render/markdown.ts'], [], {shownInternals: true}),
+  // The server works over its store interface (src/server/store/store.ts), not an adapter's
+  // internals: only the two store implementations use the embedded engine they are built on.
   layer(['src/server/**'], [
-    {group: ['**/cli/**', ...adapterImports.filter((p) => !p.includes('/local/'))], message: 'the server runs on the local store only.'},
+    {group: ['**/cli/**', ...adapterImports], message: 'the server works over its store interface, never an adapter.'},
     {group: UI, message: 'the server knows no CLI libraries.'},
+  ]),
+  {
+    // A backend plugin imports the toolkit only through package.json "exports" (docs/backends.md).
+    files: ['examples/**'],
+    rules: {
+      'no-restricted-imports': ['error', {patterns: [{group: ['../../**', 'supportkit-cli/*', '!supportkit-cli/backend', '!supportkit-cli/test-kit'], message: 'a plugin imports supportkit-cli/backend and supportkit-cli/test-kit, nothing else of the toolkit.'}]}],
+    },
+  },
+  {
+    files: ['src/server/**'],
+    ignores: ['src/server/store/sqlite/**', 'src/server/store/postgres/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {group: ['**/cli/**', ...adapterImports], message: 'the server works over its store interface, never an adapter.'},
+            {group: ['**/store/embedded/**'], message: 'routes use the store interface (src/server/store/store.ts); only the store implementations use the embedded engine.'},
+            {group: UI, message: 'the server knows no CLI libraries.'},
+            NO_COMMANDS,
+            SHOWN_INTERNALS,
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['src/server/*.ts', 'src/server/routes/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {group: ['**/cli/**', '**/backends/**', '!**/backends/backend.js'], message: 'the server works over its store interface, never an adapter.'},
+            {group: ['**/store/embedded/**', '**/store/sqlite/**', '**/store/postgres/**'], message: 'routes use the store interface (src/server/store/store.ts and open.ts), not one store.'},
+            {group: UI, message: 'the server knows no CLI libraries.'},
+            NO_COMMANDS,
+            SHOWN_INTERNALS,
+          ],
+        },
+      ],
+    },
+  },
+  layer(['src/store/embedded/**'], [
+    {group: ['**/cli/**', '**/services/**', '**/server/**', ...adapterImports], message: 'the embedded engine is shared by the local backend and the server: it imports neither.'},
+    {group: UI, message: 'no CLI libraries below the CLI shell.'},
   ]),
   {
     files: ['test/**', 'bench/**', 'bin/**'],

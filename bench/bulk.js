@@ -72,8 +72,8 @@ for (const key of ['HTTP_PROXY', 'HTTPS_PROXY', 'http_proxy', 'https_proxy', 'AL
 
 /** N tickets straight into a store (the server's, or the local backend's), before anything opens it. */
 async function seed(storeDir) {
-  const {openLocalStore} = await dist('backends/local/store.js');
-  const {LocalTickets} = await dist('backends/local/tickets.js');
+  const {openLocalStore} = await dist('store/embedded/store.js');
+  const {LocalTickets} = await dist('store/embedded/tickets.js');
   const store = await openLocalStore(storeDir);
   const tickets = new LocalTickets(store, identity);
   const ids = [];

@@ -37,8 +37,8 @@ const load = async (path) => {
     process.exit(1);
   }
 };
-const {openLocalStore} = await load('backends/local/store.js');
-const {LocalKb} = await load('backends/local/kb/store.js');
+const {openLocalStore} = await load('store/embedded/store.js');
+const {LocalKb} = await load('store/embedded/kb/store.js');
 
 const QUERIES = Number(process.env.SUPPORT_BENCH_QUERIES ?? 1000);
 const LARGE = Number(process.env.SUPPORT_BENCH_LARGE ?? 100_000);

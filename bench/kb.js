@@ -22,8 +22,8 @@ const load = async (path) => {
     process.exit(1);
   }
 };
-const {openLocalStore} = await load('backends/local/store.js');
-const {LocalKb} = await load('backends/local/kb/store.js');
+const {openLocalStore} = await load('store/embedded/store.js');
+const {LocalKb} = await load('store/embedded/kb/store.js');
 
 const ARTICLES = Number(process.env.SUPPORT_BENCH_KB_ARTICLES ?? 100_000);
 const QUERIES = Number(process.env.SUPPORT_BENCH_KB_QUERIES ?? 300);

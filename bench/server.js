@@ -20,7 +20,7 @@ const CLI_RUNS = Number(process.env.BENCH_CLI_RUNS ?? 7);
 
 const home = mkdtempSync(join(tmpdir(), 'supportkit-bench-'));
 const server = await startServer({dataDir: join(home, 'server'), host: '127.0.0.1', port: 0, rateLimit: 0});
-const token = server.state.createToken('bench', 'agent').token;
+const token = (await server.store.tokens.create('bench', 'agent')).token;
 const headers = {authorization: `Bearer ${token}`, 'content-type': 'application/json'};
 
 function cannon(title, options) {

@@ -12,9 +12,9 @@ import {tmpdir} from 'node:os';
 import {dirname, join} from 'node:path';
 import {fileURLToPath} from 'node:url';
 
-import {LocalSla} from '../src/backends/local/sla.js';
-import {writeTransaction} from '../src/backends/local/sqlite.js';
-import {openLocalStore} from '../src/backends/local/store.js';
+import {LocalSla} from '../src/store/embedded/sla.js';
+import {writeTransaction} from '../src/store/embedded/sqlite.js';
+import {openLocalStore} from '../src/store/embedded/store.js';
 import {evaluateTicketSla, parseSlaPolicyFile, policySetToFile} from '../src/domain/sla/index.js';
 import {TICKET_PRIORITIES, TICKET_TYPES, type TicketEvent, type TicketStatus} from '../src/domain/ticket.js';
 

@@ -32,6 +32,8 @@ export function sandbox(): Sandbox {
     SUPPORT_CACHE_DIR: join(dir, 'cache'),
     SUPPORT_CREDENTIAL_STORE: 'file',
     SUPPORT_USER: 'tester',
+    // Tests talk to 127.0.0.1 only: the daily update check would ask the real registry.
+    SUPPORT_NO_UPDATE_NOTIFIER: '1',
   };
   return {dir, env, cleanup: () => rmSync(dir, {recursive: true, force: true})};
 }
@@ -51,7 +53,8 @@ export interface RunOptions {
   tty?: boolean;
 }
 
-const ENV_KEYS = ['SUPPORT_PROFILE', 'SUPPORT_BACKEND', 'SUPPORT_URL', 'SUPPORT_TOKEN', 'SUPPORT_NO_INPUT', 'SUPPORT_DEBUG', 'NO_COLOR'];
+// GitHub's token variables too: a developer's own must not reach a github profile under test.
+const ENV_KEYS = ['SUPPORT_PROFILE', 'SUPPORT_BACKEND', 'SUPPORT_URL', 'SUPPORT_TOKEN', 'SUPPORT_NO_INPUT', 'SUPPORT_DEBUG', 'NO_COLOR', 'GH_TOKEN', 'GITHUB_TOKEN', 'GH_ENTERPRISE_TOKEN', 'GITHUB_ENTERPRISE_TOKEN'];
 
 /** Runs a command class in this process as `support ...` would, capturing what it prints. */
 export type RunnableCommand = {run(argv?: string[], opts?: Config): Promise<unknown>};
@@ -162,12 +165,12 @@ export function parseJson<T = any>(text: string): T {
  */
 export async function runInTerminal(
   argv: string[],
-  options: {env: Record<string, string>; cwd?: string; steps?: [RegExp, string][]; timeoutMs?: number},
+  options: {env: Record<string, string>; cwd?: string; steps?: [RegExp, string][]; timeoutMs?: number; nodeArgs?: string[]},
 ): Promise<{screen: string; exitCode: number}> {
   const pty = await import('@lydell/node-pty');
   const steps = options.steps ?? [];
   const env = {...process.env, NODE_ENV: 'production', ...options.env, TERM: 'xterm'};
-  const child = pty.spawn(process.execPath, [BIN, ...argv], {cols: 160, rows: 60, cwd: options.cwd, env});
+  const child = pty.spawn(process.execPath, [...(options.nodeArgs ?? []), BIN, ...argv], {cols: 160, rows: 60, cwd: options.cwd, env});
   let screen = '';
   let step = 0;
   return new Promise((resolve, reject) => {
@@ -185,3 +188,11 @@ export async function runInTerminal(
     });
   });
 }
+
+/**
+ * Node options that make Node say it is 20.0.0: what an older system Node looks like to
+ * bin/run.js, which must then hand the command to the project's own Node.
+ */
+export const PRETEND_NODE_20 = `--import=data:text/javascript,${encodeURIComponent(
+  'Object.defineProperty(process,"version",{value:"v20.0.0"});Object.defineProperty(process.versions,"node",{value:"20.0.0"});',
+)}`;

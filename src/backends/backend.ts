@@ -45,6 +45,11 @@ export const CAPABILITIES = [
 ] as const;
 export type Capability = (typeof CAPABILITIES)[number];
 
+/** What a command asked about when it met a capability the backend lacks. */
+export interface CapabilityContext {
+  ticketId?: string;
+}
+
 /** With the key sent with the create, a retried request makes one ticket. */
 export type CreateOptions = CallOptions;
 
@@ -171,11 +176,21 @@ export interface Identity {
   id?: string;
 }
 
+export interface ServerClock {
+  /** The server's time (epoch ms; the Date header has whole seconds). */
+  serverDate: number;
+  /** This machine's time when the response arrived. */
+  receivedAt: number;
+}
+
 export interface Backend {
   readonly kind: string;
   readonly capabilities: ReadonlySet<Capability>;
-  /** What to do instead, per capability the backend lacks: the hint of its "cannot" sentence. */
-  readonly hints?: Partial<Record<Capability, string>>;
+  /**
+   * What to do instead, per capability the backend lacks: the hint of its "cannot" sentence; a
+   * function when the hint names the ticket asked about (where to put a file instead).
+   */
+  readonly hints?: Partial<Record<Capability, string | ((about: CapabilityContext) => string)>>;
   /**
    * Where its tickets live, as a user names it: the base URL of a remote backend, the database
    * file of the local store. Bulk journals are kept per backend, location and principal.
@@ -190,6 +205,11 @@ export interface Backend {
   rateLimit?(): RateLimitInfo | undefined;
   /** Who the backend acts as, when it can tell. */
   whoami(): Promise<Identity>;
+  /**
+   * The server's clock as its latest response told it (the HTTP Date header), for remote
+   * backends: `support doctor` compares it with this machine's.
+   */
+  serverClock?(): ServerClock | undefined;
   close(): Promise<void>;
 }
 
@@ -200,6 +220,8 @@ export interface BackendOptions {
   url?: string;
   /** The login email that goes with the token, for backends whose tokens need one. */
   email?: string;
+  /** The repository, owner/name, for backends that work one repository's issues (github). */
+  repo?: string;
   /** The profile's `--option key=value` settings, already checked against the kind's declared options. */
   settings?: Readonly<Record<string, string>>;
   /** Resolved lazily so that a local backend never touches the keyring. */

@@ -1,5 +1,5 @@
 import {UnsupportedError} from '../domain/errors.js';
-import type {Backend, Capability} from './backend.js';
+import type {Backend, Capability, CapabilityContext} from './backend.js';
 
 /** What each capability lets a user do, as the sentence "the X backend cannot ..." ends. */
 const CANNOT: Record<Capability, string> = {
@@ -17,16 +17,20 @@ const CANNOT: Record<Capability, string> = {
   'custom-fields': 'set custom fields',
 };
 
-/** The one sentence a command says when the backend cannot do what it was asked, with the backend's own hint. */
-export function unsupported(backend: Pick<Backend, 'kind' | 'hints'>, capability: Capability): UnsupportedError {
+/**
+ * The one sentence a command says when the backend cannot do what it was asked, with the
+ * backend's own hint; `about` names the ticket, for a hint that points at it.
+ */
+export function unsupported(backend: Pick<Backend, 'kind' | 'hints'>, capability: Capability, about: CapabilityContext = {}): UnsupportedError {
   const message = capability === 'kb' ? `The ${backend.kind} backend has no knowledge base.` : `The ${backend.kind} backend cannot ${CANNOT[capability]}.`;
+  const hint = backend.hints?.[capability];
   return new UnsupportedError(backend.kind, capability, {
     message,
-    hint: backend.hints?.[capability] ?? 'Use a profile whose backend can (support profile list).',
+    hint: (typeof hint === 'function' ? hint(about) : hint) ?? 'Use a profile whose backend can (support profile list).',
   });
 }
 
 /** Throws the sentence above unless the backend declares the capability. */
-export function requireCapability(backend: Pick<Backend, 'kind' | 'hints' | 'capabilities'>, capability: Capability): void {
-  if (!backend.capabilities.has(capability)) throw unsupported(backend, capability);
+export function requireCapability(backend: Pick<Backend, 'kind' | 'hints' | 'capabilities'>, capability: Capability, about: CapabilityContext = {}): void {
+  if (!backend.capabilities.has(capability)) throw unsupported(backend, capability, about);
 }

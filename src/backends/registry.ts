@@ -1,16 +1,21 @@
+import {resolve} from 'node:path';
+
 import {UsageError} from '../domain/errors.js';
 import type {Backend, BackendFactory, BackendOptions} from './backend.js';
+import type {PluginBackendKind} from './plugins.js';
 
 /** A profile setting that a backend kind takes, each with its own flag of `profile add`. */
-export type ProfileField = 'url' | 'email';
+export type ProfileField = 'url' | 'email' | 'repo';
 
 /** A `--option key=value` that a backend kind understands, checked before anything is stored. */
 export interface BackendOptionSpec {
   name: string;
   description: string;
-  /** What a value must look like: text, a whole number (a vendor's id), yes/no, or one of a list. */
-  type: 'string' | 'integer' | 'boolean' | readonly string[];
+  /** What a value must look like: text, a whole number (a vendor's id), yes/no, a file (stored absolute), or one of a list. */
+  type: 'string' | 'integer' | 'boolean' | 'path' | readonly string[];
   example: string;
+  /** `profile add` refuses a profile without it. */
+  required?: boolean;
 }
 
 /**
@@ -26,15 +31,36 @@ export interface BackendKindInfo {
   urlExample?: string;
   /** Only https, except for a server on this machine (tests, a local fake). */
   httpsOnly?: boolean;
+  /** The host a URL must have (except on this machine), and why, for vendors that answer on their own domain only. */
+  urlHost?: {suffix: string; reason: string};
   /** The backend needs a token from `auth login` (or SUPPORT_TOKEN). */
   needsToken: boolean;
   /** What the token is called and where a user gets one, for prompts and hints. */
   tokenHelp?: string;
+  /** Where else the kind finds a token, for messages: "GH_TOKEN, GITHUB_TOKEN or `gh auth token`". */
+  externalTokens?: string;
   options: readonly BackendOptionSpec[];
+  /** The oclif plugin that adds the kind; absent for the toolkit's own. */
+  plugin?: string;
 }
+
+/**
+ * A token found outside the CLI's own store, where the vendor's tools keep one (GitHub's
+ * GH_TOKEN, or `gh auth token`): `origin` names it for `auth status`.
+ */
+export interface ExternalToken {
+  token: string;
+  source: 'env' | 'external';
+  origin: string;
+}
+
+/** Where the kind looks for such a token, given the profile's settings; loaded only for that kind. */
+export type ExternalTokenFinder = (profile: {url?: string}, env: NodeJS.ProcessEnv) => Promise<ExternalToken | undefined>;
 
 interface AdapterEntry extends Omit<BackendKindInfo, 'kind'> {
   load: () => Promise<BackendFactory>;
+  /** After SUPPORT_TOKEN and the stored token: a token the vendor's own tools hold. */
+  externalToken?: ExternalTokenFinder;
 }
 
 /**
@@ -73,6 +99,20 @@ const ADAPTERS: Record<string, AdapterEntry> = {
     ],
     load: async () => (await import('./zendesk/index.js')).createZendeskBackend,
   },
+  freshdesk: {
+    description: 'Freshdesk and its Solutions knowledge base',
+    fields: {url: 'required'},
+    urlExample: 'https://DOMAIN.freshdesk.com',
+    httpsOnly: true,
+    urlHost: {suffix: '.freshdesk.com', reason: 'Freshdesk answers its API only on DOMAIN.freshdesk.com, not on a custom domain'},
+    needsToken: true,
+    tokenHelp: 'a Freshdesk API key (Freshdesk: your profile picture > Profile settings > View API key)',
+    options: [
+      {name: 'group', description: 'Group id that new tickets are assigned to.', type: 'integer', example: '36000012345'},
+      {name: 'locale', description: 'Language of the solution articles whose category names none (default en).', type: 'string', example: 'de'},
+    ],
+    load: async () => (await import('./freshdesk/index.js')).createFreshdeskBackend,
+  },
   jsm: {
     description: 'Jira Service Management Cloud: requests, its knowledge base and SLA clocks',
     fields: {url: 'required', email: 'optional'},
@@ -87,23 +127,65 @@ const ADAPTERS: Record<string, AdapterEntry> = {
     ],
     load: async () => (await import('./jsm/index.js')).createJsmBackend,
   },
+  github: {
+    description: 'GitHub Issues of one repository (github.com, or GitHub Enterprise Server with --url)',
+    fields: {repo: 'required', url: 'optional'},
+    urlExample: 'https://HOST/api/v3',
+    httpsOnly: true,
+    needsToken: true,
+    tokenHelp: 'a GitHub token with access to the repository\'s issues (a fine-grained token with Issues read and write, or a classic token with repo scope)',
+    externalTokens: 'GH_TOKEN, GITHUB_TOKEN or `gh auth token`',
+    options: [
+      {name: 'priority-labels', description: 'Labels that stand for priorities, as priority=label pairs; default low=priority: low,high=priority: high,urgent=priority: urgent.', type: 'string', example: 'high=P1,urgent=P0'},
+      {name: 'type-labels', description: 'Labels that stand for ticket types, as type=label pairs; default incident=type: incident,problem=type: problem,task=type: task.', type: 'string', example: 'incident=bug,task=enhancement'},
+      {name: 'status-labels', description: 'Labels that stand for open statuses GitHub lacks, as status=label pairs; default open=status: open,pending=status: pending,on_hold=status: on hold.', type: 'string', example: 'pending=waiting-for-reply'},
+    ],
+    load: async () => (await import('./github/index.js')).createGithubBackend,
+    externalToken: async (profile, env) => (await import('./github/token.js')).findGithubToken(profile, env),
+  },
 };
 
+/** The toolkit's own kinds; plugins may add more (describeBackendKinds lists them all). */
 export const BACKEND_KINDS = Object.keys(ADAPTERS);
 
+let pluginSource: (() => ReadonlyMap<string, PluginBackendKind>) | undefined;
+let pluginKinds: ReadonlyMap<string, PluginBackendKind> | undefined;
+
+/**
+ * Where the kinds of installed plugins come from (see plugins.ts; the CLI passes what oclif
+ * loaded, or nothing when no plugin is installed). Read on first need: a command that asks
+ * nothing of the registry reads no plugin's declaration.
+ */
+export function useBackendPlugins(source: (() => ReadonlyMap<string, PluginBackendKind>) | undefined): void {
+  pluginSource = source;
+  pluginKinds = undefined;
+}
+
+function plugins(): ReadonlyMap<string, PluginBackendKind> {
+  pluginKinds ??= pluginSource?.() ?? new Map();
+  return pluginKinds;
+}
+
+function entry(kind: string): (AdapterEntry & {plugin?: string}) | undefined {
+  return Object.hasOwn(ADAPTERS, kind) ? ADAPTERS[kind] : plugins().get(kind);
+}
+
+/** Every kind: the toolkit's own, then those of installed plugins. */
 export function describeBackendKinds(): (BackendKindInfo & {needsUrl: boolean})[] {
-  return BACKEND_KINDS.map((kind) => backendKind(kind));
+  return [...BACKEND_KINDS, ...plugins().keys()].map((kind) => backendKind(kind));
 }
 
 export function backendKind(kind: string): BackendKindInfo & {needsUrl: boolean} {
   assertBackendKind(kind);
-  const {load: _load, ...info} = ADAPTERS[kind]!;
+  const {load: _load, externalToken: _external, ...info} = entry(kind)!;
   return {kind, ...info, needsUrl: info.fields.url === 'required'};
 }
 
 export function assertBackendKind(kind: string): void {
-  if (!Object.hasOwn(ADAPTERS, kind)) {
-    throw new UsageError(`"${kind}" is not a known backend.`, {hint: `Use one of: ${BACKEND_KINDS.join(', ')}.`});
+  if (!entry(kind)) {
+    throw new UsageError(`"${kind}" is not a known backend.`, {
+      hint: `Use one of: ${[...BACKEND_KINDS, ...plugins().keys()].join(', ')}; a plugin may add others (support plugins install PACKAGE).`,
+    });
   }
 }
 
@@ -141,21 +223,39 @@ export function parseBackendOptions(kind: string, pairs: readonly string[]): Rec
       throw new UsageError(`The option ${key} must be one of ${spec.type.join(', ')}, not "${value}".`, {hint: spec.description});
     }
     if (Object.hasOwn(out, key)) throw new UsageError(`The option ${key} is given twice.`, {hint: 'Give each option once.'});
-    out[key] = value;
+    // A file named relative to where `profile add` ran means the same file wherever the profile is used.
+    out[key] = spec.type === 'path' ? resolve(value) : value;
+  }
+  const absent = options.filter((o) => o.required && !Object.hasOwn(out, o.name));
+  if (absent.length) {
+    throw new UsageError(`The ${kind} backend needs the option${absent.length > 1 ? 's' : ''} ${absent.map((o) => o.name).join(', ')}.`, {
+      hint: `Add ${absent.map((o) => `--option ${o.name}=${o.example}`).join(' ')}. ${absent.map((o) => `${o.name}: ${o.description}`).join(' ')}`,
+    });
   }
   return out;
 }
 
+/** A token of the kind's vendor tools for this profile, when the kind looks for one and finds it. */
+export async function findExternalToken(kind: string, profile: {url?: string}, env: NodeJS.ProcessEnv): Promise<ExternalToken | undefined> {
+  if (!Object.hasOwn(ADAPTERS, kind)) return undefined;
+  return ADAPTERS[kind]!.externalToken?.(profile, env);
+}
+
 export async function openBackend(kind: string, options: BackendOptions): Promise<Backend> {
   assertBackendKind(kind);
-  const factory = await ADAPTERS[kind]!.load();
+  const factory = await entry(kind)!.load();
   return factory(options);
 }
 
 /**
  * The offline copy of a remote knowledge base (`kb sync`, `kb search --offline`), kept by the
- * local engine in `root`; see local/kb/cache.ts.
+ * local engine in `root`; see store/embedded/kb/cache.ts.
  */
-export async function openKbCache(root: string, source?: string): Promise<import('./local/kb/cache.js').KbCache | undefined> {
-  return (await import('./local/kb/cache.js')).openKbCache(root, source);
+export async function openKbCache(root: string, source?: string): Promise<import('../store/embedded/kb/cache.js').KbCache | undefined> {
+  return (await import('../store/embedded/kb/cache.js')).openKbCache(root, source);
+}
+
+/** SQLite's integrity check of the local store in `dataDir` (for `support doctor`); it creates nothing. */
+export async function inspectLocalStore(dataDir: string): Promise<import('./local/health.js').LocalStoreHealth> {
+  return (await import('./local/health.js')).inspectLocalStore(dataDir);
 }

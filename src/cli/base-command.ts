@@ -1,8 +1,10 @@
 import {Command, Errors, Flags, ux, type Interfaces} from '@oclif/core';
 
+import {BACKEND_KINDS, useBackendPlugins} from '../backends/registry.js';
 import {terminalSafeJson} from '../domain/neutralise.js';
 import {Context} from './context.js';
-import {describeFailure} from './errors.js';
+import {describeFailure, isParseError} from './errors.js';
+import {takePluginLoadFailures} from './execute.js';
 import type {JqFilter} from './jq.js';
 import {compileJq} from './jq.js';
 import type {JsonShape} from './json-fields.js';
@@ -58,6 +60,15 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
 
   public override async init(): Promise<void> {
     await super.init();
+    await this.useBackendPlugins();
+    const failures = takePluginLoadFailures();
+    if (failures.length) {
+      const {brokenPlugins} = await import('./broken-plugins.js');
+      for (const broken of await brokenPlugins(this.config, failures)) {
+        this.warnUser(broken.message);
+        writeText(process.stderr, shown`Hint: ${broken.hint}`);
+      }
+    }
     let fieldNames: string[] | undefined;
     let shape: JsonShape | undefined;
     if (this.ctor.enableJsonFlag && this.argv.some((a) => a.startsWith('--json') || a.startsWith('--jq'))) {
@@ -89,6 +100,22 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     }
     const jq = (this.flags as {jq?: string}).jq;
     if (jq !== undefined) this.jqFilter = await compileJq(jq, process.stderr);
+  }
+
+  /**
+   * Backend kinds of installed plugins, from the package.json files oclif read at start. Without
+   * plugins (most users) nothing more is loaded; with some, the declarations are read only when
+   * the registry is asked about kinds, and a plugin's code only when a profile of its kind opens.
+   */
+  private async useBackendPlugins(): Promise<void> {
+    const installed = this.config
+      .getPluginsList()
+      .filter((p) => p.type === 'user' || p.type === 'link')
+      .map((p) => ({name: p.name, root: p.root, pjson: p.pjson as {supportkit?: unknown}}));
+    if (!installed.length) return useBackendPlugins(undefined);
+    const {pluginBackendKinds} = await import('../backends/plugins.js');
+    // Memoised by the registry: each warning (a plugin that cannot be used) is said once per command.
+    useBackendPlugins(() => pluginBackendKinds(installed, BACKEND_KINDS, (message) => this.warnUser(message)));
   }
 
   /*
@@ -154,7 +181,11 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   }
 
   protected override async catch(error: Error & {exitCode?: number}): Promise<never> {
-    const failure = describeFailure(error);
+    const failure = describeFailure(error, {
+      commandLine: [this.config.bin, ...(this.id ?? '').split(':')].join(' ').trim(),
+      flagNames: Object.keys({...this.ctor.flags, ...this.ctor.baseFlags, ...(this.ctor.enableJsonFlag ? {json: true} : {})}),
+      closest: isParseError(error) ? (await import('./suggest.js')).closest : undefined,
+    });
     const debug = Boolean(this.flags?.debug) || /^(1|true|yes)$/i.test(process.env.SUPPORT_DEBUG ?? '');
     // An outcome, not a failure, whose result is already on stdout: a second JSON document there would break parsers.
     const resultPrinted = (error as {resultPrinted?: boolean}).resultPrinted === true;
@@ -176,6 +207,19 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
 
   protected override async finally(error: Error | undefined): Promise<void> {
     await this.contextInstance?.close();
+    // A newer release, once a day, for a person at a terminal; the check itself never delays a command.
+    if (process.stderr.isTTY) {
+      const notice = await import('./update-notice.js');
+      if (notice.updateNoticeWanted(process.env, true)) {
+        notice.updateNotice({
+          packageName: this.config.name,
+          version: this.config.version,
+          cacheDir: this.config.cacheDir,
+          env: process.env,
+          write: (text) => writeText(process.stderr, text, ''),
+        });
+      }
+    }
     await super.finally(error);
   }
 }

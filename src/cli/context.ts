@@ -4,6 +4,7 @@ import {join} from 'node:path';
 import type {Backend, Identity} from '../backends/backend.js';
 import {openBackend, openKbCache} from '../backends/registry.js';
 import {UsageError} from '../domain/errors.js';
+import {findToken} from '../services/auth.js';
 import {CredentialStore} from '../store/credentials.js';
 import type {Paths} from '../store/paths.js';
 import {DEFAULT_PROFILE, ProfileStore, validateProfileName, type Profile} from '../store/profiles.js';
@@ -133,8 +134,9 @@ export class Context {
       profile: name,
       url: profile.url,
       email: profile.email,
+      repo: profile.repo,
       settings: profile.options ?? {},
-      token: token === undefined ? async () => (await this.credentials.get(name))?.token : async () => token,
+      token: token === undefined ? async () => (await findToken(this.credentials, name, profile, this.env))?.token : async () => token,
       dataDir: this.paths.dataDir,
       cacheDir: this.paths.cacheDir,
       identity: this.identity(profile),

@@ -18,7 +18,7 @@ export const JSON_SHAPES: Readonly<Record<string, JsonShape>> = {
   'auth:status': {
     fields: ['profiles'],
     lists: {
-      profiles: ['account', 'backend', 'backendRole', 'email', 'loggedIn', 'needsToken', 'problem', 'profile', 'role', 'state', 'tokenSource', 'url', 'user'],
+      profiles: ['account', 'backend', 'backendRole', 'email', 'loggedIn', 'needsToken', 'problem', 'profile', 'role', 'state', 'tokenOrigin', 'tokenSource', 'url', 'user'],
     },
   },
   'auth:token': {
@@ -46,6 +46,16 @@ export const JSON_SHAPES: Readonly<Record<string, JsonShape>> = {
       skipped: ['collector', 'detail', 'reason', 'source'],
     },
   },
+  'doctor': {
+    fields: ['checks', 'ok'],
+    lists: {
+      checks: ['check', 'detail', 'fix', 'profile', 'status'],
+    },
+  },
+  'init': {
+    fields: ['backend', 'current', 'profile', 'role', 'ticketsSeen', 'tokenStoredIn', 'url', 'user'],
+    lists: {},
+  },
   'kb:import': {
     fields: ['created', 'failed', 'unchanged', 'updated'],
     lists: {
@@ -66,22 +76,44 @@ export const JSON_SHAPES: Readonly<Record<string, JsonShape>> = {
     fields: ['body', 'format', 'id', 'locale', 'slug', 'tags', 'title', 'updatedAt', 'url'],
     lists: {},
   },
+  'plugins:install': {
+    fields: ['backends', 'name', 'problem', 'root', 'type', 'version'],
+    lists: {
+      backends: ['description', 'kind', 'usage'],
+    },
+  },
+  'plugins:link': {
+    fields: ['backends', 'name', 'problem', 'root', 'type', 'version'],
+    lists: {
+      backends: ['description', 'kind', 'usage'],
+    },
+  },
+  'plugins:list': {
+    fields: ['plugins'],
+    lists: {
+      plugins: ['backends', 'name', 'problem', 'root', 'type', 'version'],
+    },
+  },
+  'plugins:uninstall': {
+    fields: ['name', 'orphanedProfiles'],
+    lists: {},
+  },
   'profile:add': {
-    fields: ['as', 'backend', 'current', 'email', 'name', 'options', 'url'],
+    fields: ['as', 'backend', 'current', 'email', 'name', 'options', 'repo', 'url'],
     lists: {},
   },
   'profile:list': {
     fields: ['profiles'],
     lists: {
-      profiles: ['as', 'backend', 'current', 'email', 'name', 'options', 'url'],
+      profiles: ['as', 'backend', 'current', 'email', 'name', 'options', 'repo', 'url'],
     },
   },
   'profile:remove': {
-    fields: ['as', 'backend', 'current', 'email', 'name', 'options', 'url'],
+    fields: ['as', 'backend', 'current', 'email', 'name', 'options', 'repo', 'url'],
     lists: {},
   },
   'profile:use': {
-    fields: ['as', 'backend', 'current', 'email', 'name', 'options', 'url'],
+    fields: ['as', 'backend', 'current', 'email', 'name', 'options', 'repo', 'url'],
     lists: {},
   },
   'serve': {

@@ -6,7 +6,8 @@ import {neutralise} from '../domain/neutralise.js';
  * choices may quote outside text (a path, a profile's URL): they are neutralised here.
  */
 export interface Prompter {
-  input(message: string, options?: {default?: string; validate?: (value: string) => true | string}): Promise<string>;
+  /** `required: false` lets the person leave it empty (Enter). */
+  input(message: string, options?: {default?: string; required?: boolean; validate?: (value: string) => true | string}): Promise<string>;
   editor(message: string, options?: {default?: string; validate?: (value: string) => true | string}): Promise<string>;
   password(message: string): Promise<string>;
   confirm(message: string, options?: {default?: boolean}): Promise<boolean>;
@@ -25,7 +26,7 @@ export function createPrompter(streams: PromptStreams): Prompter {
   const say = (text: string) => neutralise(text, 'line');
   return {
     async input(message, options = {}) {
-      return (await load()).input({message: say(message), default: options.default, validate: options.validate, required: true}, context);
+      return (await load()).input({message: say(message), default: options.default, validate: options.validate, required: options.required ?? true}, context);
     },
     async editor(message, options = {}) {
       return (await load()).editor({message: say(message), default: options.default, validate: options.validate, postfix: '.md'}, context);

@@ -85,6 +85,11 @@ export class ConfigError extends SupportError {
   override readonly code = 'config';
 }
 
+/** An installed plugin that cannot be used: its declaration, its code, or what its code answers. */
+export class PluginError extends SupportError {
+  override readonly code = 'plugin';
+}
+
 /** The backend has no such capability: say so instead of returning an empty result. */
 export class UnsupportedError extends SupportError {
   override readonly code = 'unsupported';

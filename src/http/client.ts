@@ -51,6 +51,12 @@ export interface HttpClientOptions {
   debug?: (line: string) => void;
   /** Waiting between attempts; tests may speed it up. */
   sleep?: (ms: number) => Promise<void>;
+  /**
+   * Recognises a rate-limit answer whose status does not say so (GitHub answers 403 for its
+   * primary and secondary limits), from its headers and body; returns how long it asks to wait,
+   * when the answer tells, or undefined for an answer that is no rate limit.
+   */
+  rateLimited?: (answer: {status: number; headers: HttpResponse['headers']; body: unknown}) => {waitMs?: number} | undefined;
 }
 
 export interface HttpRequest {
@@ -58,6 +64,8 @@ export interface HttpRequest {
   /** Relative to the base URL, e.g. v1/tickets/12 */
   path: string;
   query?: Record<string, string | number | readonly string[] | undefined>;
+  /** Headers of this request only (If-None-Match, say); never a secret: they may be logged. */
+  headers?: Record<string, string>;
   json?: unknown;
   /** A body streamed from its source; called once per attempt so that a retry never reuses a consumed stream. */
   stream?: {open: () => NodeJS.ReadableStream; size: number; contentType: string};
@@ -139,6 +147,7 @@ let gotModule: Promise<typeof import('got')> | undefined;
  */
 export class HttpClient {
   private limits: RateLimitInfo = {observedAt: 0, throttled: 0};
+  private clock?: {serverDate: number; receivedAt: number};
   private readonly timeouts: HttpTimeouts;
   private readonly retry: RetryPolicy;
   private readonly sleep: (ms: number) => Promise<void>;
@@ -175,7 +184,7 @@ export class HttpClient {
       const retry = (event: Omit<RetryEvent, 'attempt' | 'maxAttempts'>) => this.beforeRetry(req, {...event, attempt, maxAttempts});
       let response;
       try {
-        const headers: Record<string, string> = {accept: 'application/json, application/problem+json', ...this.options.headers};
+        const headers: Record<string, string> = {accept: 'application/json, application/problem+json', ...this.options.headers, ...req.headers};
         if (authorization) headers.authorization = authorization;
         if (req.idempotencyKey) headers['idempotency-key'] = req.idempotencyKey;
         let body: string | Readable | undefined;
@@ -227,8 +236,11 @@ export class HttpClient {
       const ms = performance.now() - started;
       const status = response.statusCode;
       this.debug(`${req.method} ${redactUrl(url)} ${status} ${ms.toFixed(0)}ms${attempt > 1 ? ` (attempt ${attempt})` : ''}`);
-      this.observeRateLimit(response.headers, status);
+      this.observeClock(response.headers);
       const parsed = parseBody(response.body as string, String(response.headers['content-type'] ?? ''));
+      // A limit the status does not name (GitHub's 403) is a 429 here: waited out, retried, counted.
+      const limited = status === 429 ? {} : status >= 400 && status < 500 ? this.options.rateLimited?.({status, headers: response.headers, body: parsed}) : undefined;
+      this.observeRateLimit(response.headers, limited ? 429 : status);
       if (status < 300) return {status, headers: response.headers, body: parsed, text: response.body as string};
       const location = response.headers.location;
       if (status >= 300 && status < 400 && redirectsLeft > 0 && typeof location === 'string') {
@@ -241,17 +253,18 @@ export class HttpClient {
         attempt--;
         continue;
       }
-      if (RETRY_STATUSES.has(status)) {
-        const asked = parseRetryAfter(response.headers['retry-after']);
+      if (RETRY_STATUSES.has(status) || limited) {
+        const rateLimited = status === 429 || Boolean(limited);
+        const asked = parseRetryAfter(response.headers['retry-after']) ?? limited?.waitMs ?? (rateLimited ? exhaustedWindowWait(response.headers) : undefined);
         if (asked !== undefined && asked > this.retry.maxRetryAfterMs) {
-          throw this.finalStatusError(status, parsed, `asks to wait ${describeWait(asked)} before trying again`, asked);
+          throw this.finalStatusError(status, parsed, `asks to wait ${describeWait(asked)} before trying again`, asked, rateLimited);
         }
-        // A 429 comes before any work is done, so even a POST without a key may be sent again.
-        if (!last || (status === 429 && more)) {
-          await retry({reason: status === 429 ? 'rate-limited' : 'unavailable', detail: String(status), delayMs: asked ?? this.backoff(attempt), retryAfterMs: asked});
+        // A rate limit comes before any work is done, so even a POST without a key may be sent again.
+        if (!last || (rateLimited && more)) {
+          await retry({reason: rateLimited ? 'rate-limited' : 'unavailable', detail: String(status), delayMs: asked ?? this.backoff(attempt), retryAfterMs: asked});
           continue;
         }
-        throw this.finalStatusError(status, parsed, canRetry || status === 429 ? `still answered ${status} after ${attempt} attempts` : `answered ${status}`);
+        throw this.finalStatusError(status, parsed, canRetry || rateLimited ? `still answered ${status} after ${attempt} attempts` : `answered ${status}`, undefined, rateLimited);
       }
       if (status === 409 && req.idempotencyKey && more) {
         // The server is still busy with an earlier attempt of this key (one cut off mid-upload, say):
@@ -271,6 +284,16 @@ export class HttpClient {
     this.agent?.destroy();
   }
 
+  /** The server's clock from the Date header of the latest response, and when it arrived. */
+  serverClock(): {serverDate: number; receivedAt: number} | undefined {
+    return this.clock && {...this.clock};
+  }
+
+  private observeClock(headers: HttpResponse['headers']): void {
+    const date = typeof headers.date === 'string' ? Date.parse(headers.date) : Number.NaN;
+    if (!Number.isNaN(date)) this.clock = {serverDate: date, receivedAt: Date.now()};
+  }
+
   /** The server's latest RateLimit-* figures and the count of 429s seen, for pacing bulk work. */
   rateLimit(): RateLimitInfo {
     return {...this.limits};
@@ -286,11 +309,11 @@ export class HttpClient {
     this.limits = {...reading, observedAt: Date.now(), throttled};
   }
 
-  private finalStatusError(status: number, body: unknown, what: string, waitMs?: number): Error {
+  private finalStatusError(status: number, body: unknown, what: string, waitMs?: number, rateLimited = status === 429): Error {
     const host = new URL(this.baseUrl).host;
     const detail = (body as {detail?: unknown} | undefined)?.detail;
     const suffix = typeof detail === 'string' ? ` (${detail})` : '';
-    if (status === 429) {
+    if (rateLimited) {
       return new RateLimitError(`${host} is rate limiting this token: it ${what}.${suffix}`, {
         retryAfterSeconds: waitMs === undefined ? undefined : Math.ceil(waitMs / 1000),
         hint: waitMs ? `Try again after ${new Date(Date.now() + waitMs).toISOString()}.` : 'Wait a minute, then try again; slow down scripts that loop.',
@@ -386,6 +409,12 @@ export class HttpClient {
     }
     return this.agent;
   }
+}
+
+/** A rate-limit answer without Retry-After whose window is spent (remaining 0): the wait until its reset. */
+function exhaustedWindowWait(headers: HttpResponse['headers']): number | undefined {
+  const reading = readRateLimit(headers);
+  return reading?.remaining === 0 && reading.resetSeconds !== undefined ? reading.resetSeconds * 1000 : undefined;
 }
 
 function parseBody(text: string, contentType: string): unknown {

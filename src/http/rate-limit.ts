@@ -48,6 +48,8 @@ export function readRateLimit(headers: Headers, now = Date.now()): RateLimitRead
     limit: number(headers, 'x-ratelimit-limit') ?? number(headers, 'x-ratelimit-total'),
     remaining: number(headers, 'x-ratelimit-remaining'),
     resetSeconds: resetDelta(number(headers, 'x-ratelimit-reset') ?? isoReset(headers, 'x-ratelimit-reset'), now),
+    // Freshdesk's -Total is a per-minute budget that tells no reset.
+    windowSeconds: headers['x-ratelimit-total'] !== undefined && headers['x-ratelimit-reset'] === undefined ? 60 : undefined,
   };
   const zendesk = {limit: number(headers, 'x-rate-limit'), remaining: number(headers, 'x-rate-limit-remaining'), windowSeconds: 60};
   for (const r of [ietf, x, zendesk]) if (r.limit !== undefined || r.remaining !== undefined) readings.push(r);

@@ -1,5 +1,5 @@
 import type {Backend, Identity} from '../backends/backend.js';
-import {backendNeedsToken} from '../backends/registry.js';
+import {backendKind, backendNeedsToken, findExternalToken} from '../backends/registry.js';
 import {AuthError, RateLimitError, SupportError, UnavailableError, UsageError} from '../domain/errors.js';
 import type {CredentialSource, CredentialStore} from '../store/credentials.js';
 import type {Profile} from '../store/profiles.js';
@@ -23,7 +23,10 @@ export interface AuthStatus {
   /** False for backends that need no token, such as the local store. */
   needsToken: boolean;
   loggedIn: boolean;
-  tokenSource: CredentialSource | null;
+  /** env (an environment variable), keyring, file, or external (a vendor's tool, such as gh). */
+  tokenSource: TokenSource | null;
+  /** Exactly where the token in use comes from: SUPPORT_TOKEN, keyring, file, GH_TOKEN, gh auth token... */
+  tokenOrigin: string | null;
   state: AuthState;
   /** Who the backend says the token belongs to (for local: who the profile acts as). */
   user: string | null;
@@ -35,6 +38,26 @@ export interface AuthStatus {
   account: string | null;
   /** Why the state is not ok, in one sentence. */
   problem: string | null;
+}
+
+export type TokenSource = CredentialSource | 'external';
+
+export interface FoundToken {
+  token: string;
+  source: TokenSource;
+  origin: string;
+}
+
+const ORIGINS: Record<CredentialSource, string> = {env: 'SUPPORT_TOKEN', keyring: 'keyring', file: 'file'};
+
+/**
+ * The token a profile uses: SUPPORT_TOKEN, then the one `auth login` stored (keyring, file), then
+ * one the backend kind's vendor tools hold (GitHub: GH_TOKEN, GITHUB_TOKEN, `gh auth token`).
+ */
+export async function findToken(credentials: CredentialStore, profileName: string, profile: Profile, env: NodeJS.ProcessEnv): Promise<FoundToken | undefined> {
+  const stored = await credentials.get(profileName);
+  if (stored) return {token: stored.token, source: stored.source, origin: ORIGINS[stored.source]};
+  return findExternalToken(profile.backend, {url: profile.url}, env);
 }
 
 export interface LoginInput {
@@ -83,6 +106,8 @@ export interface AuthStatusInput {
   open: (name: string, profile: Profile) => Promise<Backend>;
   /** Who a profile of a backend without login acts as. */
   identity: (profile: Profile) => Identity;
+  /** Where tokens of vendor tools are looked for (GH_TOKEN...). */
+  env?: NodeJS.ProcessEnv;
 }
 
 /**
@@ -101,17 +126,17 @@ async function statusOf(input: AuthStatusInput, name: string, profile: Profile):
   try {
     needsToken = backendNeedsToken(profile.backend);
   } catch (error) {
-    return {...base, ...empty, needsToken: false, loggedIn: false, tokenSource: null, state: 'error', problem: (error as Error).message};
+    return {...base, ...empty, needsToken: false, loggedIn: false, tokenSource: null, tokenOrigin: null, state: 'error', problem: (error as Error).message};
   }
   if (!needsToken) {
     const who = input.identity(profile);
-    return {...base, ...empty, needsToken, loggedIn: true, tokenSource: null, state: 'ok', user: who.name, role: who.role};
+    return {...base, ...empty, needsToken, loggedIn: true, tokenSource: null, tokenOrigin: null, state: 'ok', user: who.name, role: who.role};
   }
-  const stored = await input.credentials.get(name);
+  const stored = await findToken(input.credentials, name, profile, input.env ?? process.env);
   if (!stored) {
-    return {...base, ...empty, needsToken, loggedIn: false, tokenSource: null, state: 'not-logged-in', problem: `No token is stored for the profile "${name}".`};
+    return {...base, ...empty, needsToken, loggedIn: false, tokenSource: null, tokenOrigin: null, state: 'not-logged-in', problem: `No token is stored for the profile "${name}"${externalHint(profile.backend)}.`};
   }
-  const known = {...base, needsToken, loggedIn: true, tokenSource: stored.source};
+  const known = {...base, needsToken, loggedIn: true, tokenSource: stored.source, tokenOrigin: stored.origin};
   let backend: Backend | undefined;
   try {
     backend = await input.open(name, profile);
@@ -127,13 +152,19 @@ async function statusOf(input: AuthStatusInput, name: string, profile: Profile):
   }
 }
 
+/** For kinds that also look elsewhere: say where, so "not logged in" is not a puzzle. */
+function externalHint(kind: string): string {
+  const elsewhere = backendKind(kind).externalTokens;
+  return elsewhere ? `, and none was found in ${elsewhere}` : '';
+}
+
 export async function logout(credentials: CredentialStore, profileName: string): Promise<{profile: string; removed: boolean}> {
   return {profile: profileName, removed: await credentials.delete(profileName)};
 }
 
-export async function readToken(credentials: CredentialStore, profileName: string, profile: Profile): Promise<string> {
+export async function readToken(credentials: CredentialStore, profileName: string, profile: Profile, env: NodeJS.ProcessEnv = process.env): Promise<string> {
   assertNeedsToken(profileName, profile);
-  const stored = await credentials.get(profileName);
+  const stored = await findToken(credentials, profileName, profile, env);
   if (!stored) {
     throw new AuthError(`No token is stored for the profile "${profileName}".`, {
       hint: `Run \`support auth login --profile ${profileName}\`.`,

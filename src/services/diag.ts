@@ -336,7 +336,7 @@ export async function inspectDiagBundle(path: string, options: InspectOptions = 
 
 /** Looks for the file among the ticket's attachments, by sha256. */
 export async function checkUpload(backend: Backend, ticketId: string, name: string, sha256: string): Promise<UploadCheck> {
-  requireCapability(backend, 'attachments');
+  requireCapability(backend, 'attachments', {ticketId});
   const ticket = await backend.tickets.get(ticketId);
   const match = ticket.attachments.find((a) => a.sha256 === sha256) ?? null;
   const sameName = ticket.attachments.filter((a) => a.name === name && a !== match);
@@ -379,7 +379,7 @@ export interface AttachBundleResult {
  * match the local file, or the upload is reported as corrupt.
  */
 export async function attachBundle(backend: Backend, ticketId: string, path: string, options: AttachBundleOptions = {}): Promise<AttachBundleResult> {
-  requireCapability(backend, 'attachments');
+  requireCapability(backend, 'attachments', {ticketId});
   const info = await stat(path).catch(() => undefined);
   if (!info?.isFile()) throw new UsageError(`The bundle ${path} does not exist or is not a regular file.`, {hint: 'Give the path of a .tar.gz written by `support diag collect`.'});
   const sha256 = await sha256File(path);

@@ -10,6 +10,8 @@ export interface ProfileSummary {
   url: string | null;
   /** The login email that goes with the token (Zendesk's API tokens), or null. */
   email: string | null;
+  /** The repository (owner/name) of a github profile, or null. */
+  repo: string | null;
   /** `--option key=value` settings of the backend. */
   options: Record<string, string>;
   as: Role;
@@ -21,6 +23,7 @@ const summarize = (name: string, profile: Profile, current: string): ProfileSumm
   backend: profile.backend,
   url: profile.url ?? null,
   email: profile.email ?? null,
+  repo: profile.repo ?? null,
   options: {...profile.options},
   as: profile.as ?? 'customer',
   current: name === current,
@@ -31,13 +34,25 @@ export interface AddProfileInput {
   backend: string;
   url?: string;
   email?: string;
+  repo?: string;
   /** `key=value` pairs of --option, checked against what the backend kind declares. */
   options?: readonly string[];
   as?: Role;
   user?: string;
 }
 
-const FIELD_FLAGS: Record<ProfileField, string> = {url: '--url', email: '--email'};
+const FIELD_FLAGS: Record<ProfileField, string> = {url: '--url', email: '--email', repo: '--repo'};
+const FIELD_NAMES: Record<ProfileField, string> = {url: 'URL', email: 'email', repo: 'repository'};
+const FIELD_EXAMPLES: Partial<Record<ProfileField, string>> = {repo: 'OWNER/NAME'};
+
+/** A repository as GitHub names it: owner/name, letters, digits, hyphens, underscores and dots. */
+export function validateRepo(repo: string): string {
+  const trimmed = repo.trim().replace(/\.git$/, '');
+  if (!/^[A-Za-z0-9-]{1,39}\/[A-Za-z0-9._-]{1,100}$/.test(trimmed) || /\/\.\.?$/.test(trimmed)) {
+    throw new UsageError(`"${repo}" is not a repository name.`, {hint: 'Give it as owner/name, e.g. --repo octo-org/widgets.'});
+  }
+  return trimmed;
+}
 
 /** An email address as Zendesk and Jira take them for API tokens: one @, no spaces. */
 export function validateEmail(email: string): string {
@@ -49,12 +64,20 @@ export function validateEmail(email: string): string {
 }
 
 /** Plain http only to this machine: a token must not cross a network in the clear. */
+const LOOPBACK = /^(127\.\d+\.\d+\.\d+|localhost|\[::1\])$/;
+
 function assertHttpsUnlessLoopback(kind: string, url: string): void {
   const parsed = new URL(url);
-  const loopback = /^(127\.\d+\.\d+\.\d+|localhost|\[::1\])$/.test(parsed.hostname);
+  const loopback = LOOPBACK.test(parsed.hostname);
   if (parsed.protocol !== 'https:' && !loopback) {
     throw new UsageError(`The ${kind} backend needs an https:// URL, not ${url}.`, {hint: 'Use the https:// address of your account.'});
   }
+}
+
+function assertHostUnlessLoopback(kind: string, url: string, rule: {suffix: string; reason: string}, example?: string): void {
+  const host = new URL(url).hostname.toLowerCase();
+  if (LOOPBACK.test(host) || (host.endsWith(rule.suffix) && host.length > rule.suffix.length)) return;
+  throw new UsageError(`The ${kind} backend needs a URL on ${rule.suffix.replace(/^\./, '')}, not ${url}.`, {hint: `${rule.reason}: use ${example ?? `https://...${rule.suffix}`}.`});
 }
 
 export function normalizeUrl(url: string): string {
@@ -78,15 +101,15 @@ export function normalizeUrl(url: string): string {
 export async function addProfile(store: ProfileStore, input: AddProfileInput): Promise<ProfileSummary> {
   const name = validateProfileName(input.name);
   const kind = backendKind(input.backend);
-  const given: Record<ProfileField, string | undefined> = {url: input.url, email: input.email};
+  const given: Record<ProfileField, string | undefined> = {url: input.url, email: input.email, repo: input.repo};
   for (const field of Object.keys(FIELD_FLAGS) as ProfileField[]) {
     const rule = kind.fields[field];
     if (given[field] !== undefined && !rule) {
       throw new UsageError(`The ${kind.kind} backend takes no ${FIELD_FLAGS[field]}.`, {hint: `Leave ${FIELD_FLAGS[field]} out, or choose another backend.`});
     }
     if (given[field] === undefined && rule === 'required') {
-      const example = field === 'url' ? ` ${kind.urlExample ?? 'https://...'}` : ' ...';
-      throw new UsageError(`The ${kind.kind} backend needs a ${field === 'url' ? 'URL' : field}.`, {hint: `Add ${FIELD_FLAGS[field]}${example} to the command.`});
+      const example = field === 'url' ? ` ${kind.urlExample ?? 'https://...'}` : ` ${FIELD_EXAMPLES[field] ?? '...'}`;
+      throw new UsageError(`The ${kind.kind} backend needs a ${FIELD_NAMES[field]}.`, {hint: `Add ${FIELD_FLAGS[field]}${example} to the command.`});
     }
   }
   const options = parseBackendOptions(kind.kind, input.options ?? []);
@@ -99,7 +122,9 @@ export async function addProfile(store: ProfileStore, input: AddProfileInput): P
   const profile: Profile = {backend: input.backend};
   if (input.url) profile.url = normalizeUrl(input.url);
   if (profile.url && kind.httpsOnly) assertHttpsUnlessLoopback(kind.kind, profile.url);
+  if (profile.url && kind.urlHost) assertHostUnlessLoopback(kind.kind, profile.url, kind.urlHost, kind.urlExample);
   if (input.email !== undefined) profile.email = validateEmail(input.email);
+  if (input.repo !== undefined) profile.repo = validateRepo(input.repo);
   if (Object.keys(options).length) profile.options = options;
   if (input.as) profile.as = input.as;
   if (input.user) profile.user = input.user;

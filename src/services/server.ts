@@ -1,13 +1,18 @@
 import {join} from 'node:path';
 
 import type {RunningServer} from '../server/app.js';
-import type {CreatedToken, TokenInfo, TokenRole} from '../server/state.js';
+import type {CreatedToken, TokenInfo, TokenRole} from '../server/store/store.js';
 
 /** The server keeps its own store apart from the CLI's local backend, unless told otherwise. */
 export const defaultServerDir = (cliDataDir: string) => join(cliDataDir, 'server');
 
-export interface StartServerInput {
+/** Where a server's store is: SQLite in `dataDir`, or the PostgreSQL database of `databaseUrl`. */
+export interface ServerStoreLocation {
   dataDir: string;
+  databaseUrl?: string | undefined;
+}
+
+export interface StartServerInput extends ServerStoreLocation {
   host: string;
   port: number;
   rateLimit: number;
@@ -23,6 +28,7 @@ export async function startSupportServer(input: StartServerInput): Promise<Runni
   const {startServer} = await import('../server/app.js');
   return startServer({
     dataDir: input.dataDir,
+    databaseUrl: input.databaseUrl,
     host: input.host,
     port: input.port,
     rateLimit: input.rateLimit,
@@ -31,24 +37,24 @@ export async function startSupportServer(input: StartServerInput): Promise<Runni
   });
 }
 
-async function withState<T>(dataDir: string, fn: (state: import('../server/state.js').ServerState) => T): Promise<T> {
-  const {ServerState} = await import('../server/state.js');
-  const state = await ServerState.open(dataDir);
+async function withTokens<T>(where: ServerStoreLocation, fn: (tokens: import('../server/store/store.js').TokenStore) => Promise<T>): Promise<T> {
+  const {openTokenStore} = await import('../server/store/open.js');
+  const store = await openTokenStore(where);
   try {
-    return fn(state);
+    return await fn(store.tokens);
   } finally {
-    state.close();
+    await store.close();
   }
 }
 
-export function createServerToken(dataDir: string, name: string, role: TokenRole): Promise<CreatedToken> {
-  return withState(dataDir, (s) => s.createToken(name, role));
+export function createServerToken(where: ServerStoreLocation, name: string, role: TokenRole): Promise<CreatedToken> {
+  return withTokens(where, (t) => t.create(name, role));
 }
 
-export function listServerTokens(dataDir: string): Promise<TokenInfo[]> {
-  return withState(dataDir, (s) => s.listTokens());
+export function listServerTokens(where: ServerStoreLocation): Promise<TokenInfo[]> {
+  return withTokens(where, (t) => t.list());
 }
 
-export function revokeServerToken(dataDir: string, idOrName: string): Promise<TokenInfo> {
-  return withState(dataDir, (s) => s.revokeToken(idOrName));
+export function revokeServerToken(where: ServerStoreLocation, idOrName: string): Promise<TokenInfo> {
+  return withTokens(where, (t) => t.revoke(idOrName));
 }

@@ -10,6 +10,8 @@ export interface Profile {
   url?: string;
   /** The login email of backends whose API tokens go with one (Zendesk's `{email}/token`). */
   email?: string;
+  /** The repository, owner/name, of a backend that works one repository's issues (github). */
+  repo?: string;
   /** Backend settings from `--option key=value`, checked against the kind's declared options. */
   options?: Record<string, string>;
   /** Who this profile acts as on backends that cannot tell (the local store). */

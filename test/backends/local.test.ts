@@ -6,10 +6,10 @@ import {pathToFileURL} from 'node:url';
 import {afterEach, beforeEach, describe, expect, it} from 'vitest';
 
 import {createLocalBackend} from '../../src/backends/local/index.js';
-import {SCHEMA_VERSION} from '../../src/backends/local/schema.js';
-import {loadSqlite} from '../../src/backends/local/sqlite.js';
-import {openLocalStore} from '../../src/backends/local/store.js';
-import {LocalTickets} from '../../src/backends/local/tickets.js';
+import {SCHEMA_VERSION} from '../../src/store/embedded/schema.js';
+import {loadSqlite} from '../../src/store/embedded/sqlite.js';
+import {openLocalStore} from '../../src/store/embedded/store.js';
+import {LocalTickets} from '../../src/store/embedded/tickets.js';
 import {RejectedError, UnavailableError} from '../../src/domain/errors.js';
 import {ROOT, sandbox, type Sandbox} from '../helpers.js';
 

@@ -27,7 +27,7 @@ beforeEach(async () => {
   box = sandbox();
   served = [];
   server = await startTestServer(box.dir, {log: (line) => served.push(line)});
-  token = server.token('agent', 'alice');
+  token = await server.token('agent', 'alice');
 });
 afterEach(async () => {
   await server.close();

@@ -33,7 +33,7 @@ const proxies: FaultProxy[] = [];
 beforeAll(async () => {
   box = sandbox();
   server = await startTestServer(box.dir);
-  token = server.token('agent', 'alice');
+  token = await server.token('agent', 'alice');
   // A gzip of incompressible bytes: a bundle-sized upload that a proxy can cut in the middle.
   const bytes = gzipSync(randomBytes(1024 * 1024));
   bundle = join(box.dir, 'support-bundle.tar.gz');

@@ -33,7 +33,7 @@ for (const kind of ['local', 'rest'] as const) {
       env = {...box.env};
       if (kind === 'rest') {
         server = await startTestServer(box.dir);
-        adminToken = server.token('admin', 'root');
+        adminToken = await server.token('admin', 'root');
         env = {...env, SUPPORT_BACKEND: 'rest', SUPPORT_URL: server.url, SUPPORT_TOKEN: adminToken};
       }
     });
@@ -242,13 +242,13 @@ for (const kind of ['local', 'rest'] as const) {
     if (kind === 'rest') {
       it('refuses an import with a token that is not an admin’s, naming what is needed', async () => {
         const dir = writeArticles({'x.md': article('agent-try', 'Agent try', 'Text.')});
-        const r = await run(KbImport, [dir], {env: {SUPPORT_TOKEN: server!.token('agent', 'alice')}});
+        const r = await run(KbImport, [dir], {env: {SUPPORT_TOKEN: await server!.token('agent', 'alice')}});
         expect(r.exitCode).toBe(5);
         expect(r.stderr).toMatch(/admin token/);
       });
 
       it('syncs for offline search: everything first, then only what changed, deletions included', async () => {
-        const agent = {SUPPORT_TOKEN: server!.token('customer', 'carol')};
+        const agent = {SUPPORT_TOKEN: await server!.token('customer', 'carol')};
         const before = await run(KbSearch, ['proxy', '--offline'], {env: agent});
         expect(before.exitCode).toBe(1);
         expect(before.stderr).toContain('support kb sync');
@@ -277,7 +277,7 @@ for (const kind of ['local', 'rest'] as const) {
         // The same address: a cache belongs to one server, and a profile pointed elsewhere starts afresh.
         const port = Number(new URL(env.SUPPORT_URL!).port);
         server = await startTestServer(box.dir, {port});
-        const admin = server.token('admin', 'root2');
+        const admin = await server.token('admin', 'root2');
         writeFileSync(join(dir, 'keep.md'), article('keep-me', 'Keep the wobblefrotz', 'The wobblefrotz stays, changed.'));
         expect((await run(KbImport, [dir], {env: {SUPPORT_URL: server.url, SUPPORT_TOKEN: admin}})).exitCode).toBe(0);
         expect((await api(server.url, 'DELETE', '/v1/kb/articles/drop-me', {token: admin})).status).toBe(204);
@@ -294,7 +294,7 @@ for (const kind of ['local', 'rest'] as const) {
       });
 
       it('treats an offline copy cut short as no copy, and the next sync builds it again', async () => {
-        const agent = {SUPPORT_TOKEN: server!.token('customer', 'dora')};
+        const agent = {SUPPORT_TOKEN: await server!.token('customer', 'dora')};
         const dir = writeArticles({'cut.md': article('cut-short', 'The quibblewick guide', 'Quibblewick steps.')});
         expect((await run(KbImport, [dir])).exitCode).toBe(0);
         expect((await run(KbSync, [], {env: agent})).exitCode).toBe(0);

@@ -24,7 +24,7 @@ describe('profiles', () => {
   it('has a default local profile with no configuration at all', async () => {
     const r = await run<ProfileListResult>(ProfileList, ['--json']);
     expect(parseJson<ProfileListResult>(r.stdout)).toEqual({
-      profiles: [{name: 'default', backend: 'local', url: null, email: null, options: {}, as: 'customer', current: true}],
+      profiles: [{name: 'default', backend: 'local', url: null, email: null, repo: null, options: {}, as: 'customer', current: true}],
     });
   });
 
@@ -44,7 +44,7 @@ describe('profiles', () => {
     const removed = await run(ProfileRemove, ['desk']);
     expect(removed.exitCode).toBe(0);
     const after = parseJson<ProfileListResult>((await run(ProfileList, ['--json'])).stdout);
-    expect(after.profiles).toEqual([{name: 'default', backend: 'local', url: null, email: null, options: {}, as: 'customer', current: true}]);
+    expect(after.profiles).toEqual([{name: 'default', backend: 'local', url: null, email: null, repo: null, options: {}, as: 'customer', current: true}]);
   });
 
   it('selects the profile by --profile, then SUPPORT_PROFILE, then `profile use`', async () => {

@@ -12,7 +12,7 @@ let token: string;
 beforeEach(async () => {
   box = sandbox();
   server = await startTestServer(box.dir);
-  token = server.token('agent', 'alice');
+  token = await server.token('agent', 'alice');
 });
 afterEach(async () => {
   await server.close();

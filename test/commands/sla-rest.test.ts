@@ -54,10 +54,10 @@ const tokens: Record<'admin' | 'alice' | 'bob' | 'carol', string> = {admin: '', 
 beforeEach(async () => {
   box = sandbox();
   server = await startTestServer(box.dir, {dataDir: join(box.env.SUPPORT_DATA_DIR, 'local')});
-  tokens.admin = server.token('admin', 'root');
-  tokens.alice = server.token('agent', 'alice');
-  tokens.bob = server.token('customer', 'bob');
-  tokens.carol = server.token('customer', 'carol');
+  tokens.admin = await server.token('admin', 'root');
+  tokens.alice = await server.token('agent', 'alice');
+  tokens.bob = await server.token('customer', 'bob');
+  tokens.carol = await server.token('customer', 'carol');
 });
 afterEach(async () => {
   await server.close();

@@ -58,7 +58,7 @@ describe('profiles for zendesk', () => {
     expect(added.exitCode).toBe(0);
     expect(added.stderr).toContain('support auth login --profile work');
     const listed = parseJson<ProfileListResult>((await run(ProfileList, ['--json'])).stdout);
-    expect(listed.profiles.find((p) => p.name === 'work')).toEqual({name: 'work', backend: 'zendesk', url: fake.url, email: 'agent@acme.com', options: {group: '360001', locale: 'en-gb'}, as: 'customer', current: false});
+    expect(listed.profiles.find((p) => p.name === 'work')).toEqual({name: 'work', backend: 'zendesk', url: fake.url, email: 'agent@acme.com', repo: null, options: {group: '360001', locale: 'en-gb'}, as: 'customer', current: false});
   });
 
   it.each([

@@ -1,8 +1,9 @@
+import {spawn} from 'node:child_process';
 import {existsSync} from 'node:fs';
 
 import {afterEach, beforeEach, describe, expect, it} from 'vitest';
 
-import {parseJson, ROOT, runBin, sandbox, type Sandbox} from '../helpers.js';
+import {BIN, parseJson, ROOT, runBin, sandbox, type Sandbox} from '../helpers.js';
 
 let box: Sandbox;
 beforeEach(() => {
@@ -14,6 +15,17 @@ const support = (argv: string[], options: {stdin?: string; env?: Record<string, 
   runBin(argv, {stdin: options.stdin, env: {...box.env, ...options.env}});
 
 describe('the built support binary', () => {
+  it('stops quietly with exit 0 when the reader of its output goes away (| head -1)', async () => {
+    // The whole help, read up to its first line, as `support --help | head -1` does.
+    const child = spawn(process.execPath, [BIN, '--help'], {env: {...process.env, NODE_ENV: 'production', ...box.env}, stdio: ['ignore', 'pipe', 'pipe']});
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.stdout.once('data', () => child.stdout.destroy());
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
+  });
+
   it('prints its version and help without touching the data dir', async () => {
     const version = await support(['--version']);
     expect(version.exitCode).toBe(0);

@@ -94,8 +94,10 @@ describe('ticket create offers knowledge-base articles when it asks for the tick
   it("shows the articles in the user's language first, and the other language after them", async () => {
     const box = sandbox();
     try {
-      const proxyArgv = ['ticket', 'create', '--title', 'Proxy', '--body', 'Nothing works behind the proxy.'];
-      const {screen} = await typeInto(proxyArgv, {...box.env, LC_ALL: '', LC_MESSAGES: '', LANG: 'de_DE.UTF-8'}, [[/solve your problem/, 'y\r']]);
+      // Without --body the body is asked for, so the articles are offered first.
+      const proxyArgv = ['ticket', 'create', '--title', 'Proxy'];
+      const env = {...box.env, ...editorIn(box.dir), LC_ALL: '', LC_MESSAGES: '', LANG: 'de_DE.UTF-8'};
+      const {screen} = await typeInto(proxyArgv, env, [[/solve your problem/, 'y\r']]);
       const german = screen.indexOf('Einen Proxy für die Kommandozeile einrichten');
       const english = screen.indexOf('Set up a proxy for the support CLI');
       expect(german, screen).toBeGreaterThan(-1);

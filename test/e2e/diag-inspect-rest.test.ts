@@ -25,8 +25,8 @@ beforeAll(async () => {
   box = sandbox();
   server = await startTestServer(box.dir);
   const base = {...box.env, SUPPORT_BACKEND: 'rest', SUPPORT_URL: server.url};
-  customer = {...base, SUPPORT_TOKEN: server.token('customer', 'carol')};
-  agent = {...base, SUPPORT_TOKEN: server.token('agent', 'alice')};
+  customer = {...base, SUPPORT_TOKEN: await server.token('customer', 'carol')};
+  agent = {...base, SUPPORT_TOKEN: await server.token('agent', 'alice')};
 });
 
 afterAll(async () => {
@@ -85,7 +85,7 @@ describe('diag inspect --ticket against a real server', () => {
     const writer = await createBundleWriter({path: bundle, toolkitVersion: '0.1.0'});
     await writer.addFile({path: 'a.txt', content: 'a\n', collector: 'files'});
     await writer.finish();
-    const theirs = parseJson<{id: string}>((await runBin(['ticket', 'create', '--title', 'Dave’s', '--body', 'x', '--json'], {env: {...customer, SUPPORT_TOKEN: server.token('customer', 'dave')}})).stdout);
+    const theirs = parseJson<{id: string}>((await runBin(['ticket', 'create', '--title', 'Dave’s', '--body', 'x', '--json'], {env: {...customer, SUPPORT_TOKEN: await server.token('customer', 'dave')}})).stdout);
     const r = await runBin(['diag', 'inspect', bundle, '--ticket', theirs.id], {env: customer});
     expect(r.exitCode, r.stderr).toBe(3);
   });

@@ -15,7 +15,7 @@ let env: Record<string, string>;
 beforeAll(async () => {
   box = sandbox();
   server = await startTestServer(box.dir);
-  env = {...box.env, SUPPORT_BACKEND: 'rest', SUPPORT_URL: server.url, SUPPORT_TOKEN: server.token('customer', 'carol')};
+  env = {...box.env, SUPPORT_BACKEND: 'rest', SUPPORT_URL: server.url, SUPPORT_TOKEN: await server.token('customer', 'carol')};
 });
 
 afterAll(async () => {
@@ -54,7 +54,7 @@ describe('a customer sends a diagnostic bundle to a rest backend', () => {
   });
 
   it('refuses to attach to a ticket the customer cannot see, without uploading anything', async () => {
-    const other = {...env, SUPPORT_TOKEN: server.token('customer', 'dave')};
+    const other = {...env, SUPPORT_TOKEN: await server.token('customer', 'dave')};
     const theirs = parseJson<{id: string}>((await runBin(['ticket', 'create', '--title', 'Dave’s', '--body', 'x', '--json'], {env: other})).stdout);
     const bundle = join(box.dir, 'bundle.tar.gz');
     const attach = await runBin(['diag', 'attach', bundle, '--ticket', theirs.id], {env});

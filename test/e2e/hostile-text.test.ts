@@ -21,18 +21,18 @@ let ticketId: string;
 beforeAll(async () => {
   box = sandbox();
   server = await startTestServer(box.dir);
-  const customer = server.token('customer', 'carol');
+  const customer = await server.token('customer', 'carol');
   const created = await api(server.url, 'POST', '/v1/tickets', {
     token: customer,
     json: {title: HOSTILE, body: `Hello\n${HOSTILE}\nbye`, fields: {region: HOSTILE}},
   });
   expect(created.status, created.text).toBe(201);
   ticketId = created.json.id;
-  const agent = server.token('agent', 'alice');
+  const agent = await server.token('agent', 'alice');
   const comment = await api(server.url, 'POST', `/v1/tickets/${ticketId}/comments`, {token: customer, json: {body: `More: ${HOSTILE}`}});
   expect(comment.status, comment.text).toBe(201);
   const article = await api(server.url, 'PUT', '/v1/kb/articles/printer-setup', {
-    token: server.token('admin', 'root'),
+    token: await server.token('admin', 'root'),
     json: {title: `Printer setup ${HOSTILE.replace('\u0000', '')}`, body: `# Printer\n\n${HOSTILE}\n`},
   });
   expect(article.status, article.text).toBe(201);

@@ -97,7 +97,7 @@ let server: TestServer;
 let token: string;
 beforeAll(async () => {
   server = await startTestServer(mkdtempSync('/tmp/supportkit-faults-server-'));
-  token = server.token('agent', 'alice');
+  token = await server.token('agent', 'alice');
 });
 afterAll(async () => {
   await server.close();
@@ -189,7 +189,7 @@ describe.skipIf(Boolean(noNamespaces))('profiles and credentials on a full disk 
     const [add, login, list] = await inNamespace(box, `mount -t tmpfs -o size=64k tmpfs ${quote(config)}; cp -a ${quote(copy)}/. ${quote(config)}/`, [
       fill(config),
       {argv: ['profile', 'add', 'big', '--backend', 'rest', '--url', LONG_URL()]},
-      {argv: ['auth', 'login', '--profile', 'work', '--with-token'], stdin: `${server.token('agent', 'bob')}\n`},
+      {argv: ['auth', 'login', '--profile', 'work', '--with-token'], stdin: `${await server.token('agent', 'bob')}\n`},
       {argv: ['profile', 'list', '--json']},
       keep(config, kept),
     ]);

@@ -16,7 +16,7 @@ export function isolatedDirs(prefix = 'supportkit-test-'): {root: string; config
 export function childEnv(dirs: {configDir: string; dataDir: string; cacheDir: string}, extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {...process.env};
   for (const key of Object.keys(env)) {
-    if (/^(SUPPORT_|HTTPS?_PROXY$|NO_PROXY$|ALL_PROXY$|DBUS_SESSION_BUS_ADDRESS$)/i.test(key)) delete env[key];
+    if (/^(SUPPORT_|HTTPS?_PROXY$|NO_PROXY$|ALL_PROXY$|DBUS_SESSION_BUS_ADDRESS$|GH_TOKEN$|GITHUB_TOKEN$|GH_ENTERPRISE_TOKEN$|GITHUB_ENTERPRISE_TOKEN$)/i.test(key)) delete env[key];
   }
   return {
     ...env,
@@ -24,6 +24,7 @@ export function childEnv(dirs: {configDir: string; dataDir: string; cacheDir: st
     SUPPORT_DATA_DIR: dirs.dataDir,
     SUPPORT_CACHE_DIR: dirs.cacheDir,
     SUPPORT_CREDENTIAL_STORE: 'file',
+    SUPPORT_NO_UPDATE_NOTIFIER: '1',
     NO_COLOR: '1',
     ...extra,
   };

@@ -4,18 +4,27 @@ import type {AddressInfo} from 'node:net';
 import {join} from 'node:path';
 
 import {startServer, type ListenOptions, type RunningServer} from '../../src/server/app.js';
-import type {TokenRole} from '../../src/server/state.js';
+import type {TokenRole} from '../../src/server/store/store.js';
 import {BIN} from './cli.js';
+import {testDatabaseUrl} from './postgres.js';
 import {specViolations} from './spec.js';
 
 export interface TestServer extends RunningServer {
-  token(role: TokenRole, name: string): string;
+  /** A new token's secret. */
+  token(role: TokenRole, name: string): Promise<string>;
+  /** The PostgreSQL database of the server, when it runs on one. */
+  databaseUrl?: string | undefined;
 }
 
-/** A real `support serve` in this process, on a free loopback port, over its own directory. */
+/**
+ * A real `support serve` in this process, on a free loopback port, over its own directory; on
+ * a fresh PostgreSQL database of its own when the tests run on PostgreSQL (test/helpers/postgres.ts).
+ */
 export async function startTestServer(root: string, options: Partial<ListenOptions> = {}): Promise<TestServer> {
-  const server = await startServer({dataDir: join(root, 'server'), host: '127.0.0.1', port: 0, rateLimit: 0, ...options});
-  return {...server, token: (role, name) => server.state.createToken(name, role).token};
+  // `databaseUrl: undefined` asks for SQLite whatever the project.
+  const databaseUrl = 'databaseUrl' in options ? options.databaseUrl : await testDatabaseUrl();
+  const server = await startServer({dataDir: join(root, 'server'), host: '127.0.0.1', port: 0, rateLimit: 0, databaseUrl, ...options});
+  return {...server, databaseUrl, token: async (role, name) => (await server.store.tokens.create(name, role)).token};
 }
 
 export interface SpawnedServer {

@@ -82,9 +82,9 @@ describe('rate-limit headers', () => {
     expect(readRateLimit({'ratelimit-limit': '100', 'ratelimit-remaining': '40', 'ratelimit-reset': '12'}, now)).toEqual({limit: 100, remaining: 40, resetSeconds: 12});
     // Zendesk's account-wide limit is per minute and says nothing of its reset.
     expect(readRateLimit({'x-rate-limit': '700', 'x-rate-limit-remaining': '699'}, now)).toEqual({limit: 700, remaining: 699, windowSeconds: 60});
-    // GitHub's reset is an epoch time; Freshdesk calls its limit a total.
+    // GitHub's reset is an epoch time; Freshdesk calls its limit a total, a per-minute budget with no reset told.
     expect(readRateLimit({'x-ratelimit-limit': '5000', 'x-ratelimit-remaining': '4999', 'x-ratelimit-reset': String(now / 1000 + 30)}, now)).toEqual({limit: 5000, remaining: 4999, resetSeconds: 30});
-    expect(readRateLimit({'x-ratelimit-total': '50', 'x-ratelimit-remaining': '49'}, now)).toEqual({limit: 50, remaining: 49});
+    expect(readRateLimit({'x-ratelimit-total': '50', 'x-ratelimit-remaining': '49'}, now)).toEqual({limit: 50, remaining: 49, windowSeconds: 60});
     expect(readRateLimit({'x-rate-limit': '700', 'x-rate-limit-remaining': '650', 'ratelimit-limit': '100', 'ratelimit-remaining': '3', 'ratelimit-reset': '20'}, now)).toEqual({limit: 100, remaining: 3, resetSeconds: 20});
     expect(readRateLimit({'x-rate-limit': 'lots'}, now)).toBeUndefined();
   });

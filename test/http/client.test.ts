@@ -16,7 +16,7 @@ const saved = {HTTP_PROXY: process.env.HTTP_PROXY, NO_PROXY: process.env.NO_PROX
 beforeAll(async () => {
   dirs = isolatedDirs();
   server = await startTestServer(dirs.root);
-  token = server.token('agent', 'alice');
+  token = await server.token('agent', 'alice');
 });
 
 afterAll(async () => {

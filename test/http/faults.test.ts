@@ -21,7 +21,7 @@ beforeAll(async () => {
   dirs = isolatedDirs();
   mkdirSync(join(dirs.root, 'files'), {recursive: true});
   server = await startTestServer(dirs.root);
-  token = server.token('agent', 'alice');
+  token = await server.token('agent', 'alice');
 });
 
 afterAll(async () => {

@@ -1,6 +1,6 @@
 import {afterEach, beforeEach, expect, test} from 'vitest';
 
-import {BUILTIN_DIR, loadBuiltinArticles, seedBuiltinArticles} from '../../src/backends/local/kb/builtin.js';
+import {BUILTIN_DIR, loadBuiltinArticles, seedBuiltinArticles} from '../../src/store/embedded/kb/builtin.js';
 import {openTempKb, type TempKb} from './helpers.js';
 
 let t: TempKb;

@@ -2,8 +2,8 @@ import {mkdtempSync, rmSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 
-import {LocalKb, type LocalKbOptions} from '../../src/backends/local/kb/store.js';
-import {openLocalStore, type LocalStore} from '../../src/backends/local/store.js';
+import {LocalKb, type LocalKbOptions} from '../../src/store/embedded/kb/store.js';
+import {openLocalStore, type LocalStore} from '../../src/store/embedded/store.js';
 import type {ArticleSink} from '../../src/services/kb-import.js';
 
 export const FIXTURES = join(import.meta.dirname, '..', 'fixtures', 'kb');

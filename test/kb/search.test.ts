@@ -2,7 +2,7 @@ import {afterEach, beforeEach, describe, expect, test} from 'vitest';
 
 import {MATCH_END, MATCH_START, stripMatchMarks, type ArticleInput} from '../../src/domain/article.js';
 import {NotFoundError, UsageError} from '../../src/domain/errors.js';
-import {LocalKb} from '../../src/backends/local/kb/store.js';
+import {LocalKb} from '../../src/store/embedded/kb/store.js';
 import {openTempKb, type TempKb} from './helpers.js';
 
 const ARTICLES: ArticleInput[] = [

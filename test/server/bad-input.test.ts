@@ -19,7 +19,7 @@ const log: string[] = [];
 beforeAll(async () => {
   dirs = isolatedDirs();
   server = await startTestServer(dirs.root, {log: (line) => log.push(line)});
-  alice = server.token('agent', 'alice');
+  alice = await server.token('agent', 'alice');
 });
 
 afterAll(async () => {

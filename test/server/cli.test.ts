@@ -3,8 +3,8 @@ import {join} from 'node:path';
 
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 
-import {openLocalStore} from '../../src/backends/local/store.js';
-import {LocalTickets} from '../../src/backends/local/tickets.js';
+import {openLocalStore} from '../../src/store/embedded/store.js';
+import {LocalTickets} from '../../src/store/embedded/tickets.js';
 import {runCli, type CliRun} from '../helpers/cli.js';
 import {childEnv, isolatedDirs} from '../helpers/env.js';
 import {spawnServer} from '../helpers/servers.js';
@@ -195,5 +195,21 @@ describe('graceful shutdown', () => {
     } finally {
       store.close();
     }
+  });
+});
+
+describe('support serve --database', () => {
+  it('names an unreachable PostgreSQL without its password and exits 7; refuses another kind of URL with exit 2', async () => {
+    const unreachable = await cli(['serve', '--port', '0', '--database', 'postgres://support:hunter2secret@127.0.0.1:1/support']);
+    expect(unreachable.code).toBe(7);
+    expect(unreachable.stderr).toContain('Cannot reach the PostgreSQL database at postgres://***:***@127.0.0.1:1/support');
+    expect(unreachable.stderr).not.toContain('hunter2secret');
+    // The token commands read the same variable as the server.
+    const tokens = await cli(['serve', 'token', 'list'], {env: {SUPPORT_DATABASE_URL: 'postgres://support:hunter2secret@127.0.0.1:1/support'}});
+    expect(tokens.code).toBe(7);
+    expect(tokens.stderr).not.toContain('hunter2secret');
+    const other = await cli(['serve', '--port', '0', '--database', 'mysql://support:pw@127.0.0.1/support']);
+    expect(other.code).toBe(2);
+    expect(other.stderr).toContain('--database takes a PostgreSQL URL');
   });
 });

@@ -12,8 +12,8 @@ let customer: string;
 beforeAll(async () => {
   dirs = isolatedDirs();
   server = await startTestServer(dirs.root);
-  admin = server.token('admin', 'root');
-  customer = server.token('customer', 'carol');
+  admin = await server.token('admin', 'root');
+  customer = await server.token('customer', 'carol');
 });
 afterAll(async () => {
   await server.close();

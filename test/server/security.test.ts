@@ -14,9 +14,9 @@ let bob: string;
 beforeAll(async () => {
   dirs = isolatedDirs();
   server = await startTestServer(dirs.root, {log: (line) => log.push(line), maxUploadBytes: 64 * 1024});
-  admin = server.token('admin', 'root');
-  alice = server.token('agent', 'alice');
-  bob = server.token('customer', 'bob');
+  admin = await server.token('admin', 'root');
+  alice = await server.token('agent', 'alice');
+  bob = await server.token('customer', 'bob');
 });
 
 afterAll(async () => {
@@ -34,9 +34,9 @@ describe('authentication', () => {
   });
 
   it('refuses a token from the request after it is revoked', async () => {
-    const created = server.state.createToken('temp', 'agent');
+    const created = await server.store.tokens.create('temp', 'agent');
     expect((await api(server.url, 'GET', '/v1/me', {token: created.token})).json).toEqual({id: created.principalId, name: 'temp', role: 'agent'});
-    server.state.revokeToken(created.id);
+    await server.store.tokens.revoke(created.id);
     expectProblem(await api(server.url, 'GET', '/v1/me', {token: created.token}), 401, 'unauthorized');
   });
 
@@ -168,8 +168,8 @@ describe('rate limit', () => {
   it('answers 429 with Retry-After and RateLimit headers once a token has used its minute', async () => {
     const limited = await startTestServer(`${dirs.root}/limited`, {rateLimit: 3});
     try {
-      const one = limited.token('agent', 'one');
-      const two = limited.token('agent', 'two');
+      const one = await limited.token('agent', 'one');
+      const two = await limited.token('agent', 'two');
       const remaining: string[] = [];
       for (let i = 0; i < 3; i++) {
         const res = await api(limited.url, 'GET', '/v1/me', {token: one});

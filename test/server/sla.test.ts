@@ -30,10 +30,10 @@ const POLICY_SET = {
 beforeAll(async () => {
   dirs = isolatedDirs();
   server = await startTestServer(dirs.root);
-  admin = server.token('admin', 'root');
-  alice = server.token('agent', 'alice');
-  bob = server.token('customer', 'bob');
-  carol = server.token('customer', 'carol');
+  admin = await server.token('admin', 'root');
+  alice = await server.token('agent', 'alice');
+  bob = await server.token('customer', 'bob');
+  carol = await server.token('customer', 'carol');
 });
 
 afterAll(async () => {

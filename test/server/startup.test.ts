@@ -4,7 +4,7 @@ import {join} from 'node:path';
 
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 
-import {ServerState} from '../../src/server/state.js';
+import {ServerState} from '../../src/server/store/sqlite/state.js';
 import {runCli} from '../helpers/cli.js';
 import {childEnv, isolatedDirs} from '../helpers/env.js';
 import {spawnServer} from '../helpers/servers.js';

@@ -22,8 +22,8 @@ let customer: TypedClient;
 beforeAll(async () => {
   dirs = isolatedDirs();
   server = await startTestServer(dirs.root, {rateLimit: 1000});
-  agent = typedClient(server.url, server.token('agent', 'alice'));
-  customer = typedClient(server.url, server.token('customer', 'bob'));
+  agent = typedClient(server.url, await server.token('agent', 'alice'));
+  customer = typedClient(server.url, await server.token('customer', 'bob'));
 });
 
 afterEach(() => {

@@ -17,8 +17,8 @@ let dave: string;
 beforeAll(async () => {
   dirs = isolatedDirs();
   server = await startTestServer(dirs.root);
-  alice = server.token('agent', 'alice');
-  dave = server.token('agent', 'dave');
+  alice = await server.token('agent', 'alice');
+  dave = await server.token('agent', 'dave');
 });
 
 afterAll(async () => {
@@ -51,14 +51,25 @@ function openUpload(ticket: string, name: string, key: string, length: number): 
   return {req, answer};
 }
 
-const incoming = (ticket: string) => {
+/** Uploads still streaming in: partial files beside the SQLite store, unfinished blobs in PostgreSQL. */
+const incoming = async (ticket: string): Promise<string[]> => {
+  if (server.databaseUrl) {
+    const {default: pg} = await import('pg');
+    const client = new pg.Client({connectionString: server.databaseUrl});
+    await client.connect();
+    try {
+      return (await client.query<{id: string}>('SELECT id FROM attachment_blobs WHERE NOT complete')).rows.map((r) => r.id);
+    } finally {
+      await client.end();
+    }
+  }
   const dir = join(dirs.root, 'server', 'attachments', ticket);
   return existsSync(dir) ? readdirSync(dir).filter((n) => n.startsWith('.incoming-')) : [];
 };
 
-async function until(what: string, check: () => boolean): Promise<void> {
-  for (let i = 0; i < 500 && !check(); i++) await new Promise((r) => setTimeout(r, 10));
-  if (!check()) throw new Error(`Gave up waiting until ${what}.`);
+async function until(what: string, check: () => Promise<boolean>): Promise<void> {
+  for (let i = 0; i < 500 && !(await check()); i++) await new Promise((r) => setTimeout(r, 10));
+  if (!(await check())) throw new Error(`Gave up waiting until ${what}.`);
 }
 
 const newTicket = async (token = alice) => (await api(server.url, 'POST', '/v1/tickets', {token, json: {title: 'Uploads', body: 'x'}})).json.id as string;
@@ -72,7 +83,7 @@ describe('two uploads with one Idempotency-Key make one attachment', () => {
     const first = openUpload(ticket, 'bundle.tar.gz', key, bytes.length);
     first.req.write(bytes.subarray(0, 64 * 1024));
     // The first upload is on disk, half sent, when the second arrives with the same key.
-    await until('the first upload streams to disk', () => incoming(ticket).length === 1);
+    await until('the first upload streams into the store', async () => (await incoming(ticket)).length === 1);
     const second = openUpload(ticket, 'bundle.tar.gz', key, bytes.length);
     second.req.end(bytes);
     const refused = await second.answer;
@@ -95,7 +106,7 @@ describe('two uploads with one Idempotency-Key make one attachment', () => {
     expect(retried.json).toEqual(stored.json);
     expect(retried.headers.get('idempotent-replayed')).toBe('true');
     expect((await attachments(ticket)).map((a) => a.id)).toEqual([stored.json.id]);
-    expect(incoming(ticket)).toEqual([]);
+    expect(await incoming(ticket)).toEqual([]);
   });
 
   it('makes one attachment of two uploads sent at the same moment', async () => {

@@ -14,7 +14,7 @@ beforeAll(async () => {
   dirs = isolatedDirs();
   // A rate limit on, so that the RateLimit headers of error answers are checked against the spec too.
   server = await startTestServer(dirs.root, {rateLimit: 10_000});
-  agent = server.token('agent', 'alice');
+  agent = await server.token('agent', 'alice');
   ticket = (await api(server.url, 'POST', '/v1/tickets', {token: agent, json: {title: 'A ticket', body: 'b'}})).json.id;
 });
 

@@ -24,7 +24,7 @@ let token: string;
 beforeAll(async () => {
   box = sandbox();
   server = await startTestServer(box.dir);
-  token = server.token('agent', 'migrator');
+  token = await server.token('agent', 'migrator');
 });
 afterAll(async () => {
   await server.close();

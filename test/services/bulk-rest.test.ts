@@ -55,7 +55,7 @@ async function storm(name: string, hideHeaders: boolean): Promise<{summary: Bulk
     rateLimit: LIMIT,
     log: (line) => statuses.push(Number(/ (\d{3}) [\d.]+ms/.exec(line)?.[1])),
   });
-  const token = server.token('agent', 'migrator');
+  const token = await server.token('agent', 'migrator');
   const proxy = hideHeaders ? await withoutRateLimitHeaders(server.url) : undefined;
   const input = join(box.dir, `${name}.jsonl`);
   writeFileSync(input, Array.from({length: ROWS}, (_, i) => JSON.stringify({title: `${name} ${i + 1}`, body: 'burst', tags: [name]})).join('\n'));

@@ -1,10 +1,10 @@
 import {join} from 'node:path';
 
 import type {Backend, BackendOptions, Capability} from '../backend.js';
-import {LocalSla} from './sla.js';
-import {LocalKbApi} from './kb/api.js';
-import {openLocalStore} from './store.js';
-import {LocalTickets} from './tickets.js';
+import {LocalSla} from '../../store/embedded/sla.js';
+import {LocalKbApi} from '../../store/embedded/kb/api.js';
+import {openLocalStore} from '../../store/embedded/store.js';
+import {LocalTickets} from '../../store/embedded/tickets.js';
 
 const CAPABILITIES: ReadonlySet<Capability> = new Set<Capability>([
   'tickets',
@@ -33,7 +33,7 @@ export async function createLocalBackend(options: BackendOptions): Promise<Backe
     tickets: new LocalTickets(store, options.identity),
     sla: new LocalSla(store),
     // Seeds the built-in help articles on first use, so a fresh machine has answers.
-    kb: new LocalKbApi(async () => (await import('./kb/builtin.js')).openLocalKb(store)),
+    kb: new LocalKbApi(async () => (await import('../../store/embedded/kb/builtin.js')).openLocalKb(store)),
     whoami: async () => options.identity,
     close: async () => store.close(),
   };

@@ -58,6 +58,7 @@ export async function createRestBackend(options: RestBackendOptions): Promise<Ba
       return {name: me.name, role: me.role === 'customer' ? 'customer' : 'agent', backendRole: me.role, account: new URL(options.url!).host, ...(me.id ? {id: me.id} : {})};
     },
     rateLimit: () => http.rateLimit(),
+    serverClock: () => http.serverClock(),
     sla: new RestSla((req) => tickets.call(req)),
     close: () => http.close(),
   };

@@ -71,6 +71,7 @@ export async function createZendeskBackend(options: ZendeskBackendOptions): Prom
     kb: new ZendeskKb(api, {locale: settings.locale, brand: settings.brand}, self),
     sla: new ZendeskSla(api, tickets, self),
     rateLimit: () => http.rateLimit(),
+    serverClock: () => http.serverClock(),
     whoami: async (): Promise<Identity> => {
       const user = await api.me();
       // A credential Zendesk cannot read gets the anonymous user (id null), not a 401.

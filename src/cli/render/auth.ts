@@ -24,7 +24,7 @@ export function renderAuthStatus(statuses: readonly AuthStatus[], mode: OutputMo
       {header: 'USER', get: (s) => s.user ?? ''},
       {header: 'ROLE', get: (s) => s.backendRole ?? s.role ?? ''},
       {header: 'ACCOUNT', get: (s) => s.account ?? ''},
-      {header: 'TOKEN', get: (s) => (s.tokenSource ? SOURCES[s.tokenSource] : '')},
+      {header: 'TOKEN', get: (s) => (s.tokenSource === 'env' || s.tokenSource === 'external' ? (s.tokenOrigin ?? s.tokenSource) : s.tokenSource ? SOURCES[s.tokenSource] : '')},
     ],
     mode,
   );

@@ -37,6 +37,7 @@ export default class AuthStatusCommand extends BaseCommand<typeof AuthStatusComm
       profiles: targets,
       open: (name, profile) => ctx.openProfile(name, profile),
       identity: (profile) => ctx.identity(profile),
+      env: ctx.env,
     });
     const result = {profiles: statuses};
     if (!this.jsonEnabled()) this.print(await renderAuthStatus(statuses, ctx.mode));

@@ -9,7 +9,7 @@ export default class AuthToken extends BaseCommand<typeof AuthToken> {
 
   async run(): Promise<AuthTokenResult> {
     const {name, profile} = await this.ctx.activeProfile();
-    const token = await readToken(this.ctx.credentials, name, profile);
+    const token = await readToken(this.ctx.credentials, name, profile, this.ctx.env);
     this.print(token);
     return {token};
   }

@@ -6,8 +6,8 @@ import {BaseCommand} from '../../cli/base-command.js';
 import {progressBar, uploadRetryNote} from '../../cli/progress.js';
 import {writeText} from '../../cli/shown.js';
 import {renderBundleSummary} from '../../cli/render/diag.js';
-import {requireCapability} from '../../backends/capabilities.js';
-import {CancelledError, UsageError} from '../../domain/errors.js';
+import {unsupported} from '../../backends/capabilities.js';
+import {CancelledError, UsageError, type UnsupportedError} from '../../domain/errors.js';
 import type {Attachment} from '../../domain/ticket.js';
 import {formatBytes} from '../../domain/ticket.js';
 import {parseByteSize, parseSince} from '../../diag/units.js';
@@ -56,11 +56,13 @@ export default class DiagCollect extends BaseCommand<typeof DiagCollect> {
         hint: 'Pass --yes to write it without asking, or --dry-run to see what it would hold.',
       });
     }
-    // A ticket that does not exist is found out before minutes of collecting, not after.
+    // A ticket that does not exist is found out before minutes of collecting, not after. A
+    // backend that takes no files (GitHub) still gets the bundle written, and says where to put it.
+    let cannotAttach: UnsupportedError | undefined;
     if (flags.ticket && !flags['dry-run']) {
       const backend = await ctx.backend();
-      requireCapability(backend, 'attachments');
       await backend.tickets.get(flags.ticket);
+      if (!backend.capabilities.has('attachments')) cannotAttach = unsupported(backend, 'attachments', {ticketId: flags.ticket});
     }
 
     const active = await ctx.activeProfile().catch(() => undefined);
@@ -70,7 +72,8 @@ export default class DiagCollect extends BaseCommand<typeof DiagCollect> {
       output: flags.output,
       cwd: process.cwd(),
       env: ctx.env,
-      toolkit: {name: this.config.name, version: this.config.version},
+      // The product's name in bundle manifests, not the npm package's (supportkit-cli).
+      toolkit: {name: 'supportkit', version: this.config.version},
       settings,
       profiles: 'profiles' in settings ? Object.keys(settings.profiles) : [],
       activeProfile: active?.name ?? 'unknown',
@@ -107,7 +110,10 @@ export default class DiagCollect extends BaseCommand<typeof DiagCollect> {
     const summary = await staged.commit();
 
     let attachment: Attachment | null = null;
-    if (flags.ticket) {
+    if (cannotAttach) {
+      // A warning, so that it shows under --json too: the ticket did not get the file.
+      this.warnUser(`${cannotAttach.message.replace(/\.$/, '')}, so ${summary.path} was written but not attached to ticket ${flags.ticket}. ${cannotAttach.hint ?? ''}`.trim());
+    } else if (flags.ticket) {
       const bar = progressBar('Uploading', {enabled: !this.jsonEnabled()});
       try {
         attachment = (
@@ -129,6 +135,7 @@ export default class DiagCollect extends BaseCommand<typeof DiagCollect> {
       const lines = [`Wrote ${summary.path} (${formatBytes(summary.size)}, ${summary.files.length} files, sha256 ${summary.sha256}).`];
       if (failed.length) lines.push(`Some collectors failed and are noted in the bundle: ${failed.join(', ')}.`);
       if (attachment) lines.push(`Attached to ticket #${attachment.ticketId} as ${attachment.name}.`);
+      else if (cannotAttach) lines.push(`Check it with \`support diag inspect ${summary.path}\` before you put it in the ticket.`);
       else lines.push(`Check it with \`support diag inspect ${summary.path}\`, then attach it with \`support diag attach ${summary.path} --ticket ID\`.`);
       this.print(lines.join('\n'));
     } else {

@@ -18,8 +18,8 @@ describeBackendConformance('rest', async () => {
   const scratch = join(dirs.root, 'files');
   mkdirSync(scratch, {recursive: true});
   const server = await startTestServer(dirs.root);
-  const token = server.token('agent', 'alice');
-  const adminToken = server.token('admin', 'root');
+  const token = await server.token('agent', 'alice');
+  const adminToken = await server.token('admin', 'root');
   proxy = await startValidatingProxy(server.url);
   const options = {
     dataDir: dirs.dataDir,

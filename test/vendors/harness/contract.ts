@@ -6,7 +6,7 @@ const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
 
 /**
  * Formats are checked (ajv-formats), including the misspellings vendors' descriptions carry:
- * Zendesk writes `datetime` for `date-time` and `url` for `uri`. A format nobody defines is a
+ * Zendesk writes `datetime` for `date-time` and `url` for `uri`; GitHub has formats of its own. A format nobody defines is a
  * mistake in the description and fails the load (ajv's strict formats).
  */
 function withFormats(ajv: Ajv): Ajv {
@@ -14,6 +14,9 @@ function withFormats(ajv: Ajv): Ajv {
   ajv.addFormat('datetime', ajv.formats['date-time'] as never);
   ajv.addFormat('url', ajv.formats.uri as never);
   ajv.addFormat('binary', true);
+  // GitHub's: a repository's owner/name, and a time as epoch seconds.
+  ajv.addFormat('repo.nwo', /^[^/\s]+\/[^/\s]+$/);
+  ajv.addFormat('timestamp', true);
   return ajv;
 }
 
@@ -56,6 +59,8 @@ export interface MatchedOperation {
  * - `atLeastOneOf: [names]`: at least one of these query parameters;
  * - `rawBody: true`: the body is the file's bytes, not empty, with a Content-Type;
  * - `notBoth: [a, b]`: two parameters that exclude each other;
+ * - `multipartFiles: {field, maxTotalBytes?}`: files come only as parts of a multipart/form-data
+ *   body under `field`, together no larger than the limit;
  * - `multipartFile: name`: a multipart/form-data body with a boundary whose part `name` is a file.
  * Each names its `x-source`.
  */
@@ -63,6 +68,7 @@ interface XCheck {
   atLeastOneOf?: string[];
   rawBody?: boolean;
   notBoth?: [string, string];
+  multipartFiles?: {field: string; maxTotalBytes?: number};
   multipartFile?: string;
   'x-source': string;
 }
@@ -77,6 +83,12 @@ function runCheck(check: XCheck, req: ContractRequest): string | undefined {
     if (/^multipart\//i.test(req.contentType)) return 'takes the raw bytes, not a multipart form (it would store the form as the file)';
   }
   if (check.notBoth && check.notBoth.every((name) => req.query[name] !== undefined)) return `takes ${check.notBoth.join(' or ')}, not both`;
+  if (check.multipartFiles) {
+    const files = (req.body as Record<string, unknown> | undefined)?.[check.multipartFiles.field];
+    if (files !== undefined && !/^multipart\/form-data/i.test(req.contentType ?? '')) return `takes ${check.multipartFiles.field} only as file parts of a multipart/form-data body`;
+    const total = Array.isArray(files) ? files.reduce((n: number, f) => n + Number((f as {size?: unknown}).size ?? 0), 0) : 0;
+    if (check.multipartFiles.maxTotalBytes !== undefined && total > check.multipartFiles.maxTotalBytes) return `takes at most ${check.multipartFiles.maxTotalBytes} bytes of attachments, not ${total}`;
+  }
   if (check.multipartFile) {
     const boundary = /^multipart\/form-data;.*\bboundary="?([^";]+)"?/i.exec(req.contentType ?? '')?.[1];
     if (!boundary) return 'takes a multipart/form-data body with a boundary';
@@ -134,6 +146,14 @@ function view(schema: unknown, side: 'request' | 'response', inComposition = fal
   }
   if (out.properties && out.additionalProperties === undefined && !inComposition && !s.allOf && !s.anyOf && !s.oneOf) out.additionalProperties = false;
   if (Array.isArray(out.required) && out.properties) out.required = (out.required as string[]).filter((r) => r in (out.properties as Json));
+  // OpenAPI 3.0's `nullable: true` adds null to the allowed values, an enum's too (GitHub's
+  // state_reason is null while an issue is open); ajv reads an enum as the whole list.
+  if (out.nullable === true && Array.isArray(out.enum) && !out.enum.includes(null)) out.enum = [...(out.enum as unknown[]), null];
+  // OpenAPI 3.0's `nullable` beside a oneOf and no type (GitHub writes it so): what it means, null or one of them.
+  if (out.nullable === true && out.type === undefined) {
+    const {nullable: _nullable, description, ...rest} = out;
+    return {...(description === undefined ? {} : {description}), anyOf: [rest, {type: 'null'}]};
+  }
   return out;
 }
 

@@ -20,6 +20,8 @@ export interface FakeRequest extends ContractRequest {
   params: Record<string, string>;
   /** The n-th request this fake received, from 1. */
   seq: number;
+  /** The file parts of a multipart/form-data body, with their bytes. */
+  files: {field: string; name: string; type: string; data: Buffer}[];
 }
 
 export interface FakeResponse {
@@ -72,6 +74,12 @@ export interface VendorFakeOptions {
   before?: (req: FakeRequest) => FakeResponse | undefined;
   /** Headers every response gets (rate-limit state), after the answer is known. */
   decorate?: (req: FakeRequest, res: FakeResponse) => void;
+  /**
+   * Check a multipart/form-data body as an object (fields, and each file as {filename,
+   * contentType, size}) against the operation's schema, for APIs whose multipart forms carry
+   * fields besides the file (Freshdesk). Otherwise the body is left to the operation's x-checks.
+   */
+  parseMultipart?: boolean;
 }
 
 function flatQuery(search: URLSearchParams): Record<string, string | string[]> {
@@ -90,6 +98,34 @@ function readBody(req: IncomingMessage): Promise<Buffer> {
     req.on('end', () => resolve(Buffer.concat(chunks)));
     req.on('error', reject);
   });
+}
+
+/**
+ * A multipart/form-data body (parsed by Node's own fetch implementation) as an object the contract
+ * can check: text fields as strings (a name ending in [] collects a list), each file part as
+ * {filename, contentType, size}; the files' bytes go to the handler. A body that is not valid
+ * multipart is kept as text, which no schema of an object accepts.
+ */
+async function parseMultipart(raw: Buffer, contentType: string): Promise<{body: unknown; files: FakeRequest['files']}> {
+  let form: FormData;
+  try {
+    form = await new Response(new Uint8Array(raw), {headers: {'content-type': contentType}}).formData();
+  } catch {
+    return {body: raw.toString('utf8'), files: []};
+  }
+  const body: Record<string, unknown> = {};
+  const files: FakeRequest['files'] = [];
+  for (const [name, value] of form.entries()) {
+    let entry: unknown = value;
+    if (typeof value !== 'string') {
+      const data = Buffer.from(await value.arrayBuffer());
+      files.push({field: name, name: value.name, type: value.type, data});
+      entry = {filename: value.name, contentType: value.type, size: data.length};
+    }
+    if (name.endsWith('[]')) ((body[name] ??= []) as unknown[]).push(entry);
+    else body[name] = entry;
+  }
+  return {body, files};
 }
 
 /** Path parameters of a concrete path under an OpenAPI template such as /api/v2/tickets/{ticket_id}. */
@@ -146,12 +182,15 @@ export class VendorFake {
     const raw = await readBody(req);
     const contentType = String(req.headers['content-type'] ?? '');
     let body: unknown;
+    let files: FakeRequest['files'] = [];
     if (raw.length && /json/i.test(contentType)) {
       try {
         body = JSON.parse(raw.toString('utf8'));
       } catch {
         body = raw.toString('utf8');
       }
+    } else if (this.options.parseMultipart && raw.length && /^multipart\/form-data/i.test(contentType)) {
+      ({body, files} = await parseMultipart(raw, contentType));
     }
     const contractRequest: ContractRequest = {method: req.method!, path: url.pathname, query: flatQuery(url.searchParams), headers: req.headers, body, contentType: contentType || undefined, rawLength: raw.length, raw};
     const record: Recorded = {
@@ -174,7 +213,7 @@ export class VendorFake {
       this.violations.push(...violations);
       return this.send(res, record, operation, operation ? this.options.rejected(violations) : this.options.notFound(contractRequest), undefined);
     }
-    const fakeReq: FakeRequest = {...contractRequest, raw, operationId: operation!.operationId, params: pathParams(operation!.path, url.pathname), seq: record.seq};
+    const fakeReq: FakeRequest = {...contractRequest, raw, files, operationId: operation!.operationId, params: pathParams(operation!.path, url.pathname), seq: record.seq};
     const rule = this.faults.find((f) => f.left > 0 && f.match(fakeReq));
     if (rule) rule.left--;
     const fault = rule?.fault;

@@ -1,8 +1,8 @@
 import {Flags} from '@oclif/core';
 
 import {BaseCommand} from '../../../cli/base-command.js';
-import {serverDataDirFlag} from '../../../cli/serve-flags.js';
-import {TOKEN_ROLES} from '../../../server/state.js';
+import {serverDatabaseFlag, serverDataDirFlag} from '../../../cli/serve-flags.js';
+import {TOKEN_ROLES} from '../../../server/store/store.js';
 import {createServerToken, defaultServerDir} from '../../../services/server.js';
 
 /** Exactly `{"token": "..."}`: scripts pipe it to `jq -r .token`. The id is on stderr and in `token list`. */
@@ -22,11 +22,12 @@ export default class ServeTokenCreate extends BaseCommand<typeof ServeTokenCreat
     role: Flags.option({options: TOKEN_ROLES, description: 'What the token may do.', required: true})(),
     name: Flags.string({description: 'Name of the user the token acts as; unique on the server, and never given to another token.', required: true}),
     'data-dir': serverDataDirFlag,
+    database: serverDatabaseFlag,
   };
 
   async run(): Promise<ServeTokenCreateResult> {
     const {flags} = this;
-    const created = await createServerToken(flags['data-dir'] ?? defaultServerDir(this.config.dataDir), flags.name, flags.role);
+    const created = await createServerToken({dataDir: flags['data-dir'] ?? defaultServerDir(this.config.dataDir), databaseUrl: flags.database}, flags.name, flags.role);
     this.print(created.token);
     this.note(`Token ${created.id} for ${created.name} (${created.role}). Store it now: it cannot be shown again.`);
     return {token: created.token};

@@ -1,8 +1,8 @@
 import {BaseCommand} from '../../../cli/base-command.js';
 import {pagerFlags} from '../../../cli/flags.js';
 import {renderTable, timeCell} from '../../../cli/output.js';
-import {serverDataDirFlag} from '../../../cli/serve-flags.js';
-import type {TokenInfo} from '../../../server/state.js';
+import {serverDatabaseFlag, serverDataDirFlag} from '../../../cli/serve-flags.js';
+import type {TokenInfo} from '../../../server/store/store.js';
 import {defaultServerDir, listServerTokens} from '../../../services/server.js';
 
 export type ServeTokenListResult = {tokens: TokenInfo[]};
@@ -11,10 +11,10 @@ export default class ServeTokenList extends BaseCommand<typeof ServeTokenList> {
   static override aliases = ['serve token ls'];
   static override summary = 'List the server’s tokens (never their secrets).';
   static override examples = ['<%= config.bin %> <%= command.id %>', '<%= config.bin %> <%= command.id %> --json'];
-  static override flags = {'data-dir': serverDataDirFlag, ...pagerFlags};
+  static override flags = {'data-dir': serverDataDirFlag, database: serverDatabaseFlag, ...pagerFlags};
 
   async run(): Promise<ServeTokenListResult> {
-    const tokens = await listServerTokens(this.flags['data-dir'] ?? defaultServerDir(this.config.dataDir));
+    const tokens = await listServerTokens({dataDir: this.flags['data-dir'] ?? defaultServerDir(this.config.dataDir), databaseUrl: this.flags.database});
     const mode = this.ctx.mode;
     if (tokens.length === 0) this.note('No tokens yet. Create one: support serve token create --role agent --name NAME');
     else {
