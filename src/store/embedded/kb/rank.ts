@@ -147,6 +147,13 @@ interface Block {
   gw: number;
   delta: number;
   counters: RankCounters;
+  /** A compound's scores in the block (compoundScores): parts held so far and the running sum by offset, and the articles holding all of them, in the order found. */
+  compParts: Uint8Array;
+  compSum: Float64Array;
+  compFound: Uint16Array;
+  /** The articles holding a compound's first part: the marks to clear. */
+  compFirst: Uint16Array;
+  nFirst: number;
 }
 
 export function rank(db: LocalStore['db'], o: RankOptions): Ranked[] {
@@ -172,13 +179,12 @@ export function rank(db: LocalStore['db'], o: RankOptions): Ranked[] {
   for (const key of keys) byKey.set(key, []);
   const counters: RankCounters = o.counters ?? {rows: 0, postings: 0, lookups: 0, scored: 0};
   let lastBlock = -1;
-  for (const row of db.prepare('SELECT term, blk, data FROM kb_postings WHERE term IN (SELECT value FROM json_each(?))').iterate(JSON.stringify([...keys])) as Iterable<{
-    term: string;
-    blk: number;
-    data: Uint8Array;
-  }>) {
-    byKey.get(row.term)![row.blk] = row.data;
-    if (row.blk > lastBlock) lastBlock = row.blk;
+  const read = db.prepare('SELECT term, blk, data FROM kb_postings WHERE term IN (SELECT value FROM json_each(?))');
+  // Rows as arrays, not objects: a command's fresh process pays for each object it makes.
+  read.setReturnArrays(true);
+  for (const [term, blk, data] of read.all(JSON.stringify([...keys])) as unknown as [string, number, Uint8Array][]) {
+    byKey.get(term)![blk] = data;
+    if (blk > lastBlock) lastBlock = blk;
     counters.rows++;
   }
 
@@ -244,6 +250,11 @@ export function rank(db: LocalStore['db'], o: RankOptions): Ranked[] {
     gw,
     delta: p.delta,
     counters,
+    compParts: new Uint8Array(BLOCK),
+    compSum: new Float64Array(BLOCK),
+    compFound: new Uint16Array(BLOCK),
+    compFirst: new Uint16Array(BLOCK),
+    nFirst: 0,
   };
 
   // The best `limit` so far, best first (ties: the older article first); or, to filter by
@@ -279,7 +290,13 @@ export function rank(db: LocalStore['db'], o: RankOptions): Ranked[] {
         const data = list.rows[blk];
         if (data) scoreRow(b, data, list.w, list.word * BLOCK, false);
       } else {
-        for (const [offset, s] of compoundScores(b, list.parts!, blk)) credit(b, list.word * BLOCK, offset, s);
+        const found = compoundScores(b, list.parts!, blk);
+        const whole = list.parts!.length;
+        for (let x = 0; x < found; x++) {
+          const offset = b.compFound[x]!;
+          credit(b, list.word * BLOCK, offset, b.compSum[offset]! / whole);
+        }
+        clearCompound(b);
       }
     }
     if (b.nTouched === 0) continue;
@@ -305,11 +322,13 @@ export function rank(db: LocalStore['db'], o: RankOptions): Ranked[] {
           } else lookUp(b, data, list.w, list.word * BLOCK);
         }
       } else {
-        const scores = compoundScores(b, list.parts!, blk);
+        compoundScores(b, list.parts!, blk);
+        const whole = list.parts!.length;
         for (let x = 0; x < nCands; x++) {
-          const s = scores.get(cands[x]!);
-          if (s !== undefined) credit(b, list.word * BLOCK, cands[x]!, s);
+          const offset = cands[x]!;
+          if (b.compParts[offset] === whole) credit(b, list.word * BLOCK, offset, b.compSum[offset]! / whole);
         }
+        clearCompound(b);
       }
       if (j + 1 === L) break;
       let kept = 0;
@@ -462,26 +481,45 @@ function postingScore(b: Block, offset: number, packed: number, body: number): n
   return s;
 }
 
-/** A compound's score in a block for each article holding all its parts: the parts' scores averaged. */
-function compoundScores(b: Block, parts: {rows: (Uint8Array | undefined)[][]; w: number}[], blk: number): Map<number, number> {
-  let partial: Map<number, number> | undefined;
-  for (const part of parts) {
-    const next = new Map<number, number>();
+/**
+ * A compound's score in a block for each article holding all its parts: the parts' scores
+ * averaged (compSum / parts). Fills compFound with those articles, in the order found (the
+ * last part's lists, each in id order), and returns how many; clearCompound() must follow.
+ * Typed arrays a block wide rather than maps: a command runs one query, in a fresh process,
+ * where a map costs far more per posting than an array.
+ */
+function compoundScores(b: Block, parts: {rows: (Uint8Array | undefined)[][]; w: number}[], blk: number): number {
+  const {compParts, compSum, compFound, compFirst} = b;
+  const last = parts.length - 1;
+  let nFirst = 0;
+  let found = 0;
+  for (let pi = 0; pi <= last; pi++) {
+    const part = parts[pi]!;
     for (const rows of part.rows) {
       const data = rows[blk];
       if (!data) continue;
       for (let i = 0; i < data.length; i += 4) {
         const offset = data[i]! | (data[i + 1]! << 8);
-        if (partial && !partial.has(offset)) continue;
+        // Only the articles holding every part before this one (an article is in one of a term's two lists).
+        if (compParts[offset] !== pi) continue;
         const s = postingScore(b, offset, data[i + 3]!, data[i + 2]!);
-        if (s >= 0) next.set(offset, (partial?.get(offset) ?? 0) + s * part.w);
+        if (s < 0) continue;
+        compSum[offset] = (pi === 0 ? 0 : compSum[offset]!) + s * part.w;
+        compParts[offset] = pi + 1;
+        if (pi === 0) compFirst[nFirst++] = offset;
+        if (pi === last) compFound[found++] = offset;
       }
       b.counters.postings += data.length >> 2;
     }
-    partial = next;
   }
-  if (partial) for (const [offset, sum] of partial) partial.set(offset, sum / parts.length);
-  return partial ?? new Map();
+  b.nFirst = nFirst;
+  return found;
+}
+
+/** Clears the marks compoundScores() left. */
+function clearCompound(b: Block): void {
+  for (let x = 0; x < b.nFirst; x++) b.compParts[b.compFirst[x]!] = 0;
+  b.nFirst = 0;
 }
 
 /** kb_norms' rows up to the one holding `maxId` (postings.ts). */
