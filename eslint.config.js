@@ -106,6 +106,24 @@ export default tseslint.config(
       ],
     },
   },
+  {
+    // Commands read and write through the streams they are given (BaseCommand's io): the
+    // process's in the CLI, a test's own in tests. oclif's help class and hooks run outside a
+    // command, and so does src/cli/execute.ts, around oclif's execute; jq-web sets the process's
+    // exit code, which src/cli/jq.ts puts back.
+    files: ['src/commands/**', 'src/cli/**', 'src/services/**'],
+    ignores: ['src/cli/io.ts', 'src/cli/help.ts', 'src/cli/hooks/**', 'src/cli/jq.ts', 'src/cli/execute.ts'],
+    rules: {
+      'no-restricted-properties': [
+        'error',
+        ...['stdin', 'stdout', 'stderr', 'exitCode'].map((property) => ({
+          object: 'process',
+          property,
+          message: 'read and write through the command\'s streams (this.io, src/cli/io.ts), which a test gives its own.',
+        })),
+      ],
+    },
+  },
   layer(['src/store/embedded/**'], [
     {group: ['**/cli/**', '**/services/**', '**/server/**', ...adapterImports], message: 'the embedded engine is shared by the local backend and the server: it imports neither.'},
     {group: UI, message: 'no CLI libraries below the CLI shell.'},

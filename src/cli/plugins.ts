@@ -9,6 +9,7 @@ import {parsePluginManifest} from '../backends/plugins.js';
 import {BACKEND_KINDS, describeBackendKinds} from '../backends/registry.js';
 import {PluginError, UsageError} from '../domain/errors.js';
 import {neutralise} from '../domain/neutralise.js';
+import type {OutputStream} from './io.js';
 
 /**
  * `support plugins ...`: the commands of @oclif/plugin-plugins (npm installs into oclif's data
@@ -78,16 +79,20 @@ type CommandClass = new (argv: string[], config: Config) => PluginsCommand;
 
 /**
  * Runs one command of @oclif/plugin-plugins with our config. What it and npm print is talk, not
- * data: it goes to stderr, neutralised, so that stdout carries only our result (and --json stays
- * parseable). Its errors become one sentence.
+ * data: it goes to `talk` (the command's stderr), neutralised, so that stdout carries only our
+ * result (and --json stays parseable). Its errors become one sentence.
  */
-async function runPluginsCommand(id: 'plugins:install' | 'plugins:link' | 'plugins:uninstall', argv: string[], config: Config, what: string): Promise<void> {
+async function runPluginsCommand(id: 'plugins:install' | 'plugins:link' | 'plugins:uninstall', argv: string[], config: Config, what: string, talk: OutputStream): Promise<void> {
   const {commands} = (await import('@oclif/plugin-plugins')) as unknown as {commands: Record<string, CommandClass>};
   const command = new commands[id]!(argv, config);
   command.id = id;
-  const write = process.stdout.write;
-  process.stdout.write = ((chunk: string | Uint8Array, ...rest: unknown[]) =>
-    process.stderr.write(neutralise(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8')), ...(rest as []))) as typeof process.stdout.write;
+  // oclif's command writes to the process's stdout itself, which no stream of ours can stand in
+  // for: its writes are sent to `talk` while it runs.
+  /* eslint-disable no-restricted-properties */
+  const stdout = process.stdout;
+  const write = stdout.write;
+  stdout.write = ((chunk: string | Uint8Array) => talk.write(neutralise(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8')))) as typeof stdout.write;
+  /* eslint-enable no-restricted-properties */
   try {
     await command.init();
     await command.run();
@@ -99,7 +104,7 @@ async function runPluginsCommand(id: 'plugins:install' | 'plugins:link' | 'plugi
     }
     throw new PluginError(`Could not ${what}: ${message}.`, {hint: e.suggestions?.[0]?.split('\n')[0] ?? 'Run again with --debug to see more.', cause: error});
   } finally {
-    process.stdout.write = write;
+    stdout.write = write;
   }
 }
 
@@ -121,11 +126,11 @@ async function loadInstalled(config: Config, entry: {name: string; type: string;
  * After `install` or `link`: the new plugin's backends must be usable. A declaration that is not
  * valid, or a kind that exists already, undoes the install and fails in one sentence.
  */
-async function checkNew(config: Config, plugin: InstalledPlugin & {version: string; type: PluginType}): Promise<PluginSummary> {
+async function checkNew(config: Config, plugin: InstalledPlugin & {version: string; type: PluginType}, talk: OutputStream): Promise<PluginSummary> {
   const others = installedPlugins(config).filter((p) => p.name !== plugin.name);
   const summary = summarizePlugin(plugin, others);
   if (summary.problem) {
-    await runPluginsCommand('plugins:uninstall', [plugin.name], config, `remove ${plugin.name} again`);
+    await runPluginsCommand('plugins:uninstall', [plugin.name], config, `remove ${plugin.name} again`, talk);
     const verb = plugin.type === 'link' ? 'linked' : 'installed';
     const problem = summary.problem.replace(/\.$/, '');
     throw new PluginError(problem.startsWith('It ') ? `The plugin ${plugin.name} was not ${verb}: it ${problem.slice(3)}.` : `${problem}; it was not ${verb}.`, {
@@ -137,14 +142,14 @@ async function checkNew(config: Config, plugin: InstalledPlugin & {version: stri
   return summary;
 }
 
-export async function installPlugin(config: Config, spec: string, options: {force?: boolean}): Promise<PluginSummary> {
+export async function installPlugin(config: Config, spec: string, options: {force?: boolean; talk: OutputStream}): Promise<PluginSummary> {
   if (!spec.trim() || spec.startsWith('-')) throw new UsageError(`"${spec}" is not an npm package name.`, {hint: 'Give the package to install, e.g. support plugins install supportkit-backend-example.'});
   const before = await recorded(config.dataDir);
-  await runPluginsCommand('plugins:install', [spec, ...(options.force ? ['--force'] : [])], config, `install ${spec}`);
-  return checkNew(config, await loadInstalled(config, await added(config, before, spec)));
+  await runPluginsCommand('plugins:install', [spec, ...(options.force ? ['--force'] : [])], config, `install ${spec}`, options.talk);
+  return checkNew(config, await loadInstalled(config, await added(config, before, spec)), options.talk);
 }
 
-export async function linkPlugin(config: Config, path: string, options: {install: boolean}): Promise<PluginSummary> {
+export async function linkPlugin(config: Config, path: string, options: {install: boolean; talk: OutputStream}): Promise<PluginSummary> {
   const root = resolve(path);
   try {
     await readFile(join(root, 'package.json'), 'utf8');
@@ -152,8 +157,8 @@ export async function linkPlugin(config: Config, path: string, options: {install
     throw new UsageError(`${root} has no package.json, so it is not a plugin.`, {hint: 'Give the folder of the plugin, where its package.json is.'});
   }
   const before = (await recorded(config.dataDir)).filter((p) => !(p.type === 'link' && p.root === root));
-  await runPluginsCommand('plugins:link', [root, options.install ? '--install' : '--no-install'], config, `link ${root}`);
-  return checkNew(config, await loadInstalled(config, await added(config, before, '')));
+  await runPluginsCommand('plugins:link', [root, options.install ? '--install' : '--no-install'], config, `link ${root}`, options.talk);
+  return checkNew(config, await loadInstalled(config, await added(config, before, '')), options.talk);
 }
 
 /** What a user does next with a plugin just added. */
@@ -170,14 +175,14 @@ export interface UninstallResult {
   orphanedProfiles: string[];
 }
 
-export async function uninstallPlugin(config: Config, name: string, profiles: () => Promise<Record<string, {backend: string}>>): Promise<UninstallResult> {
+export async function uninstallPlugin(config: Config, name: string, profiles: () => Promise<Record<string, {backend: string}>>, talk: OutputStream): Promise<UninstallResult> {
   const entry = (await recorded(config.dataDir)).find((p) => p.name === name || (p.type === 'link' && p.root === resolve(name)));
   if (!entry) {
     throw new UsageError(`No plugin named ${name} is installed.`, {hint: 'support plugins list shows the installed plugins.'});
   }
   const plugin = installedPlugins(config).find((p) => p.name === entry.name);
   const kinds = plugin ? safeKinds(plugin).filter((k) => describeBackendKinds().some((d) => d.kind === k && d.plugin === entry.name)) : [];
-  await runPluginsCommand('plugins:uninstall', [entry.name], config, `uninstall ${entry.name}`);
+  await runPluginsCommand('plugins:uninstall', [entry.name], config, `uninstall ${entry.name}`, talk);
   const orphaned = Object.entries(await profiles())
     .filter(([, p]) => kinds.includes(p.backend))
     .map(([profileName]) => profileName)

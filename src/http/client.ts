@@ -52,6 +52,11 @@ export interface HttpClientOptions {
   /** Waiting between attempts; tests may speed it up. */
   sleep?: (ms: number) => Promise<void>;
   /**
+   * The clock that RateLimit-* readings are stamped with (RateLimitInfo.observedAt), which a
+   * bulk pacer compares with its own: tests give both the same virtual one.
+   */
+  now?: () => number;
+  /**
    * Recognises a rate-limit answer whose status does not say so (GitHub answers 403 for its
    * primary and secondary limits), from its headers and body; returns how long it asks to wait,
    * when the answer tells, or undefined for an answer that is no rate limit.
@@ -64,7 +69,7 @@ export interface HttpRequest {
   /** Relative to the base URL, e.g. v1/tickets/12 */
   path: string;
   query?: Record<string, string | number | readonly string[] | undefined>;
-  /** Headers of this request only (If-None-Match, say); never a secret: they may be logged. */
+  /** Headers of this request only (If-None-Match, If-Match, say); never a secret: they may be logged. */
   headers?: Record<string, string>;
   json?: unknown;
   /** A body streamed from its source; called once per attempt so that a retry never reuses a consumed stream. */
@@ -306,7 +311,7 @@ export class HttpClient {
       this.limits = {...this.limits, throttled};
       return;
     }
-    this.limits = {...reading, observedAt: Date.now(), throttled};
+    this.limits = {...reading, observedAt: (this.options.now ?? Date.now)(), throttled};
   }
 
   private finalStatusError(status: number, body: unknown, what: string, waitMs?: number, rateLimited = status === 429): Error {

@@ -23,7 +23,7 @@ export default class PluginsInstall extends BaseCommand<typeof PluginsInstall> {
   };
 
   async run(): Promise<PluginsInstallResult> {
-    const plugin = await installPlugin(this.config, this.args.plugin, {force: this.flags.force});
+    const plugin = await installPlugin(this.config, this.args.plugin, {force: this.flags.force, talk: this.io.stderr});
     this.note(pluginAddedNote(plugin, 'Installed'));
     return plugin;
   }

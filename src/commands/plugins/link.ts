@@ -19,7 +19,7 @@ export default class PluginsLink extends BaseCommand<typeof PluginsLink> {
   };
 
   async run(): Promise<PluginsLinkResult> {
-    const plugin = await linkPlugin(this.config, this.args.path, {install: this.flags.install});
+    const plugin = await linkPlugin(this.config, this.args.path, {install: this.flags.install, talk: this.io.stderr});
     this.note(pluginAddedNote(plugin, 'Linked'));
     return plugin;
   }

@@ -13,7 +13,7 @@ export default class PluginsUninstall extends BaseCommand<typeof PluginsUninstal
   static override args = {plugin: Args.string({description: 'Name of the plugin (or the folder of a linked one).', required: true})};
 
   async run(): Promise<PluginsUninstallResult> {
-    const result = await uninstallPlugin(this.config, this.args.plugin, async () => (await this.ctx.profiles.read()).profiles);
+    const result = await uninstallPlugin(this.config, this.args.plugin, async () => (await this.ctx.profiles.read()).profiles, this.io.stderr);
     const orphans = result.orphanedProfiles;
     this.note(
       `Removed ${result.name}.` +
