@@ -175,10 +175,13 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
 
   /**
    * A list or a long view: through $PAGER on a terminal when it is longer than the screen (as
-   * `kb view` and git do), unless `--no-pager`; printed as usual otherwise.
+   * `kb view` and git do), unless `--no-pager`; printed as usual otherwise. Given a renderer,
+   * it renders only when the output is shown: under --json the result is all that is printed.
    */
-  protected async printPaged(text: Shown): Promise<void> {
-    if (this.jsonEnabled() || String(text) === '') return;
+  protected async printPaged(output: Shown | (() => Promise<Shown> | Shown)): Promise<void> {
+    if (this.jsonEnabled()) return;
+    const text = typeof output === 'function' ? await output() : output;
+    if (String(text) === '') return;
     const noPager = Boolean((this.flags as {'no-pager'?: boolean})['no-pager']);
     if (!noPager && this.ctx.mode.tty) {
       const {page} = await import('./pager.js');
