@@ -65,6 +65,13 @@ export default tseslint.config(
     {group: UI, message: 'the server knows no CLI libraries.'},
   ]),
   {
+    // A backend plugin imports the toolkit only through package.json "exports" (docs/backends.md).
+    files: ['examples/**'],
+    rules: {
+      'no-restricted-imports': ['error', {patterns: [{group: ['../../**', 'supportkit-cli/*', '!supportkit-cli/backend', '!supportkit-cli/test-kit'], message: 'a plugin imports supportkit-cli/backend and supportkit-cli/test-kit, nothing else of the toolkit.'}]}],
+    },
+  },
+  {
     files: ['src/server/**'],
     ignores: ['src/server/store/sqlite/**', 'src/server/store/postgres/**'],
     rules: {
@@ -96,6 +103,24 @@ export default tseslint.config(
             SHOWN_INTERNALS,
           ],
         },
+      ],
+    },
+  },
+  {
+    // Commands read and write through the streams they are given (BaseCommand's io): the
+    // process's in the CLI, a test's own in tests. oclif's help class and hooks run outside a
+    // command, and so does src/cli/execute.ts, around oclif's execute; jq-web sets the process's
+    // exit code, which src/cli/jq.ts puts back.
+    files: ['src/commands/**', 'src/cli/**', 'src/services/**'],
+    ignores: ['src/cli/io.ts', 'src/cli/help.ts', 'src/cli/hooks/**', 'src/cli/jq.ts', 'src/cli/execute.ts'],
+    rules: {
+      'no-restricted-properties': [
+        'error',
+        ...['stdin', 'stdout', 'stderr', 'exitCode'].map((property) => ({
+          object: 'process',
+          property,
+          message: 'read and write through the command\'s streams (this.io, src/cli/io.ts), which a test gives its own.',
+        })),
       ],
     },
   },

@@ -23,6 +23,11 @@ for (const [vendor, {spec, files}] of Object.entries(VENDOR_TESTS)) {
 /** Tests of the reference server that must hold on every store: run again on PostgreSQL. */
 const ON_BOTH_STORES = [
   'test/server/bad-input.test.ts',
+  'test/server/conditional-update.test.ts',
+  'test/server/events.test.ts',
+  'test/server/migration.test.ts',
+  'test/server/scopes.test.ts',
+  'test/server/webhooks.test.ts',
   'test/server/identity.test.ts',
   'test/server/kb.test.ts',
   'test/server/security.test.ts',
@@ -38,14 +43,17 @@ const ON_BOTH_STORES = [
 
 export default defineConfig({
   test: {
-    // Each test file in its own process: tests set SUPPORT_* variables and process.exitCode.
+    // Each test file in its own process: tests set SUPPORT_* variables in process.env.
     pool: 'forks',
+    // A clean environment and a temp home for every test file: test/helpers.ts, isolateProcess.
+    setupFiles: ['test/setup.ts'],
     testTimeout: 30_000,
     hookTimeout: 30_000,
     projects: [
       {
         extends: true,
-        test: {name: 'sqlite', include: ['test/**/*.test.ts'], exclude: ['**/node_modules/**', 'test/postgres/**', ...exclude]},
+        // examples/backend-plugin's own tests run here too, against the built package (npm run build).
+        test: {name: 'sqlite', include: ['test/**/*.test.ts', 'examples/*/test/**/*.test.ts'], exclude: ['**/node_modules/**', '**/dist/**', 'test/postgres/**', ...exclude]},
       },
       {
         // A real PostgreSQL server for the run (test/helpers/postgres-setup.ts); every test

@@ -5,6 +5,11 @@
 //   dist/bundle/cli.js              oclif's `execute`, for bin/run.js
 //   dist/bundle/commands/**.js      one file per command, where oclif's manifest points
 //   dist/bundle/cli/help.js         the help class, and cli/hooks/*.js the hooks, that package.json names
+//   dist/bundle/api/errors.js       the error classes, from the chunk the commands use
+//   dist/bundle/api/backend.js      `supportkit-cli/backend` and `supportkit-cli/test-kit` (package.json "exports"),
+//   dist/bundle/api/test-kit.js     built apart so that they change nothing of the commands' chunks, and
+//                                   importing the errors from api/errors.js: a plugin's errors are the
+//                                   very classes the commands map to exit codes
 //   dist/bundle/chunk-*.js          the code they share (oclif itself is one), and every module
 //                                   imported lazily (`await import(...)`), read only when used
 // The dependencies in EXTERNAL stay in node_modules and are loaded from there, also only when used.
@@ -48,6 +53,10 @@ const EXTERNAL = [
   'tar',
   'turndown',
   'yaml',
+  // `support plugins ...` loads it (and its npm) only when run
+  '@oclif/plugin-plugins',
+  // the test kit runs inside a plugin's own vitest
+  'vitest',
   // oclif's TypeScript support for development, never used by the built CLI
   'typescript',
   'ts-node',
@@ -59,12 +68,12 @@ const commandFiles = readdirSync(join(src, 'commands'), {recursive: true, withFi
   .map((entry) => join(entry.parentPath, entry.name))
   .sort();
 
-/** The entry bin/run.js imports: oclif's `execute`, from the chunk the commands share. */
+/** The entry bin/run.js imports: oclif's `execute` (src/cli/execute.ts), from the chunk the commands share. */
 const cliEntry = {
   name: 'cli-entry',
   setup(b) {
     b.onResolve({filter: /^supportkit:cli$/}, () => ({path: 'cli', namespace: 'cli-entry'}));
-    b.onLoad({filter: /.*/, namespace: 'cli-entry'}, () => ({contents: "export {execute} from '@oclif/core';", resolveDir: root, loader: 'js'}));
+    b.onLoad({filter: /.*/, namespace: 'cli-entry'}, () => ({contents: "export {execute} from './src/cli/execute.ts';", resolveDir: root, loader: 'js'}));
   },
 };
 
@@ -115,6 +124,8 @@ const result = await build({
     // named in package.json: oclif.helpClass and oclif.hooks, each loaded only when needed
     {in: join(src, 'cli', 'help.ts'), out: 'cli/help'},
     {in: join(src, 'cli', 'hooks', 'not-found.ts'), out: 'cli/hooks/not-found'},
+    // the one copy of the error classes, for the public API built below
+    {in: join(src, 'domain', 'errors.ts'), out: 'api/errors'},
   ],
   bundle: true,
   splitting: true,
@@ -142,6 +153,44 @@ for (const file of result.outputFiles) {
     const rel = posix(relative(dirname(file.path), join(dist, target)));
     return `new URL(${JSON.stringify(rel)}, import.meta.url).href`;
   });
+  mkdirSync(dirname(file.path), {recursive: true});
+  writeFileSync(file.path, text);
+}
+
+/**
+ * The public API of backend plugins (package.json "exports", docs/backends.md): a build of its
+ * own, so that it adds nothing to what a command loads. Its one tie to the commands' build is the
+ * error classes, imported from api/errors.js above: one class per error in a process.
+ */
+const errorsModule = join(src, 'domain', 'errors.ts');
+const sharedErrors = {
+  name: 'shared-errors',
+  setup(b) {
+    b.onResolve({filter: /\/errors\.js$/}, ({path, resolveDir}) =>
+      join(resolveDir, path).replace(/\.js$/, '.ts') === errorsModule ? {path: './errors.js', external: true} : undefined);
+  },
+};
+const api = await build({
+  entryPoints: [
+    {in: join(src, 'api', 'backend.ts'), out: 'backend'},
+    {in: join(root, 'test', 'backends', 'conformance', 'kit.ts'), out: 'test-kit'},
+  ],
+  bundle: true,
+  splitting: true,
+  format: 'esm',
+  platform: 'node',
+  target: 'node22',
+  outdir: join(outdir, 'api'),
+  chunkNames: 'chunk-[hash]',
+  external: EXTERNAL.flatMap((name) => [name, `${name}/*`]),
+  banner: {js: "import {createRequire as __supportkitCreateRequire} from 'node:module';\nconst require = __supportkitCreateRequire(import.meta.url);"},
+  plugins: [sharedErrors, distUrls],
+  legalComments: 'none',
+  logLevel: 'warning',
+  write: false,
+});
+for (const file of api.outputFiles) {
+  const text = file.text.replace(PLACEHOLDER, (_, target) => `new URL(${JSON.stringify(posix(relative(dirname(file.path), join(dist, target))))}, import.meta.url).href`);
   mkdirSync(dirname(file.path), {recursive: true});
   writeFileSync(file.path, text);
 }

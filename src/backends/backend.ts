@@ -27,7 +27,11 @@ import type {
  *   changed since a cursor (`kb sync`, the offline copy);
  * - sla: SLA clocks (`sla status`), evaluated natively or from policies and events;
  *   sla-policies: the toolkit's own policy files (`sla policy import/list/view`);
- * - idempotent-create: a repeated create with the same key makes one ticket.
+ * - idempotent-create: a repeated create with the same key makes one ticket;
+ * - conditional-update: an update can name the version it was based on (`ifVersion`), and is
+ *   refused with VersionConflictError when the ticket changed since (no lost updates);
+ * - external-id: tickets keep a unique `externalId` (a migration's source id), and list filters by it;
+ * - updated-since: list filters by `updatedSince` and sorts by `updatedAt` (incremental exports).
  */
 export const CAPABILITIES = [
   'tickets',
@@ -42,6 +46,9 @@ export const CAPABILITIES = [
   'sla-policies',
   'idempotent-create',
   'custom-fields',
+  'conditional-update',
+  'external-id',
+  'updated-since',
 ] as const;
 export type Capability = (typeof CAPABILITIES)[number];
 
@@ -54,6 +61,12 @@ export interface CapabilityContext {
 export type CreateOptions = CallOptions;
 
 export interface UpdateOptions extends CallOptions {
+  /**
+   * The `version` of the ticket the change was based on (capability 'conditional-update'): the
+   * backend applies it only if the ticket is still at that version, else throws
+   * VersionConflictError. Backends without the capability ignore it.
+   */
+  ifVersion?: number;
   /**
    * false: the caller has no use for the ticket as it is after the change (a bulk run), so an
    * adapter whose API does not answer with it (Jira's edits and transitions answer 204) does not
@@ -85,7 +98,7 @@ export interface TicketApi {
   /** With comments, in the order they were written. */
   view(id: string, options?: CallOptions): Promise<TicketWithComments>;
   list(query: TicketQuery): Promise<TicketPage>;
-  update(id: string, changes: TicketChanges, options?: CallOptions & {readBack?: true}): Promise<Ticket>;
+  update(id: string, changes: TicketChanges, options?: UpdateOptions & {readBack?: true}): Promise<Ticket>;
   update(id: string, changes: TicketChanges, options: UpdateOptions): Promise<Ticket | null>;
   comment(id: string, input: NewComment, options?: CallOptions): Promise<Comment>;
   attach(id: string, file: AttachmentSource, options?: CallOptions): Promise<Attachment>;
@@ -156,6 +169,13 @@ export interface KbChangesPage {
   cursor: string;
   /** More changes wait after this page. */
   more: boolean;
+  /**
+   * Set by a backend that cannot tell deletions (Zendesk's Help Center forgets archived
+   * articles): its pages list every article, 'first' opening the listing, and `deleted` stays
+   * empty. A sync that applied a listing from its first page to its last drops the articles
+   * the listing did not name.
+   */
+  listing?: 'first' | 'next';
 }
 
 /** The knowledge base (capability 'kb'). */
@@ -184,6 +204,10 @@ export interface Identity {
   displayName?: string;
   /** A stable id of the user, where the backend has one (a server's principal); names are for reading. */
   id?: string;
+  /** When the token stops working, where the backend tells (null: never). */
+  expiresAt?: string | null;
+  /** What the token may do beyond reading, where the backend tells: `read` alone is a read-only token. */
+  scopes?: string[];
 }
 
 export interface ServerClock {

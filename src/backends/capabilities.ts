@@ -15,6 +15,9 @@ const CANNOT: Record<Capability, string> = {
   'sla-policies': 'import or list the toolkit’s SLA policies',
   'idempotent-create': 'create tickets idempotently',
   'custom-fields': 'set custom fields',
+  'conditional-update': 'refuse an update based on an outdated read',
+  'external-id': 'keep external ids of tickets',
+  'updated-since': 'list tickets by when they last changed',
 };
 
 /**

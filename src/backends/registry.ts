@@ -1,5 +1,8 @@
+import {resolve} from 'node:path';
+
 import {UsageError} from '../domain/errors.js';
 import type {Backend, BackendFactory, BackendOptions} from './backend.js';
+import type {PluginBackendKind} from './plugins.js';
 
 /** A profile setting that a backend kind takes, each with its own flag of `profile add`. */
 export type ProfileField = 'url' | 'email' | 'repo';
@@ -8,9 +11,11 @@ export type ProfileField = 'url' | 'email' | 'repo';
 export interface BackendOptionSpec {
   name: string;
   description: string;
-  /** What a value must look like: text, a whole number (a vendor's id), yes/no, or one of a list. */
-  type: 'string' | 'integer' | 'boolean' | readonly string[];
+  /** What a value must look like: text, a whole number (a vendor's id), yes/no, a file (stored absolute), or one of a list. */
+  type: 'string' | 'integer' | 'boolean' | 'path' | readonly string[];
   example: string;
+  /** `profile add` refuses a profile without it. */
+  required?: boolean;
 }
 
 /**
@@ -35,6 +40,8 @@ export interface BackendKindInfo {
   /** Where else the kind finds a token, for messages: "GH_TOKEN, GITHUB_TOKEN or `gh auth token`". */
   externalTokens?: string;
   options: readonly BackendOptionSpec[];
+  /** The oclif plugin that adds the kind; absent for the toolkit's own. */
+  plugin?: string;
 }
 
 /**
@@ -138,21 +145,47 @@ const ADAPTERS: Record<string, AdapterEntry> = {
   },
 };
 
+/** The toolkit's own kinds; plugins may add more (describeBackendKinds lists them all). */
 export const BACKEND_KINDS = Object.keys(ADAPTERS);
 
+let pluginSource: (() => ReadonlyMap<string, PluginBackendKind>) | undefined;
+let pluginKinds: ReadonlyMap<string, PluginBackendKind> | undefined;
+
+/**
+ * Where the kinds of installed plugins come from (see plugins.ts; the CLI passes what oclif
+ * loaded, or nothing when no plugin is installed). Read on first need: a command that asks
+ * nothing of the registry reads no plugin's declaration.
+ */
+export function useBackendPlugins(source: (() => ReadonlyMap<string, PluginBackendKind>) | undefined): void {
+  pluginSource = source;
+  pluginKinds = undefined;
+}
+
+function plugins(): ReadonlyMap<string, PluginBackendKind> {
+  pluginKinds ??= pluginSource?.() ?? new Map();
+  return pluginKinds;
+}
+
+function entry(kind: string): (AdapterEntry & {plugin?: string}) | undefined {
+  return Object.hasOwn(ADAPTERS, kind) ? ADAPTERS[kind] : plugins().get(kind);
+}
+
+/** Every kind: the toolkit's own, then those of installed plugins. */
 export function describeBackendKinds(): (BackendKindInfo & {needsUrl: boolean})[] {
-  return BACKEND_KINDS.map((kind) => backendKind(kind));
+  return [...BACKEND_KINDS, ...plugins().keys()].map((kind) => backendKind(kind));
 }
 
 export function backendKind(kind: string): BackendKindInfo & {needsUrl: boolean} {
   assertBackendKind(kind);
-  const {load: _load, externalToken: _external, ...info} = ADAPTERS[kind]!;
+  const {load: _load, externalToken: _external, ...info} = entry(kind)!;
   return {kind, ...info, needsUrl: info.fields.url === 'required'};
 }
 
 export function assertBackendKind(kind: string): void {
-  if (!Object.hasOwn(ADAPTERS, kind)) {
-    throw new UsageError(`"${kind}" is not a known backend.`, {hint: `Use one of: ${BACKEND_KINDS.join(', ')}.`});
+  if (!entry(kind)) {
+    throw new UsageError(`"${kind}" is not a known backend.`, {
+      hint: `Use one of: ${[...BACKEND_KINDS, ...plugins().keys()].join(', ')}; a plugin may add others (support plugins install PACKAGE).`,
+    });
   }
 }
 
@@ -190,7 +223,14 @@ export function parseBackendOptions(kind: string, pairs: readonly string[]): Rec
       throw new UsageError(`The option ${key} must be one of ${spec.type.join(', ')}, not "${value}".`, {hint: spec.description});
     }
     if (Object.hasOwn(out, key)) throw new UsageError(`The option ${key} is given twice.`, {hint: 'Give each option once.'});
-    out[key] = value;
+    // A file named relative to where `profile add` ran means the same file wherever the profile is used.
+    out[key] = spec.type === 'path' ? resolve(value) : value;
+  }
+  const absent = options.filter((o) => o.required && !Object.hasOwn(out, o.name));
+  if (absent.length) {
+    throw new UsageError(`The ${kind} backend needs the option${absent.length > 1 ? 's' : ''} ${absent.map((o) => o.name).join(', ')}.`, {
+      hint: `Add ${absent.map((o) => `--option ${o.name}=${o.example}`).join(' ')}. ${absent.map((o) => `${o.name}: ${o.description}`).join(' ')}`,
+    });
   }
   return out;
 }
@@ -203,7 +243,7 @@ export async function findExternalToken(kind: string, profile: {url?: string}, e
 
 export async function openBackend(kind: string, options: BackendOptions): Promise<Backend> {
   assertBackendKind(kind);
-  const factory = await ADAPTERS[kind]!.load();
+  const factory = await entry(kind)!.load();
   return factory(options);
 }
 

@@ -1,8 +1,13 @@
-import {Command, Errors, Flags, ux, type Interfaces} from '@oclif/core';
+import {format} from 'node:util';
 
+import {Command, Errors, Flags, ux, type Config, type Interfaces} from '@oclif/core';
+
+import {BACKEND_KINDS, useBackendPlugins} from '../backends/registry.js';
 import {terminalSafeJson} from '../domain/neutralise.js';
 import {Context} from './context.js';
 import {describeFailure, isParseError} from './errors.js';
+import {takePluginLoadFailures} from './execute.js';
+import {processIO, type CommandIO} from './io.js';
 import type {JqFilter} from './jq.js';
 import {compileJq} from './jq.js';
 import type {JsonShape} from './json-fields.js';
@@ -39,6 +44,24 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   /** The names given to `--json FIELDS`, checked against the result's shape. */
   private jsonFields?: {names: string[]; shape: JsonShape};
   private jqFilter?: JqFilter;
+  /**
+   * Every byte the command reads or writes goes through these streams: the process's in the
+   * CLI, a test's own through runWith. Nothing under a command touches process.stdout itself.
+   */
+  protected io: CommandIO = processIO;
+
+  /**
+   * Runs the command as oclif's `run` does, on the caller's streams instead of the process's:
+   * a test gives a stdout that is a terminal of some width, a stdin with text on it, and reads
+   * what was written and the exit code, with nothing of the process patched.
+   */
+  static async runWith(this: new (argv: string[], config: Config) => BaseCommand<typeof Command>, argv: string[], config: Config, io: CommandIO): Promise<unknown> {
+    const cmd = new this(argv, config);
+    cmd.io = io;
+    // As oclif's run does for a class loaded without the manifest.
+    if (!cmd.id) cmd.id = cmd.ctor.id = cmd.constructor.name.toLowerCase();
+    return cmd._run();
+  }
 
   protected get ctx(): Context {
     this.contextInstance ??= new Context({
@@ -48,9 +71,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
       noInput: Boolean(this.flags?.['no-input']),
       noColor: Boolean(this.flags?.['no-color']),
       debug: Boolean(this.flags?.debug),
-      stdin: process.stdin,
-      stdout: process.stdout,
-      stderr: process.stderr,
+      io: this.io,
       warn: (message) => this.warnUser(message),
     });
     return this.contextInstance;
@@ -58,6 +79,15 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
 
   public override async init(): Promise<void> {
     await super.init();
+    await this.useBackendPlugins();
+    const failures = takePluginLoadFailures();
+    if (failures.length) {
+      const {brokenPlugins} = await import('./broken-plugins.js');
+      for (const broken of await brokenPlugins(this.config, failures)) {
+        this.warnUser(broken.message);
+        writeText(this.io.stderr, shown`Hint: ${broken.hint}`);
+      }
+    }
     let fieldNames: string[] | undefined;
     let shape: JsonShape | undefined;
     if (this.ctor.enableJsonFlag && this.argv.some((a) => a.startsWith('--json') || a.startsWith('--jq'))) {
@@ -88,7 +118,23 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
       this.jsonFields = {names: fieldNames, shape: shape!};
     }
     const jq = (this.flags as {jq?: string}).jq;
-    if (jq !== undefined) this.jqFilter = await compileJq(jq, process.stderr);
+    if (jq !== undefined) this.jqFilter = await compileJq(jq, this.io.stderr);
+  }
+
+  /**
+   * Backend kinds of installed plugins, from the package.json files oclif read at start. Without
+   * plugins (most users) nothing more is loaded; with some, the declarations are read only when
+   * the registry is asked about kinds, and a plugin's code only when a profile of its kind opens.
+   */
+  private async useBackendPlugins(): Promise<void> {
+    const installed = this.config
+      .getPluginsList()
+      .filter((p) => p.type === 'user' || p.type === 'link')
+      .map((p) => ({name: p.name, root: p.root, pjson: p.pjson as {supportkit?: unknown}}));
+    if (!installed.length) return useBackendPlugins(undefined);
+    const {pluginBackendKinds} = await import('../backends/plugins.js');
+    // Memoised by the registry: each warning (a plugin that cannot be used) is said once per command.
+    useBackendPlugins(() => pluginBackendKinds(installed, BACKEND_KINDS, (message) => this.warnUser(message)));
   }
 
   /*
@@ -99,29 +145,47 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
 
   /** A message for the person at the terminal, on stderr, kept out of --json output. */
   protected note(message: ShowValue): void {
-    if (!this.jsonEnabled()) writeText(process.stderr, message);
+    if (!this.jsonEnabled()) writeText(this.io.stderr, message);
   }
 
   protected warnUser(message: ShowValue): void {
-    writeText(process.stderr, shown`Warning: ${message}`);
+    writeText(this.io.stderr, shown`Warning: ${message}`);
+  }
+
+  /** oclif's log, on the command's stdout: neutralised as everything else. */
+  override log(message = '', ...args: unknown[]): void {
+    if (!this.jsonEnabled()) writeText(this.io.stdout, format(message, ...args));
+  }
+
+  override logToStderr(message = '', ...args: unknown[]): void {
+    if (!this.jsonEnabled()) writeText(this.io.stderr, format(message, ...args));
+  }
+
+  /** oclif's warnings (a deprecated flag or alias) on the command's stderr. */
+  override warn(input: string | Error): string | Error {
+    if (!this.jsonEnabled()) this.warnUser(input instanceof Error ? input.message : input);
+    return input;
   }
 
   /** Writes rendered output to stdout unless --json is on (then oclif prints the result). */
   protected print(text: ShowValue): void {
     if (this.jsonEnabled() || text === '' || String(text) === '') return;
-    writeText(process.stdout, text);
+    writeText(this.io.stdout, text);
   }
 
   /**
    * A list or a long view: through $PAGER on a terminal when it is longer than the screen (as
-   * `kb view` and git do), unless `--no-pager`; printed as usual otherwise.
+   * `kb view` and git do), unless `--no-pager`; printed as usual otherwise. Given a renderer,
+   * it renders only when the output is shown: under --json the result is all that is printed.
    */
-  protected async printPaged(text: Shown): Promise<void> {
-    if (this.jsonEnabled() || String(text) === '') return;
+  protected async printPaged(output: Shown | (() => Promise<Shown> | Shown)): Promise<void> {
+    if (this.jsonEnabled()) return;
+    const text = typeof output === 'function' ? await output() : output;
+    if (String(text) === '') return;
     const noPager = Boolean((this.flags as {'no-pager'?: boolean})['no-pager']);
     if (!noPager && this.ctx.mode.tty) {
       const {page} = await import('./pager.js');
-      if (await page(text, {env: this.ctx.env, stdout: process.stdout})) return;
+      if (await page(text, {env: this.ctx.env, stdout: this.io.stdout})) return;
     }
     this.print(text);
   }
@@ -137,8 +201,8 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     // A result (from oclif after run(), or printed by a command before it exits non-zero): the fields chosen, then --jq.
     const result = this.jsonFields ? selectFields(json, this.jsonFields.names, this.jsonFields.shape) : json;
     if (this.jqFilter) {
-      const out = this.jqFilter.apply(result, {tty: Boolean(process.stdout.isTTY)});
-      if (out !== '') process.stdout.write(`${out}\n`);
+      const out = this.jqFilter.apply(result, {tty: Boolean(this.io.stdout.isTTY)});
+      if (out !== '') this.io.stdout.write(`${out}\n`);
       return;
     }
     this.writeJson(result);
@@ -146,8 +210,8 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
 
   private writeJson(json: unknown): void {
     const text = terminalSafeJson(JSON.stringify(json, null, 2));
-    if (process.stdout.isTTY) return ux.stdout(ux.colorizeJson(text, {pretty: false, theme: this.config.theme?.json}));
-    process.stdout.write(`${text}\n`);
+    const {stdout} = this.io;
+    stdout.write(`${stdout.isTTY ? ux.colorizeJson(text, {pretty: false, theme: this.config.theme?.json}) : text}\n`);
   }
 
   protected override async catch(error: Error & {exitCode?: number}): Promise<never> {
@@ -164,13 +228,14 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
         // Errors are never filtered: the document a script reads on failure stays the same.
         this.writeJson({error: {code: failure.code, message: failure.message, hint: failure.hint ?? null, exitCode: failure.exitCode}});
       } else {
-        const mode = this.contextInstance?.mode ?? {tty: Boolean(process.stderr.isTTY), color: false};
-        const error = mode.color && process.stderr.isTTY ? shown`\u001B[31mError:\u001B[39m` : shown`Error:`;
+        const {stderr} = this.io;
+        const mode = this.contextInstance?.mode ?? {tty: Boolean(stderr.isTTY), color: false};
+        const error = mode.color && stderr.isTTY ? shown`\u001B[31mError:\u001B[39m` : shown`Error:`;
         // Messages quote input and servers' words: neutralised, lines kept.
-        writeText(process.stderr, resultPrinted ? failure.message : shown`${error} ${block(failure.message)}`);
-        if (failure.hint) writeText(process.stderr, shown`Hint: ${block(failure.hint)}`);
+        writeText(stderr, resultPrinted ? failure.message : shown`${error} ${block(failure.message)}`);
+        if (failure.hint) writeText(stderr, shown`Hint: ${block(failure.hint)}`);
       }
-      if (debug && failure.stack) writeText(process.stderr, failure.stack);
+      if (debug && failure.stack) writeText(this.io.stderr, failure.stack);
     }
     throw new Errors.ExitError(failure.exitCode);
   }
@@ -178,7 +243,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   protected override async finally(error: Error | undefined): Promise<void> {
     await this.contextInstance?.close();
     // A newer release, once a day, for a person at a terminal; the check itself never delays a command.
-    if (process.stderr.isTTY) {
+    if (this.io.stderr.isTTY) {
       const notice = await import('./update-notice.js');
       if (notice.updateNoticeWanted(process.env, true)) {
         notice.updateNotice({
@@ -186,7 +251,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
           version: this.config.version,
           cacheDir: this.config.cacheDir,
           env: process.env,
-          write: (text) => writeText(process.stderr, text, ''),
+          write: (text) => writeText(this.io.stderr, text, ''),
         });
       }
     }

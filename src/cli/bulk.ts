@@ -7,6 +7,7 @@ import {describeTarget, type BulkOperation} from '../domain/bulk.js';
 import {UsageError} from '../domain/errors.js';
 import type {RowSource} from '../services/bulk-input.js';
 import type {BulkRowResult, BulkSummary} from '../services/bulk.js';
+import type {CommandIO} from './io.js';
 import type {OutputMode} from './output.js';
 import {formatDuration, ItemProgressBar} from './progress.js';
 import {plainRow, type ShowValue} from './shown.js';
@@ -54,6 +55,8 @@ export interface BulkRunInput {
   mode: OutputMode;
   print: (text: ShowValue) => void;
   note: (text: ShowValue) => void;
+  /** The command's streams (the bar goes to stderr) and where its exit code is set. */
+  io: CommandIO;
 }
 
 /** Spool files for standard input and selections live beside the journals. */
@@ -75,7 +78,7 @@ export async function runBulkCommand(input: BulkRunInput): Promise<BulkResult> {
   const dryRun = flags['dry-run'];
   const results: BulkRowResult[] = [];
   const failures: BulkRowResult[] = [];
-  const bar = new ItemProgressBar(process.stderr);
+  const bar = new ItemProgressBar(input.io.stderr);
   const perRow = !input.json && !mode.tty && !dryRun;
   const abort = new AbortController();
   const onSigint = () => {
@@ -121,8 +124,8 @@ export async function runBulkCommand(input: BulkRunInput): Promise<BulkResult> {
   results.sort((a, b) => a.line - b.line);
   const result: BulkResult = {total: summary.total, succeeded: summary.succeeded, failed: summary.failed, skipped: summary.skipped, results};
   if (!input.json) describeSummary(input, summary, failures);
-  if (summary.cancelled) process.exitCode = 130;
-  else if (summary.failed > 0) process.exitCode = 1;
+  if (summary.cancelled) input.io.exitCode = 130;
+  else if (summary.failed > 0) input.io.exitCode = 1;
   return result;
 }
 

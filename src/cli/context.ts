@@ -8,6 +8,7 @@ import {findToken} from '../services/auth.js';
 import {CredentialStore} from '../store/credentials.js';
 import type {Paths} from '../store/paths.js';
 import {DEFAULT_PROFILE, ProfileStore, validateProfileName, type Profile} from '../store/profiles.js';
+import type {CommandIO} from './io.js';
 import {DEFAULT_WIDTH, type OutputMode} from './output.js';
 import {createPrompter, type Prompter} from './prompts.js';
 import {shown, writeText} from './shown.js';
@@ -20,9 +21,8 @@ export interface ContextOptions {
   noInput: boolean;
   noColor: boolean;
   debug: boolean;
-  stdin: NodeJS.ReadStream;
-  stdout: NodeJS.WriteStream;
-  stderr: NodeJS.WriteStream;
+  /** The command's streams: the process's, or a test's own. */
+  io: CommandIO;
   warn: (message: string) => void;
 }
 
@@ -55,9 +55,10 @@ export class Context {
   }
 
   get mode(): OutputMode {
-    const tty = Boolean(this.options.stdout.isTTY);
+    const {stdout} = this.options.io;
+    const tty = Boolean(stdout.isTTY);
     const color = tty && !this.options.noColor && this.env.NO_COLOR === undefined && this.env.TERM !== 'dumb';
-    return {tty, color, width: tty ? this.options.stdout.columns || DEFAULT_WIDTH : undefined};
+    return {tty, color, width: tty ? stdout.columns || DEFAULT_WIDTH : undefined};
   }
 
   get debugEnabled(): boolean {
@@ -69,8 +70,8 @@ export class Context {
     return (
       !this.options.noInput &&
       !truthy(this.env.SUPPORT_NO_INPUT) &&
-      Boolean(this.options.stdin.isTTY) &&
-      Boolean(this.options.stderr.isTTY)
+      Boolean(this.options.io.stdin.isTTY) &&
+      Boolean(this.options.io.stderr.isTTY)
     );
   }
 
@@ -87,7 +88,7 @@ export class Context {
   }
 
   get prompter(): Prompter {
-    return (this.prompterInstance ??= createPrompter({input: this.options.stdin, output: this.options.stderr}));
+    return (this.prompterInstance ??= createPrompter({input: this.options.io.stdin, output: this.options.io.stderr}));
   }
 
   /** The profile name in force: --profile, then SUPPORT_PROFILE, then the one chosen with `profile use`. */
@@ -140,7 +141,7 @@ export class Context {
       dataDir: this.paths.dataDir,
       cacheDir: this.paths.cacheDir,
       identity: this.identity(profile),
-      debug: this.debugEnabled ? (line) => writeText(this.options.stderr, shown`[debug] ${line}`) : undefined,
+      debug: this.debugEnabled ? (line) => writeText(this.options.io.stderr, shown`[debug] ${line}`) : undefined,
     });
   }
 

@@ -13,7 +13,7 @@ import {joinShown, shown, writeText} from './shown.js';
 export async function offerArticles(ctx: Context, backend: Backend, title: string): Promise<boolean> {
   const hits = await suggestArticles(backend, title, 3, userKbLocale(ctx.env));
   if (hits.length === 0) return false;
-  const color = Boolean(ctx.options.stderr.isTTY) && !ctx.options.noColor && ctx.env.NO_COLOR === undefined && ctx.env.TERM !== 'dumb';
-  writeText(ctx.options.stderr, joinShown([shown``, shown`These articles may already answer it:`, shown``, await renderKbHits(hits, {tty: true, color, width: ctx.options.stderr.columns || undefined}), shown``, shown`Read one with: support kb view ID`, shown``]));
+  const color = Boolean(ctx.options.io.stderr.isTTY) && !ctx.options.noColor && ctx.env.NO_COLOR === undefined && ctx.env.TERM !== 'dumb';
+  writeText(ctx.options.io.stderr, joinShown([shown``, shown`These articles may already answer it:`, shown``, await renderKbHits(hits, {tty: true, color, width: ctx.options.io.stderr.columns || undefined}), shown``, shown`Read one with: support kb view ID`, shown``]));
   return ctx.prompter.confirm('Did one of these solve your problem?', {default: false});
 }

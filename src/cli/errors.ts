@@ -11,6 +11,8 @@ export interface Failure {
 interface OclifLikeError extends Error {
   oclif?: {exit?: number};
   code?: string;
+  exitCode?: unknown;
+  hint?: unknown;
   /** NonExistentFlagsError: the flags as typed. */
   flags?: string[];
 }
@@ -57,11 +59,25 @@ function parseFailure(err: OclifLikeError, context: FailureContext): UsageError 
   return new UsageError(message, {hint});
 }
 
+const EXIT_CODES = new Set<number>(Object.values(ExitCode));
+
+/**
+ * A SupportError of another copy of the toolkit: a backend plugin that bundled its own
+ * `supportkit-cli/backend` (or a test importing the built one) throws classes that are not ours, but
+ * carries the same code, exit code and hint.
+ */
+function supportErrorOfAnotherCopy(err: OclifLikeError): boolean {
+  return typeof err.code === 'string' && /^[a-z_]+$/.test(err.code) && typeof err.exitCode === 'number' && EXIT_CODES.has(err.exitCode);
+}
+
 /** The one place where an error becomes an exit code, a sentence and a hint. */
 export function describeFailure(error: unknown, context: FailureContext = {}): Failure {
   const err = (error instanceof Error ? error : new Error(String(error))) as OclifLikeError;
   if (err instanceof SupportError) {
     return {exitCode: err.exitCode, code: err.code, message: err.message, hint: err.hint, stack: err.stack};
+  }
+  if (supportErrorOfAnotherCopy(err)) {
+    return {exitCode: err.exitCode as number, code: err.code!, message: err.message, hint: typeof err.hint === 'string' ? err.hint : undefined, stack: err.stack};
   }
   // @inquirer/prompts: Ctrl-C or Ctrl-D at a prompt.
   if (err.name === 'ExitPromptError' || err.name === 'AbortPromptError') {

@@ -18,7 +18,7 @@ export const JSON_SHAPES: Readonly<Record<string, JsonShape>> = {
   'auth:status': {
     fields: ['profiles'],
     lists: {
-      profiles: ['account', 'backend', 'backendRole', 'email', 'loggedIn', 'needsToken', 'problem', 'profile', 'role', 'state', 'tokenOrigin', 'tokenSource', 'url', 'user'],
+      profiles: ['account', 'backend', 'backendRole', 'email', 'expiresAt', 'loggedIn', 'needsToken', 'problem', 'profile', 'readOnly', 'role', 'state', 'tokenOrigin', 'tokenSource', 'url', 'user'],
     },
   },
   'auth:token': {
@@ -76,6 +76,28 @@ export const JSON_SHAPES: Readonly<Record<string, JsonShape>> = {
     fields: ['body', 'format', 'id', 'locale', 'slug', 'tags', 'title', 'updatedAt', 'url'],
     lists: {},
   },
+  'plugins:install': {
+    fields: ['backends', 'name', 'problem', 'root', 'type', 'version'],
+    lists: {
+      backends: ['description', 'kind', 'usage'],
+    },
+  },
+  'plugins:link': {
+    fields: ['backends', 'name', 'problem', 'root', 'type', 'version'],
+    lists: {
+      backends: ['description', 'kind', 'usage'],
+    },
+  },
+  'plugins:list': {
+    fields: ['plugins'],
+    lists: {
+      plugins: ['backends', 'name', 'problem', 'root', 'type', 'version'],
+    },
+  },
+  'plugins:uninstall': {
+    fields: ['name', 'orphanedProfiles'],
+    lists: {},
+  },
   'profile:add': {
     fields: ['as', 'backend', 'current', 'email', 'name', 'options', 'repo', 'url'],
     lists: {},
@@ -105,11 +127,31 @@ export const JSON_SHAPES: Readonly<Record<string, JsonShape>> = {
   'serve:token:list': {
     fields: ['tokens'],
     lists: {
-      tokens: ['createdAt', 'id', 'lastUsedAt', 'name', 'principalId', 'revokedAt', 'role'],
+      tokens: ['createdAt', 'expiresAt', 'id', 'lastUsedAt', 'name', 'principalId', 'revokedAt', 'role', 'scopes'],
     },
   },
   'serve:token:revoke': {
-    fields: ['createdAt', 'id', 'lastUsedAt', 'name', 'principalId', 'revokedAt', 'role'],
+    fields: ['createdAt', 'expiresAt', 'id', 'lastUsedAt', 'name', 'principalId', 'revokedAt', 'role', 'scopes'],
+    lists: {},
+  },
+  'serve:webhook:add': {
+    fields: ['createdAt', 'description', 'events', 'id', 'secret', 'url'],
+    lists: {},
+  },
+  'serve:webhook:deliveries': {
+    fields: ['deliveries'],
+    lists: {
+      deliveries: ['attempts', 'createdAt', 'deliveredAt', 'eventId', 'eventType', 'id', 'lastAttemptAt', 'lastError', 'lastStatus', 'nextAttemptAt', 'state', 'ticketId', 'webhookId'],
+    },
+  },
+  'serve:webhook:list': {
+    fields: ['webhooks'],
+    lists: {
+      webhooks: ['createdAt', 'description', 'events', 'id', 'url'],
+    },
+  },
+  'serve:webhook:remove': {
+    fields: ['createdAt', 'description', 'events', 'id', 'url'],
     lists: {},
   },
   'sla:policy:import': {
@@ -146,20 +188,20 @@ export const JSON_SHAPES: Readonly<Record<string, JsonShape>> = {
     },
   },
   'ticket:close': {
-    fields: ['assignee', 'assigneeId', 'attachments', 'body', 'createdAt', 'fields', 'id', 'priority', 'requester', 'requesterId', 'status', 'tags', 'title', 'type', 'updatedAt'],
+    fields: ['assignee', 'assigneeId', 'attachments', 'body', 'createdAt', 'externalId', 'fields', 'id', 'priority', 'requester', 'requesterId', 'status', 'tags', 'title', 'type', 'updatedAt', 'version'],
     lists: {
       attachments: ['contentType', 'createdAt', 'id', 'name', 'sha256', 'size', 'ticketId'],
     },
   },
   'ticket:comment': {
-    fields: ['assignee', 'assigneeId', 'attachments', 'body', 'comments', 'createdAt', 'fields', 'id', 'priority', 'requester', 'requesterId', 'status', 'tags', 'title', 'type', 'updatedAt'],
+    fields: ['assignee', 'assigneeId', 'attachments', 'body', 'comments', 'createdAt', 'externalId', 'fields', 'id', 'priority', 'requester', 'requesterId', 'status', 'tags', 'title', 'type', 'updatedAt', 'version'],
     lists: {
       attachments: ['contentType', 'createdAt', 'id', 'name', 'sha256', 'size', 'ticketId'],
       comments: ['author', 'authorId', 'authorRole', 'body', 'createdAt', 'id', 'public', 'ticketId'],
     },
   },
   'ticket:create': {
-    fields: ['assignee', 'assigneeId', 'attachments', 'body', 'createdAt', 'fields', 'id', 'priority', 'requester', 'requesterId', 'status', 'tags', 'title', 'type', 'updatedAt'],
+    fields: ['assignee', 'assigneeId', 'attachments', 'body', 'createdAt', 'externalId', 'fields', 'id', 'priority', 'requester', 'requesterId', 'status', 'tags', 'title', 'type', 'updatedAt', 'version'],
     lists: {
       attachments: ['contentType', 'createdAt', 'id', 'name', 'sha256', 'size', 'ticketId'],
     },
@@ -171,23 +213,23 @@ export const JSON_SHAPES: Readonly<Record<string, JsonShape>> = {
   'ticket:list': {
     fields: ['nextCursor', 'tickets'],
     lists: {
-      tickets: ['assignee', 'assigneeId', 'attachments', 'body', 'createdAt', 'fields', 'id', 'priority', 'requester', 'requesterId', 'status', 'tags', 'title', 'type', 'updatedAt'],
+      tickets: ['assignee', 'assigneeId', 'attachments', 'body', 'createdAt', 'externalId', 'fields', 'id', 'priority', 'requester', 'requesterId', 'status', 'tags', 'title', 'type', 'updatedAt', 'version'],
     },
   },
   'ticket:reopen': {
-    fields: ['assignee', 'assigneeId', 'attachments', 'body', 'createdAt', 'fields', 'id', 'priority', 'requester', 'requesterId', 'status', 'tags', 'title', 'type', 'updatedAt'],
+    fields: ['assignee', 'assigneeId', 'attachments', 'body', 'createdAt', 'externalId', 'fields', 'id', 'priority', 'requester', 'requesterId', 'status', 'tags', 'title', 'type', 'updatedAt', 'version'],
     lists: {
       attachments: ['contentType', 'createdAt', 'id', 'name', 'sha256', 'size', 'ticketId'],
     },
   },
   'ticket:update': {
-    fields: ['assignee', 'assigneeId', 'attachments', 'body', 'createdAt', 'fields', 'id', 'priority', 'requester', 'requesterId', 'status', 'tags', 'title', 'type', 'updatedAt'],
+    fields: ['assignee', 'assigneeId', 'attachments', 'body', 'createdAt', 'externalId', 'fields', 'id', 'priority', 'requester', 'requesterId', 'status', 'tags', 'title', 'type', 'updatedAt', 'version'],
     lists: {
       attachments: ['contentType', 'createdAt', 'id', 'name', 'sha256', 'size', 'ticketId'],
     },
   },
   'ticket:view': {
-    fields: ['assignee', 'assigneeId', 'attachments', 'body', 'comments', 'createdAt', 'fields', 'id', 'priority', 'requester', 'requesterId', 'status', 'tags', 'title', 'type', 'updatedAt'],
+    fields: ['assignee', 'assigneeId', 'attachments', 'body', 'comments', 'createdAt', 'externalId', 'fields', 'id', 'priority', 'requester', 'requesterId', 'status', 'tags', 'title', 'type', 'updatedAt', 'version'],
     lists: {
       attachments: ['contentType', 'createdAt', 'id', 'name', 'sha256', 'size', 'ticketId'],
       comments: ['author', 'authorId', 'authorRole', 'body', 'createdAt', 'id', 'public', 'ticketId'],

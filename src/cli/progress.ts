@@ -1,6 +1,7 @@
 import {neutralise} from '../domain/neutralise.js';
 import type {RetryEvent} from '../domain/retry.js';
 import {formatBytes} from '../domain/ticket.js';
+import type {OutputStream} from './io.js';
 
 export interface Progress {
   update(done: number, total: number): void;
@@ -25,8 +26,8 @@ const SILENT: Progress = {update: () => {}, done: () => {}, stop: () => {}};
  * A one-line progress bar on stderr, redrawn at most ten times a second. Only on a terminal:
  * piped or under --json it draws nothing, so logs and scripts never see carriage returns.
  */
-export function progressBar(label: string, options: {enabled: boolean; stream?: NodeJS.WriteStream; unit?: 'bytes' | 'items'}): Progress {
-  const stream = options.stream ?? process.stderr;
+export function progressBar(label: string, options: {enabled: boolean; stream: OutputStream; unit?: 'bytes' | 'items'}): Progress {
+  const {stream} = options;
   if (!options.enabled || !stream.isTTY) return SILENT;
   const format = options.unit === 'items' ? (n: number) => String(n) : formatBytes;
   // The label may name a file: neutralised like any text the CLI did not write.
@@ -94,7 +95,7 @@ export function progressLine(p: ProgressFigures, width = 24): string {
 export class ItemProgressBar {
   private shown = false;
 
-  constructor(private readonly stream: NodeJS.WriteStream & {isTTY?: boolean}) {}
+  constructor(private readonly stream: OutputStream) {}
 
   get enabled(): boolean {
     return Boolean(this.stream.isTTY);

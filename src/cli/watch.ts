@@ -1,3 +1,4 @@
+import type {OutputStream} from './io.js';
 import {shown, writeText, type Shown} from './shown.js';
 
 /**
@@ -7,7 +8,7 @@ import {shown, writeText, type Shown} from './shown.js';
  */
 export interface WatchOptions {
   intervalMs: number;
-  stdout: NodeJS.WriteStream;
+  stdout: OutputStream;
   /** Builds the next screen; an error ends the watch and propagates. */
   draw: () => Promise<Shown>;
 }

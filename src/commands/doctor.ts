@@ -30,7 +30,7 @@ export default class Doctor extends BaseCommand<typeof Doctor> {
     if (ctx.mode.tty) {
       this.note(failed ? `\n${failed} check(s) failed.` : warned ? `\nNo check failed; ${warned} warning(s).` : '\nEverything looks fine.');
     }
-    if (failed) process.exitCode = 1;
+    if (failed) this.io.exitCode = 1;
     return report;
   }
 }

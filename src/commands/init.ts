@@ -46,7 +46,7 @@ export default class Init extends BaseCommand<typeof Init> {
       ));
     const needs = kindNeeds(backend);
 
-    const envToken = process.env.SUPPORT_TOKEN?.trim();
+    const envToken = this.ctx.env.SUPPORT_TOKEN?.trim();
     const required = [
       needs.fields.url === 'required' && !flags.url ? '--url' : undefined,
       needs.fields.email === 'required' && !flags.email ? '--email' : undefined,
@@ -70,7 +70,7 @@ export default class Init extends BaseCommand<typeof Init> {
 
     let token: string | undefined;
     if (needs.needsToken) {
-      if (flags['with-token']) token = (await readStdin(process.stdin, 64 * 1024)).split(/\r?\n/)[0] ?? '';
+      if (flags['with-token']) token = (await readStdin(this.io.stdin, 64 * 1024)).split(/\r?\n/)[0] ?? '';
       else if (envToken) token = envToken;
       else token = await prompter.password(`Token${needs.tokenHelp ? ` (${needs.tokenHelp})` : ''}`);
     }

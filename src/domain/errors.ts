@@ -57,6 +57,43 @@ export class RejectedError extends SupportError {
   override readonly exitCode = ExitCode.rejected;
 }
 
+/**
+ * A conditional change refused because the ticket changed after it was read (HTTP 412, a lost
+ * update prevented): nothing was applied. Run the command again to apply it to the latest version.
+ */
+export class VersionConflictError extends RejectedError {
+  constructor(
+    readonly ticketId: string,
+    /** The version the change was based on. */
+    readonly expected: number | undefined,
+    /** The version the ticket has now, when the backend said. */
+    readonly current: number | undefined,
+    options: SupportErrorOptions = {},
+  ) {
+    const versions =
+      expected !== undefined && current !== undefined ? ` (your change was based on version ${expected}; it is now at version ${current})` : '';
+    super(`Ticket ${ticketId} was changed by someone else after it was read${versions}, so your change was not applied.`, {
+      hint: options.hint ?? `Run the command again to apply it to the ticket as it is now; \`support ticket view ${ticketId}\` shows what changed.`,
+      cause: options.cause,
+    });
+  }
+}
+
+/** A ticket with this external id exists already (external ids are unique): nothing was created. */
+export class ExternalIdTakenError extends RejectedError {
+  constructor(
+    readonly externalId: string,
+    /** The ticket that has it. */
+    readonly ticketId: string,
+    options: SupportErrorOptions = {},
+  ) {
+    super(`Ticket ${ticketId} already has the external id "${externalId}"; external ids are unique.`, {
+      hint: options.hint ?? `Update ticket ${ticketId} instead, or use another external id.`,
+      cause: options.cause,
+    });
+  }
+}
+
 export class RateLimitError extends SupportError {
   override readonly code = 'rate_limited';
   override readonly exitCode = ExitCode.rateLimited;
@@ -83,6 +120,11 @@ export class CancelledError extends SupportError {
 /** Local configuration that cannot be read: a broken settings or credentials file. */
 export class ConfigError extends SupportError {
   override readonly code = 'config';
+}
+
+/** An installed plugin that cannot be used: its declaration, its code, or what its code answers. */
+export class PluginError extends SupportError {
+  override readonly code = 'plugin';
 }
 
 /** The backend has no such capability: say so instead of returning an empty result. */

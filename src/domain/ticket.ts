@@ -67,6 +67,10 @@ export interface Ticket {
   updatedAt: string;
   fields: TicketFields;
   attachments: Attachment[];
+  /** The ticket's id in the system it came from (a migration), unique where the backend keeps one. */
+  externalId?: string | null;
+  /** The backend's revision of the ticket, one more on every change, where it keeps one: what a conditional update names. */
+  version?: number;
 }
 
 export interface TicketWithComments extends Ticket {
@@ -81,6 +85,8 @@ export interface NewTicket {
   tags?: string[];
   assignee?: string | null;
   fields?: TicketFields;
+  /** The ticket's id in the system it came from; unique on backends that keep it (capability 'external-id'). */
+  externalId?: string;
 }
 
 export interface TicketChanges {
@@ -107,9 +113,18 @@ export interface TicketQuery {
   assignee?: string;
   requester?: string;
   search?: string;
+  /** Only the ticket with this external id (capability 'external-id'). */
+  externalId?: string;
+  /** Only tickets changed at or after this instant, ISO 8601 (capability 'updated-since'). */
+  updatedSince?: string;
+  /** The order, by creation or last change, `-` for descending: `-createdAt` (newest first) by default; `updatedAt` is oldest change first, for incremental exports. */
+  sort?: TicketSort;
   limit?: number;
   cursor?: string;
 }
+
+export const TICKET_SORTS = ['-createdAt', 'createdAt', '-updatedAt', 'updatedAt'] as const;
+export type TicketSort = (typeof TICKET_SORTS)[number];
 
 export interface TicketPage {
   tickets: Ticket[];

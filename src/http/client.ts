@@ -52,6 +52,11 @@ export interface HttpClientOptions {
   /** Waiting between attempts; tests may speed it up. */
   sleep?: (ms: number) => Promise<void>;
   /**
+   * The clock that RateLimit-* readings are stamped with (RateLimitInfo.observedAt), which a
+   * bulk pacer compares with its own: tests give both the same virtual one.
+   */
+  now?: () => number;
+  /**
    * Recognises a rate-limit answer whose status does not say so (GitHub answers 403 for its
    * primary and secondary limits), from its headers and body; returns how long it asks to wait,
    * when the answer tells, or undefined for an answer that is no rate limit.
@@ -64,7 +69,7 @@ export interface HttpRequest {
   /** Relative to the base URL, e.g. v1/tickets/12 */
   path: string;
   query?: Record<string, string | number | readonly string[] | undefined>;
-  /** Headers of this request only (If-None-Match, say); never a secret: they may be logged. */
+  /** Headers of this request only (If-None-Match, If-Match, say); never a secret: they may be logged. */
   headers?: Record<string, string>;
   json?: unknown;
   /** A body streamed from its source; called once per attempt so that a retry never reuses a consumed stream. */
@@ -181,7 +186,7 @@ export class HttpClient {
       // Every attempt, the first included, waits for the caller's pacer when it has one.
       await req.attempts?.pace?.();
       const started = performance.now();
-      const sentAt = Date.now();
+      const sentAt = (this.options.now ?? Date.now)();
       const more = attempt < maxAttempts;
       const last = !canRetry || !more;
       const retry = (event: Omit<RetryEvent, 'attempt' | 'maxAttempts'>) => this.beforeRetry(req, {...event, attempt, maxAttempts});
@@ -304,7 +309,7 @@ export class HttpClient {
 
   private observeRateLimit(headers: HttpResponse['headers'], status: number, sentAt: number): void {
     const throttled = this.limits.throttled + (status === 429 ? 1 : 0);
-    const now = Date.now();
+    const now = (this.options.now ?? Date.now)();
     const reading = readRateLimit(headers, now);
     if (!reading) {
       this.limits = {...this.limits, throttled};

@@ -10,13 +10,17 @@ import {rateLimitVerdict} from './rate-limit.js';
 import {attachmentHandlers} from './routes/attachments.js';
 import {commentHandlers} from './routes/comments.js';
 import {routeContext, type Caller, type Handlers} from './routes/context.js';
+import {eventHandlers} from './routes/events.js';
 import {kbHandlers} from './routes/kb.js';
 import {slaHandlers} from './routes/sla.js';
 import {ticketHandlers} from './routes/tickets.js';
 import {tokenHandlers} from './routes/tokens.js';
+import {webhookHandlers} from './routes/webhooks.js';
 import {allowedMethods, loadSpec, operations, requestValidator, routerPath, type Operation} from './spec.js';
 import {openServerStore} from './store/open.js';
 import type {ServerStore} from './store/store.js';
+import {canWrite} from './store/tokens.js';
+import {startDispatcher, type DispatcherOptions} from './webhooks/dispatcher.js';
 
 export interface ServerOptions {
   /** The server's own directory: support.db (the local store's format), attachments, server.db; with PostgreSQL only the search index. */
@@ -32,6 +36,8 @@ export interface ServerOptions {
   /** One line per request (method, path with secrets masked, status, time, token name). */
   log?: (line: string) => void;
   now?: () => number;
+  /** How this instance delivers webhooks (tests shorten the waits); false: it delivers none. */
+  webhooks?: Partial<DispatcherOptions> | false;
 }
 
 export interface ListenOptions extends ServerOptions {
@@ -54,7 +60,6 @@ export const DEFAULT_RATE_LIMIT = 600;
 export const DEFAULT_MAX_UPLOAD_BYTES = 100 * 1024 * 1024;
 /** JSON bodies: a ticket body may be 1 MiB of text, escaped JSON a little more. */
 const JSON_BODY_LIMIT = 2 * 1024 * 1024;
-const PROTOCOL_VERSION = '1.0.0';
 
 export async function buildServer(options: ServerOptions): Promise<{app: FastifyInstance; store: ServerStore}> {
   const now = options.now ?? Date.now;
@@ -146,7 +151,7 @@ async function buildApp(
     const hint = 'Create a token with `support serve token create`, then run `support auth login`.';
     if (!match) throw new Problem('unauthorized', 'The request has no bearer token.', {hint});
     const token = await store.tokens.verify(match[1]!);
-    if (!token) throw new Problem('unauthorized', 'The bearer token is not valid: unknown or revoked.', {hint});
+    if (!token) throw new Problem('unauthorized', 'The bearer token is not valid: unknown, revoked or expired.', {hint});
     const caller: Caller = {
       token,
       principalId: token.principalId,
@@ -199,14 +204,20 @@ async function buildApp(
 
   const ctx = routeContext(store, now, maxUpload);
   const handlers: Handlers = {
-    health: async () => ({status: 200, body: {status: 'ok', version: PROTOCOL_VERSION}}),
-    getMe: async (_req, caller) => ({status: 200, body: {id: caller.principalId, name: caller.name, role: caller.role}}),
+    // The protocol version is the spec's: the server speaks what it validates against.
+    health: async () => ({status: 200, body: {status: 'ok', version: spec.info.version}}),
+    getMe: async (_req, caller) => ({
+      status: 200,
+      body: {id: caller.principalId, name: caller.name, role: caller.role, expiresAt: caller.token.expiresAt, scopes: caller.token.scopes},
+    }),
     ...ticketHandlers(ctx),
     ...commentHandlers(ctx),
     ...attachmentHandlers(ctx),
     ...tokenHandlers(ctx),
     ...kbHandlers(ctx),
     ...slaHandlers(ctx),
+    ...eventHandlers(ctx),
+    ...webhookHandlers(ctx),
   };
 
   const reply = async (op: Operation, request: FastifyRequest, res: FastifyReply) => {
@@ -227,6 +238,12 @@ async function buildApp(
       method: op.method as 'GET',
       url: routerPath(op.path),
       preValidation: async (request: FastifyRequest) => {
+        const caller = callers.get(request);
+        if (caller && op.method !== 'GET' && !canWrite(caller.token)) {
+          throw new Problem('insufficient-scope', `The token "${caller.name}" is read-only: it may read, not ${op.method === 'DELETE' ? 'delete' : 'change'} anything.`, {
+            hint: 'Use a token with the write scope (support serve token create without --read-only).',
+          });
+        }
         const errors = validate(request);
         if (errors.length > 0) throw validationProblem(errors);
       },
@@ -245,7 +262,16 @@ async function buildApp(
     }
   }
 
+  // Every instance delivers webhooks; a write here wakes its dispatcher at once, the others poll.
+  const dispatcher = options.webhooks === false ? undefined : startDispatcher(store.webhooks, {...options.webhooks, log: options.log, now});
+  if (dispatcher) {
+    app.addHook('onResponse', async (request, res) => {
+      if (request.method !== 'GET' && request.method !== 'HEAD' && res.statusCode < 300) dispatcher.nudge();
+    });
+  }
+
   app.addHook('onClose', async () => {
+    await dispatcher?.close();
     await store.close();
   });
   return {app, store};

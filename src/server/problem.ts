@@ -1,4 +1,4 @@
-import {AuthError, NotFoundError, RejectedError, SupportError, UnavailableError, UsageError} from '../domain/errors.js';
+import {AuthError, ExternalIdTakenError, NotFoundError, RejectedError, SupportError, UnavailableError, UsageError, VersionConflictError} from '../domain/errors.js';
 
 /** The stable problem types of the protocol (openapi.yaml, Problem.type). Never rename one. */
 export const PROBLEM_TYPES = {
@@ -7,9 +7,11 @@ export const PROBLEM_TYPES = {
   'invalid-cursor': {status: 400, title: 'The cursor was not given out by this server.'},
   unauthorized: {status: 401, title: 'A valid bearer token is required.'},
   forbidden: {status: 403, title: 'Your role may not do this.'},
+  'insufficient-scope': {status: 403, title: 'The token’s scopes do not allow this.'},
   'not-found': {status: 404, title: 'Not found.'},
   'method-not-allowed': {status: 405, title: 'Method not allowed.'},
   conflict: {status: 409, title: 'The change conflicts with the current state.'},
+  'precondition-failed': {status: 412, title: 'The resource changed since it was read.'},
   'payload-too-large': {status: 413, title: 'The request body is too large.'},
   'unsupported-media-type': {status: 415, title: 'The request body must be JSON.'},
   'idempotency-key-reused': {status: 422, title: 'The Idempotency-Key was used for a different request.'},
@@ -32,6 +34,10 @@ export interface ProblemBody {
   hint?: string;
   requestId?: string;
   errors?: {location?: string; path?: string; message: string}[];
+  /** precondition-failed: the version the resource has now (also in ETag). */
+  currentVersion?: number;
+  /** conflict of an external id: the ticket that has it. */
+  ticketId?: string;
 }
 
 /** One failed rule of a request: which part, the field in it (a JSON pointer), what is wrong. */
@@ -139,7 +145,7 @@ export class Problem extends Error {
   constructor(
     readonly type: ProblemType,
     detail: string,
-    readonly extra: {hint?: string; errors?: ProblemBody['errors']; headers?: Record<string, string>} = {},
+    readonly extra: {hint?: string; errors?: ProblemBody['errors']; headers?: Record<string, string>; members?: Pick<ProblemBody, 'currentVersion' | 'ticketId'>} = {},
   ) {
     super(detail);
     this.status = PROBLEM_TYPES[type].status;
@@ -149,7 +155,7 @@ export class Problem extends Error {
     const body: ProblemBody = {type: problemUri(this.type), title: PROBLEM_TYPES[this.type].title, status: this.status, detail: this.message, instance, requestId};
     if (this.extra.hint) body.hint = this.extra.hint;
     if (this.extra.errors) body.errors = this.extra.errors;
-    return body;
+    return {...body, ...this.extra.members};
   }
 }
 
@@ -180,6 +186,14 @@ export function toProblem(error: unknown): Problem {
     return validationProblem(validationErrors(location, e.validation));
   }
   if (error instanceof NotFoundError) return new Problem('not-found', e.message, {hint: error.hint});
+  if (error instanceof VersionConflictError) {
+    return new Problem('precondition-failed', `Ticket ${error.ticketId} is at version ${error.current}, not ${error.expected}: it changed since it was read, and nothing was changed now.`, {
+      hint: 'Read the ticket again (GET, for its ETag), apply your change to what it is now, and send it with the new If-Match.',
+      headers: error.current === undefined ? {} : {etag: `"${error.current}"`},
+      members: error.current === undefined ? {} : {currentVersion: error.current},
+    });
+  }
+  if (error instanceof ExternalIdTakenError) return new Problem('conflict', e.message, {hint: error.hint, members: {ticketId: error.ticketId}});
   if (error instanceof UsageError) return new Problem('validation', e.message, {hint: error.hint});
   if (error instanceof RejectedError) return new Problem('conflict', e.message, {hint: error.hint});
   if (error instanceof AuthError) return new Problem('unauthorized', e.message);

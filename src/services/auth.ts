@@ -36,6 +36,10 @@ export interface AuthStatus {
   backendRole: string | null;
   /** The account or server (acme.zendesk.com). */
   account: string | null;
+  /** When the token stops working, where the backend says; null: never, or not said. */
+  expiresAt: string | null;
+  /** True for a token the backend says may only read; null where it does not say. */
+  readOnly: boolean | null;
   /** Why the state is not ok, in one sentence. */
   problem: string | null;
 }
@@ -121,7 +125,7 @@ export async function authStatus(input: AuthStatusInput): Promise<AuthStatus[]> 
 
 async function statusOf(input: AuthStatusInput, name: string, profile: Profile): Promise<AuthStatus> {
   const base = {profile: name, backend: profile.backend, url: profile.url ?? null, email: profile.email ?? null};
-  const empty = {user: null, role: null, backendRole: null, account: null, problem: null};
+  const empty = {user: null, role: null, backendRole: null, account: null, expiresAt: null, readOnly: null, problem: null};
   let needsToken: boolean;
   try {
     needsToken = backendNeedsToken(profile.backend);
@@ -141,7 +145,17 @@ async function statusOf(input: AuthStatusInput, name: string, profile: Profile):
   try {
     backend = await input.open(name, profile);
     const who = await backend.whoami();
-    return {...known, ...empty, state: 'ok', user: who.name, role: who.role, backendRole: who.backendRole ?? null, account: who.account ?? null};
+    return {
+      ...known,
+      ...empty,
+      state: 'ok',
+      user: who.name,
+      role: who.role,
+      backendRole: who.backendRole ?? null,
+      account: who.account ?? null,
+      expiresAt: who.expiresAt ?? null,
+      readOnly: who.scopes === undefined ? null : !who.scopes.includes('write'),
+    };
   } catch (error) {
     const problem = error instanceof Error ? error.message : String(error);
     const state: AuthState = error instanceof AuthError ? 'invalid' : error instanceof UnavailableError || error instanceof RateLimitError ? 'unreachable' : 'error';

@@ -136,7 +136,8 @@ export interface OpenInputOptions {
   /** A path, or "-" for standard input. */
   input: string;
   format?: BulkFormat;
-  stdin: NodeJS.ReadableStream & {isTTY?: boolean};
+  /** Standard input, which "-" reads: the command's own. */
+  stdin?: NodeJS.ReadableStream & {isTTY?: boolean};
   /** Where standard input is spooled so that it can be read twice. */
   spoolDir: string;
 }
@@ -150,6 +151,7 @@ export async function openInput(options: OpenInputOptions): Promise<RowSource> {
   let label = `The file ${path}`;
   let spooled: string | undefined;
   if (path === '-') {
+    if (!options.stdin) throw new Error('openInput: "-" was given without a standard input to read.');
     if (options.stdin.isTTY) {
       throw new UsageError('Reading rows from standard input, but it is a terminal.', {hint: 'Pipe the rows in (cat rows.csv | support ...), or give --input FILE.'});
     }

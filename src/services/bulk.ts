@@ -278,14 +278,19 @@ export async function runBulk(backend: Backend, options: BulkOptions): Promise<B
 
   const applyUpdate = async (row: SourceRow, plan: UpdatePlan, prior: JournalEntry | undefined): Promise<string> => {
     let changes = plan.changes;
+    let ifVersion: number | undefined;
     if (plan.tags !== undefined) {
       const current = await call((attempts) => backend.tickets.get(plan.id, {attempts}));
       changes = resolveUpdate(plan, current);
+      // The tags to add and remove were worked out from this read: applied to no other version.
+      if (backend.capabilities.has('conditional-update')) ifVersion = current.version;
     }
     // One key per update in this run: its own retries replay. A rerun computes the changes anew
     // from the ticket as it is then, which may differ, so it does not reuse the key.
     // The journal keeps the id and nothing else of the ticket as it is after: it is not read back.
-    if (hasChanges(changes)) await call((attempts) => backend.tickets.update(plan.id, changes, {idempotencyKey: randomUUID(), attempts, readBack: false}));
+    if (hasChanges(changes)) {
+      await call((attempts) => backend.tickets.update(plan.id, changes, {idempotencyKey: randomUUID(), attempts, readBack: false, ...(ifVersion === undefined ? {} : {ifVersion})}));
+    }
     else if (plan.comment === undefined && plan.tags === undefined) await call((attempts) => backend.tickets.get(plan.id, {attempts}));
     if (plan.comment !== undefined) {
       const cutOff = prior && prior.state !== 'done' && prior.attempts > 0 ? prior.startedAt : null;

@@ -92,7 +92,7 @@ export async function selectForUpdate(
     await finished(out);
   }
   const identity = createHash('sha256').update(JSON.stringify({query: {...query, limit: undefined, cursor: undefined}, values})).digest('hex');
-  const ids = await openInput({input: spool, format: 'jsonl', stdin: process.stdin, spoolDir: options.spoolDir});
+  const ids = await openInput({input: spool, format: 'jsonl', spoolDir: options.spoolDir});
   const source: RowSource = {
     label: 'The selection',
     format: 'jsonl',

@@ -83,6 +83,8 @@ export interface KbCacheTarget extends KbSource {
   readonly cursor: string | undefined;
   count(): number;
   apply(page: Awaited<ReturnType<KbApi['changes']>>): {created: number; updated: number; unchanged: number; deleted: number};
+  /** Drops every article whose slug is not named; says how many went. */
+  keepOnly(slugs: ReadonlySet<string>): number;
   finish(at: Date): void;
 }
 
@@ -120,6 +122,10 @@ export async function syncKb(
     const result: KbSyncResult = {full, created: 0, updated: 0, unchanged: 0, deleted: 0, articles: 0, syncedAt: ''};
     let cursor = cache.cursor;
     let received = 0;
+    // The slugs a full listing named, from its first page on (see KbChangesPage.listing). A
+    // listing this sync joined halfway (the last one was cut short) names too few: the next
+    // sync, which lists from the start, drops what went.
+    let listed: Set<string> | undefined;
     for (;;) {
       const page = await kb.changes(cursor);
       const applied = cache.apply(page);
@@ -127,10 +133,17 @@ export async function syncKb(
       result.updated += applied.updated;
       result.unchanged += applied.unchanged;
       result.deleted += applied.deleted;
+      if (page.listing === 'first') listed = new Set();
+      if (page.listing === undefined) listed = undefined;
+      for (const a of page.articles) listed?.add(a.slug);
       received += page.articles.length + page.deleted.length;
       options.onProgress?.(received);
+      if (!page.more) {
+        if (listed) result.deleted += cache.keepOnly(listed);
+        break;
+      }
       // A page that does not move the cursor would loop forever: a server bug, but not our hang.
-      if (!page.more || page.cursor === cursor) break;
+      if (page.cursor === cursor) break;
       cursor = page.cursor;
     }
     const at = (options.now ?? (() => new Date()))();

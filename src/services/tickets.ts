@@ -82,6 +82,9 @@ export class PartialCreateError extends SupportError {
 }
 
 export function listTickets(backend: Backend, query: TicketQuery): Promise<TicketPage> {
+  // A filter the backend does not have is refused, never silently dropped.
+  if (query.externalId !== undefined) requireCapability(backend, 'external-id');
+  if (query.updatedSince !== undefined || (query.sort !== undefined && query.sort !== '-createdAt')) requireCapability(backend, 'updated-since');
   return backend.tickets.list({...query, tags: query.tags ? normalizeTags(query.tags) : undefined});
 }
 
@@ -114,7 +117,11 @@ export async function updateTicket(backend: Backend, id: string, changes: Ticket
       hint: 'Give at least one of --status, --priority, --type, --assignee, --add-tag, --remove-tag, --field.',
     });
   }
-  return backend.tickets.update(id, normalized, {idempotencyKey: randomUUID()});
+  // On a backend that can refuse a stale change, the change is made to the ticket as it is read
+  // here and to nothing else: someone else's change in between is a VersionConflictError
+  // (exit 5), never silently overwritten.
+  const ifVersion = backend.capabilities.has('conditional-update') ? (await backend.tickets.get(id)).version : undefined;
+  return backend.tickets.update(id, normalized, {idempotencyKey: randomUUID(), ...(ifVersion === undefined ? {} : {ifVersion})});
 }
 
 /** Close means solved, as in Zendesk: the requester can still reply and reopen it. */

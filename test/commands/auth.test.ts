@@ -21,7 +21,7 @@ describe('auth on the local backend', () => {
     expect(status.exitCode).toBe(0);
     expect(parseJson(status.stdout)).toEqual({
       profiles: [
-        {profile: 'default', backend: 'local', url: null, email: null, needsToken: false, loggedIn: true, tokenSource: null, tokenOrigin: null, state: 'ok', user: 'tester', role: 'customer', backendRole: null, account: null, problem: null},
+        {profile: 'default', backend: 'local', url: null, email: null, needsToken: false, loggedIn: true, tokenSource: null, tokenOrigin: null, state: 'ok', user: 'tester', role: 'customer', backendRole: null, account: null, expiresAt: null, readOnly: null, problem: null},
       ],
     });
     const login = await run(AuthLogin, ['--with-token'], {stdin: 'abc\n'});

@@ -256,7 +256,7 @@ describe('bulk work on the rest backend, against a real support serve', () => {
         http: {retry: {limit: 1, baseDelayMs: 1, maxDelayMs: 1}},
       });
       const input = file('c.jsonl', `${JSON.stringify({id, comment: 'Only once, please.'})}\n`);
-      const source = await openInput({input, stdin: process.stdin, spoolDir: join(box.dir, 'spool')});
+      const source = await openInput({input, spoolDir: join(box.dir, 'spool')});
       try {
         const summary = await runBulk(backend, {operation: 'update', source, dataDir: box.env.SUPPORT_DATA_DIR, maxAttempts: 2});
         expect(summary).toMatchObject({succeeded: 1, failed: 0});

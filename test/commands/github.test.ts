@@ -100,7 +100,7 @@ describe('tokens for github', () => {
     const status = await run(AuthStatusCommand, ['--profile', 'oss'], {env: {GH_ENTERPRISE_TOKEN: 'bob-token', GH_TOKEN: 'alice-token'}});
     expect(status.exitCode).toBe(0);
     // A github.com token (GH_TOKEN) never goes to another host.
-    expect(status.stdout).toBe(`oss\tgithub\t${fake.url}\tok\tbob\twrite\t${new URL(fake.url).host}/acme/support\tGH_ENTERPRISE_TOKEN\n`);
+    expect(status.stdout).toBe(`oss\tgithub\t${fake.url}\tok\tbob\twrite\t${new URL(fake.url).host}/acme/support\t\tGH_ENTERPRISE_TOKEN\n`);
     expect((await run(AuthToken, ['--profile', 'oss'], {env: {GH_ENTERPRISE_TOKEN: 'bob-token'}})).stdout).toBe('bob-token\n');
   });
 

@@ -313,9 +313,16 @@ describe('sla status', () => {
     expect(json.exitCode).toBe(2);
 
     await create('Watched', ['--priority', 'urgent']);
-    const interrupt = setTimeout(() => process.emit('SIGINT'), 1500);
-    const watched = await run(SlaStatus, ['--watch', '--no-color'], {tty: true});
-    clearTimeout(interrupt);
+    // Ctrl-C once the first screen is drawn.
+    let interrupted = false;
+    const watched = await run(SlaStatus, ['--watch', '--no-color'], {
+      tty: true,
+      onStdout: (chunk) => {
+        if (interrupted || !chunk.includes('Every 5s')) return;
+        interrupted = true;
+        setImmediate(() => process.emit('SIGINT'));
+      },
+    });
     expect(watched.exitCode).toBe(0);
     expect(watched.stdout).toContain('\u001B[2J');
     expect(watched.stdout).toContain('Every 5s');

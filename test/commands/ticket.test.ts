@@ -54,7 +54,7 @@ describe('ticket create', () => {
   it('prints the ticket object with camelCase fields under --json', async () => {
     const ticket = await create('JSON please');
     expect(Object.keys(ticket).sort()).toEqual(
-      ['assignee', 'attachments', 'body', 'createdAt', 'fields', 'id', 'priority', 'requester', 'status', 'tags', 'title', 'type', 'updatedAt'],
+      ['assignee', 'attachments', 'body', 'createdAt', 'fields', 'id', 'priority', 'requester', 'status', 'tags', 'title', 'type', 'updatedAt', 'version'],
     );
   });
 

@@ -5,7 +5,7 @@ import {DatabaseSync} from 'node:sqlite';
 
 import {afterEach, beforeEach, describe, expect, it} from 'vitest';
 
-import {BIN, parseJson, runBin, sandbox, type Sandbox} from '../helpers.js';
+import {BIN, childEnv, parseJson, runBin, sandbox, type Sandbox} from '../helpers.js';
 
 /**
  * Bulk work through the built binary against `support serve` in its own process, on 127.0.0.1:
@@ -26,17 +26,12 @@ interface Serve {
   stderr: () => string;
 }
 
-const childEnv = (extra: Record<string, string> = {}): NodeJS.ProcessEnv => {
-  const env: NodeJS.ProcessEnv = {...process.env, ...box.env, ...extra};
-  for (const key of Object.keys(env)) if (/^(HTTPS?_PROXY|NO_PROXY|ALL_PROXY)$/i.test(key)) delete env[key];
-  delete env.NODE_ENV;
-  return env;
-};
+const envWith = (extra: Record<string, string> = {}): NodeJS.ProcessEnv => childEnv({...box.env, ...extra});
 
 /** `support serve` as a user starts it; port 0 picks a free one, which a restart then reuses. */
 async function serve(port = 0, args: string[] = []): Promise<Serve> {
   const child = spawn(process.execPath, [BIN, 'serve', '--port', String(port), '--data-dir', serverDir, '--rate-limit', '0', '--quiet', ...args], {
-    env: childEnv(),
+    env: envWith(),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stderr = '';
@@ -112,7 +107,7 @@ const until = async (what: () => boolean, done: () => boolean) => {
 
 /** Starts `support argv` in the background. */
 function start(argv: string[]) {
-  const child = spawn(process.execPath, [BIN, ...argv], {env: childEnv(restEnv()), stdio: ['ignore', 'pipe', 'pipe']});
+  const child = spawn(process.execPath, [BIN, ...argv], {env: envWith(restEnv()), stdio: ['ignore', 'pipe', 'pipe']});
   let stdout = '';
   let stderr = '';
   child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));

@@ -5,7 +5,7 @@ import {DatabaseSync} from 'node:sqlite';
 
 import {afterEach, beforeEach, describe, expect, it} from 'vitest';
 
-import {BIN, parseJson, runBin, sandbox, type Sandbox} from '../helpers.js';
+import {BIN, childEnv, parseJson, runBin, sandbox, type Sandbox} from '../helpers.js';
 
 let box: Sandbox;
 beforeEach(() => {
@@ -33,7 +33,7 @@ const count = (sql: string) => (query<{n: number}>(sql)[0]?.n ?? 0);
 
 /** Starts `support argv`, and SIGKILLs it once `ready()` says enough has happened. */
 async function killMidway(argv: string[], ready: () => boolean): Promise<void> {
-  const child = spawn(process.execPath, [BIN, ...argv], {env: {...process.env, ...box.env}, stdio: 'ignore'});
+  const child = spawn(process.execPath, [BIN, ...argv], {env: childEnv(box.env), stdio: 'ignore'});
   const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
   let done = false;
   void exited.then(() => (done = true));

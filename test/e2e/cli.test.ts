@@ -3,7 +3,7 @@ import {existsSync} from 'node:fs';
 
 import {afterEach, beforeEach, describe, expect, it} from 'vitest';
 
-import {BIN, parseJson, ROOT, runBin, sandbox, type Sandbox} from '../helpers.js';
+import {BIN, childEnv, parseJson, ROOT, runBin, sandbox, type Sandbox} from '../helpers.js';
 
 let box: Sandbox;
 beforeEach(() => {
@@ -17,7 +17,7 @@ const support = (argv: string[], options: {stdin?: string; env?: Record<string, 
 describe('the built support binary', () => {
   it('stops quietly with exit 0 when the reader of its output goes away (| head -1)', async () => {
     // The whole help, read up to its first line, as `support --help | head -1` does.
-    const child = spawn(process.execPath, [BIN, '--help'], {env: {...process.env, NODE_ENV: 'production', ...box.env}, stdio: ['ignore', 'pipe', 'pipe']});
+    const child = spawn(process.execPath, [BIN, '--help'], {env: childEnv(box.env), stdio: ['ignore', 'pipe', 'pipe']});
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     child.stdout.once('data', () => child.stdout.destroy());

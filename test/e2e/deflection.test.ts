@@ -3,32 +3,10 @@ import {join} from 'node:path';
 
 import {describe, expect, it} from 'vitest';
 
-import {BIN, parseJson, runBin, sandbox} from '../helpers.js';
+import {parseJson, runBin, runInTerminal, sandbox} from '../helpers.js';
 
 /** Runs the built binary in a real pseudo-terminal, answering prompts as they appear. */
-async function typeInto(argv: string[], env: Record<string, string>, steps: [RegExp, string][]): Promise<{screen: string; exitCode: number}> {
-  const pty = await import('@lydell/node-pty');
-  const child = pty.spawn(process.execPath, [BIN, ...argv], {cols: 120, rows: 40, env: {...process.env, NODE_ENV: 'production', ...env, TERM: 'xterm'}});
-  let screen = '';
-  let step = 0;
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.kill();
-      reject(new Error(`timed out waiting for ${steps[step]?.[0]}; screen so far:\n${screen}`));
-    }, 20_000);
-    child.onData((data) => {
-      screen += data;
-      while (step < steps.length && steps[step]![0].test(screen)) {
-        child.write(steps[step]![1]);
-        step++;
-      }
-    });
-    child.onExit(({exitCode}) => {
-      clearTimeout(timer);
-      resolve({screen, exitCode});
-    });
-  });
-}
+const typeInto = (argv: string[], env: Record<string, string>, steps: [RegExp, string][]) => runInTerminal(argv, {env, steps, cols: 120, rows: 40});
 
 const tickets = async (env: Record<string, string>) => parseJson<{tickets: {title: string; body: string}[]}>((await runBin(['ticket', 'list', '--json'], {env})).stdout).tickets;
 

@@ -1,14 +1,13 @@
 import {afterAll, beforeAll, expect, it} from 'vitest';
 
-import {childEnv, isolatedDirs} from '../helpers/env.js';
-import {runCli} from '../helpers/cli.js';
 import {startFreshdeskFake, type FreshdeskFake} from '../vendors/freshdesk/fake.js';
+import {runBin, sandbox, type Sandbox} from '../helpers.js';
 
 let fake: FreshdeskFake;
-let dirs: ReturnType<typeof isolatedDirs>;
+let dirs: Sandbox;
 beforeAll(async () => {
   fake = await startFreshdeskFake();
-  dirs = isolatedDirs();
+  dirs = sandbox();
 });
 afterAll(async () => {
   expect(fake.server.violations).toEqual([]);
@@ -17,9 +16,9 @@ afterAll(async () => {
 });
 
 it('the built CLI works a Freshdesk ticket and reads its solution articles with --profile fd', async () => {
-  const env = childEnv(dirs);
-  const cli = (args: string[], input?: string) => runCli(args, {env, input});
-  expect((await cli(['profile', 'add', 'fd', '--backend', 'freshdesk', '--url', fake.url])).code).toBe(0);
+  const env = dirs.env;
+  const cli = (args: string[], input?: string) => runBin(args, {env, stdin: input});
+  expect((await cli(['profile', 'add', 'fd', '--backend', 'freshdesk', '--url', fake.url])).exitCode).toBe(0);
   const login = await cli(['auth', 'login', '--profile', 'fd', '--with-token'], 'alice-api-key\n');
   expect(login.stderr).toContain('Logged in to fd as alice@acme.test');
   const id = (await cli(['ticket', 'create', '--profile', 'fd', '--title', 'Login fails with 502', '--body', 'Since 9:00 every login returns 502.', '--priority', 'urgent', '--no-input'])).stdout.trim();
@@ -32,6 +31,6 @@ it('the built CLI works a Freshdesk ticket and reads its solution articles with 
   const kb = await cli(['kb', 'view', String(article.id), '--profile', 'fd', '--raw']);
   expect(kb.stdout).toBe('Clear the `session` cookie.\n');
   const status = await cli(['auth', 'status', '--profile', 'fd']);
-  expect(status.code).toBe(0);
+  expect(status.exitCode).toBe(0);
   expect(status.stdout).toContain('alice@acme.test\tsupport_agent');
 });

@@ -54,8 +54,10 @@ beforeAll(async () => {
   registry = await startRegistryStub({packages: packagesFromLock(join(ROOT, 'package-lock.json')), tarball: npmCacheReader()});
   // The sources as a clone has them (not this tree's dist/, which other tests are using).
   source = join(work, 'source');
-  for (const entry of ['package.json', 'package-lock.json', 'README.md', 'oclif.manifest.json', 'tsconfig.json', 'tsconfig.build.json', 'bin', 'src', 'scripts']) {
-    cpSync(join(ROOT, entry), join(source, entry), {recursive: true});
+  // (the build makes the plugin API from test/backends/conformance too, and builds examples/backend-plugin)
+  const built = /[/\\](node_modules|dist)$/;
+  for (const entry of ['package.json', 'package-lock.json', 'README.md', 'oclif.manifest.json', 'tsconfig.json', 'tsconfig.build.json', 'tsconfig.api.json', 'bin', 'src', 'scripts', 'test/backends/conformance', 'examples/backend-plugin']) {
+    cpSync(join(ROOT, entry), join(source, entry), {recursive: true, filter: (path) => !built.test(path)});
   }
   symlinkSync(join(ROOT, 'node_modules'), join(source, 'node_modules'));
   await npm(['pack', '--pack-destination', work], source, userEnv({}));
@@ -65,6 +67,11 @@ beforeAll(async () => {
 afterAll(async () => {
   await registry?.close();
   if (work) rmSync(work, {recursive: true, force: true});
+});
+
+it('bundles every dependency but @oclif/plugin-plugins, whose npm brings bundled packages of its own that npm ci cannot install from a bundle', () => {
+  const manifest = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {dependencies: Record<string, string>; bundleDependencies: string[]};
+  expect(manifest.bundleDependencies).toEqual(Object.keys(manifest.dependencies).filter((name) => name !== '@oclif/plugin-plugins'));
 });
 
 describe('npm pack, then npm install -g', () => {
@@ -84,6 +91,8 @@ describe('npm pack, then npm install -g', () => {
     expect(version.stdout).toMatch(new RegExp(`^${pkg.name}/${pkg.version} `));
     expect(support(['ticket', 'create', '--title', 'Installed globally', '--body', 'It works.', '--no-input'])).toMatchObject({code: 0, stdout: '1\n'});
     expect(JSON.parse(support(['ticket', 'view', '1', '--json']).stdout)).toMatchObject({title: 'Installed globally'});
+    // @oclif/plugin-plugins is not bundled: npm fetched it, and `support plugins` works.
+    expect(JSON.parse(support(['plugins', 'list', '--json']).stdout)).toEqual({plugins: []});
 
     // npm installed the Node binary package of this platform, and only that one.
     const installed = readdirSync(join(prefix, 'lib', 'node_modules', pkg.name, 'node_modules')).filter((n) => n in pkg.optionalDependencies && n.startsWith('node-'));

@@ -6,7 +6,7 @@ import {join} from 'node:path';
 import semver from 'semver';
 import {describe, expect, it} from 'vitest';
 
-import {BIN, PRETEND_NODE_20, ROOT, runInTerminal, sandbox} from '../helpers.js';
+import {BIN, childEnv, PRETEND_NODE_20, ROOT, runInTerminal, sandbox} from '../helpers.js';
 
 const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
   engines: {node: string};
@@ -69,8 +69,7 @@ describe('bin/run.js on a Node older than the minimum', () => {
   it("runs the command on the project's own Node, passing exit codes and standard input through", () => {
     const box = sandbox();
     try {
-      const env = {...process.env, ...box.env};
-      delete env.SUPPORT_NODE_REEXEC;
+      const env = childEnv(box.env);
       const version = run(['--version'], env);
       expect(version.stdout).toContain(`node-v${bundledNode()}`);
       expect(version.stdout).not.toContain('v20.0.0');
@@ -88,7 +87,7 @@ describe('bin/run.js on a Node older than the minimum', () => {
     const box = sandbox();
     try {
       const child = spawn(process.execPath, [PRETEND_NODE_20, BIN, 'serve', '--port', '0', '--data-dir', join(box.dir, 'srv')], {
-        env: {...process.env, ...box.env},
+        env: childEnv(box.env),
         stdio: ['ignore', 'pipe', 'pipe'],
       });
       let out = '';

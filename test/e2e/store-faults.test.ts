@@ -4,7 +4,7 @@ import {join} from 'node:path';
 
 import {afterAll, afterEach, beforeAll, beforeEach, describe, expect, it} from 'vitest';
 
-import {BIN, parseJson, runBin, sandbox, type Sandbox} from '../helpers.js';
+import {BIN, childEnv, parseJson, runBin, sandbox, type Sandbox} from '../helpers.js';
 import {startTestServer, type TestServer} from '../helpers/servers.js';
 
 /**
@@ -61,9 +61,7 @@ async function inNamespace(box: Sandbox, setup: string, steps: Step[]): Promise<
     const env = Object.entries(step.env ?? {}).map(([k, v]) => `${k}=${quote(v)} `).join('');
     lines.push(`${env}${quote(NODE)} ${quote(BIN)} ${step.argv.map(quote).join(' ')} <${quote(stdin)} >${quote(join(out, `${i}.out`))} 2>${quote(join(out, `${i}.err`))}; echo $? >${quote(join(out, `${i}.code`))}`);
   });
-  const env: NodeJS.ProcessEnv = {...process.env, ...box.env, NO_COLOR: '1'};
-  delete env.NODE_ENV;
-  for (const key of Object.keys(env)) if (/^(https?_proxy|no_proxy|all_proxy|SUPPORT_(TOKEN|PROFILE|BACKEND|URL))$/i.test(key)) delete env[key];
+  const env = childEnv({...box.env, NO_COLOR: '1'});
   const child = spawn('unshare', ['-rm', 'bash', '-c', lines.join('\n')], {env, stdio: ['ignore', 'pipe', 'pipe']});
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
@@ -237,8 +235,7 @@ describe('profiles and credentials when a write cannot finish, on any machine', 
   it('a file size limit (ulimit -f) cuts the write short: one sentence with the path, the old file whole, no temporary file left', async () => {
     const old = await configured();
     const config = box.env.SUPPORT_CONFIG_DIR;
-    const env: NodeJS.ProcessEnv = {...process.env, ...box.env};
-    delete env.NODE_ENV;
+    const env = childEnv(box.env);
     const limited = (argv: string[], stdin = '') => {
       const child = spawn('bash', ['-c', `ulimit -f 4; exec ${quote(NODE)} ${quote(BIN)} ${argv.map(quote).join(' ')}`], {env, stdio: ['pipe', 'pipe', 'pipe']});
       let stdout = '';

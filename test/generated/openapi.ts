@@ -54,10 +54,12 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * One page of tickets, newest first. Customers see only the tickets they requested.
+         * One page of tickets, newest first by default. Customers see only the tickets they requested.
          * @description Filters combine with AND; a repeated parameter means any of its values, except `tag`,
-         *     where every tag must be present. Pass `nextCursor` back as `cursor` until it is null; pages
-         *     are stable under inserts.
+         *     where every tag must be present. Pass `nextCursor` back as `cursor` (with the same
+         *     `sort`) until it is null; pages are stable under inserts. For an incremental export, ask
+         *     for `updatedSince=<time>&sort=updatedAt`: every ticket changed at or after that time,
+         *     oldest change first.
          */
         get: operations["listTickets"];
         put?: never;
@@ -65,7 +67,9 @@ export interface paths {
          * Create a ticket; the caller becomes its requester.
          * @description With an `Idempotency-Key`, a repeat of the same request (same key, same body, same
          *     caller) returns the first response and creates nothing; the same key with another body
-         *     is a 422 `idempotency-key-reused`. Customers may not set `assignee`.
+         *     is a 422 `idempotency-key-reused`. Customers may not set `assignee` nor `externalId`.
+         *     An `externalId` another ticket has is a 409 `conflict` naming that ticket (`ticketId`).
+         *     Only admins may import `requester` and `createdAt` (403 `forbidden` for others).
          */
         post: operations["createTicket"];
         delete?: never;
@@ -87,6 +91,7 @@ export interface paths {
         /**
          * One ticket. Another requester's ticket is a 404 for a customer, never a 403.
          * @description The ticket with its attachments' metadata; its comments and events have their own routes.
+         *     `ETag` is the ticket's `version`, quoted: send it back as `If-Match` with a change.
          */
         get: operations["getTicket"];
         put?: never;
@@ -99,6 +104,9 @@ export interface paths {
          * @description Customers may change only `title` and `status` (to `open` or `solved`) of their own
          *     tickets; anything else is a 403 `forbidden`. A closed ticket cannot change status
          *     (409 `conflict`). An `Idempotency-Key` makes a retried request safe to replay.
+         *     With `If-Match` (the `ETag` of the ticket as it was read), the change is applied only
+         *     if nobody changed the ticket since: otherwise nothing changes and the answer is 412
+         *     `precondition-failed` with the current version (`currentVersion`, `ETag`).
          */
         patch: operations["updateTicket"];
         trace?: never;
@@ -122,7 +130,8 @@ export interface paths {
         /**
          * Add a comment. Customers may only add public ones.
          * @description `public: false` makes an internal note that only agents see; a customer may not write one
-         *     (403 `forbidden`). With an `Idempotency-Key`, a retried request adds one comment.
+         *     (403 `forbidden`). With an `Idempotency-Key`, a retried request adds one comment. Only
+         *     admins may import `author`, `authorRole` and `createdAt` (a migration's history).
          */
         post: operations["addComment"];
         delete?: never;
@@ -466,8 +475,140 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Every ticket's events after a cursor, as one ordered stream. Customers see their own tickets' only.
+         * @description The change feed: what happened to every ticket (creation, status changes, comments,
+         *     other updates, attachments), in one order that never changes, whichever instance of the
+         *     server wrote it. Keep the `cursor` of the last page and pass it as `after`: the next
+         *     answer holds exactly what followed, each event once, none missed (an event is listed
+         *     once its transaction has committed, and never ahead of one listed before). Without
+         *     `after`, the feed starts at its beginning. `more` says whether more events follow now;
+         *     when it is false, ask again later with the same cursor. A customer sees the events of the
+         *     tickets it requested, without those of internal comments.
+         */
+        get: operations["listAllEvents"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/webhooks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The webhook subscriptions, without their secrets (admin only).
+         * @description Every subscription, oldest first: where events are posted and which ones.
+         */
+        get: operations["listWebhooks"];
+        put?: never;
+        /**
+         * Subscribe a receiver to events (admin only). The signing secret is in this response and never again.
+         * @description From now on, every event of the types given (all when `events` is left out) is posted to
+         *     `url`, signed with the secret answered here (see `webhooks` and docs/protocol.md). The U            RateLimit-Limit: {$ref: '#/components/headers/RateLimit-Limit'}
+         *         RateLimit-Remaining: {$ref: '#/components/headers/RateLimit-Remaining'}
+         *         RateLimit-Reset: {$ref: '#/components/headers/RateLimit-Reset'}
+         *         RateLimit-Policy: {$ref: '#/components/headers/RateLimit-Policy'}
+         *     must be http or https; where it points is the admin's choice, so only admins may add one.
+         */
+        post: operations["createWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/webhooks/{webhookId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                webhookId: components["parameters"]["WebhookId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * One subscription, without its secret (admin only).
+         * @description Where its events go and which ones.
+         */
+        get: operations["getWebhook"];
+        put?: never;
+        post?: never;
+        /**
+         * Remove a subscription and its delivery log (admin only); pending deliveries are not attempted again.
+         * @description An attempt in flight at that moment still completes.
+         */
+        delete: operations["deleteWebhook"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/webhooks/{webhookId}/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                webhookId: components["parameters"]["WebhookId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * The subscription's delivery log, newest first (admin only).
+         * @description One entry per event delivered to the subscription: its state, how many attempts it
+         *     took, and how the last one went. Delivered and failed entries are kept 30 days.
+         */
+        get: operations["listWebhookDeliveries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
-export type webhooks = Record<string, never>;
+export interface webhooks {
+    ticketEvent: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * What the server posts to a subscription's URL for each event (the receiver implements this).
+         * @description The body is the event exactly as `GET /v1/events` lists it. Verify `Support-Signature`
+         *     before trusting it: the HMAC-SHA256, keyed with the subscription's secret, of the
+         *     timestamp `t`, a dot, and the raw body, hex-encoded as `v1`; refuse a `t` more than 300
+         *     seconds from your clock (a replayed delivery). An event may arrive more than once
+         *     (an answer lost on the way back): drop a repeat by `Support-Event-Id`. Answer 2xx within
+         *     10 seconds; anything else, a timeout or a redirect counts as a failure and is retried
+         *     with exponential backoff (5 s, 10 s, 20 s, ... up to an hour between attempts, 16 attempts in all).
+         */
+        post: operations["receiveTicketEvent"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+}
 export interface components {
     schemas: {
         /** @description RFC 9457 problem details. Clients branch on `type`, never on `title` or `detail`. */
@@ -476,7 +617,7 @@ export interface components {
              * @description Stable identifier of the kind of problem.
              * @enum {string}
              */
-            type: "urn:supportkit:problem:validation" | "urn:supportkit:problem:malformed-json" | "urn:supportkit:problem:invalid-cursor" | "urn:supportkit:problem:unauthorized" | "urn:supportkit:problem:forbidden" | "urn:supportkit:problem:not-found" | "urn:supportkit:problem:method-not-allowed" | "urn:supportkit:problem:conflict" | "urn:supportkit:problem:payload-too-large" | "urn:supportkit:problem:unsupported-media-type" | "urn:supportkit:problem:idempotency-key-reused" | "urn:supportkit:problem:rate-limited" | "urn:supportkit:problem:internal" | "urn:supportkit:problem:unavailable" | "urn:supportkit:problem:not-implemented" | "urn:supportkit:problem:invalid-policy";
+            type: "urn:supportkit:problem:validation" | "urn:supportkit:problem:malformed-json" | "urn:supportkit:problem:invalid-cursor" | "urn:supportkit:problem:unauthorized" | "urn:supportkit:problem:forbidden" | "urn:supportkit:problem:insufficient-scope" | "urn:supportkit:problem:not-found" | "urn:supportkit:problem:method-not-allowed" | "urn:supportkit:problem:conflict" | "urn:supportkit:problem:precondition-failed" | "urn:supportkit:problem:payload-too-large" | "urn:supportkit:problem:unsupported-media-type" | "urn:supportkit:problem:idempotency-key-reused" | "urn:supportkit:problem:rate-limited" | "urn:supportkit:problem:internal" | "urn:supportkit:problem:unavailable" | "urn:supportkit:problem:not-implemented" | "urn:supportkit:problem:invalid-policy";
             /** @description Short summary of the type; the same for every occurrence. */
             title: string;
             status: number;
@@ -505,12 +646,22 @@ export interface components {
                 /** @description What is wrong with it, like `must be <= 1000`. */
                 message: string;
             }[];
+            /** @description For `precondition-failed`, the version the ticket has now. */
+            currentVersion?: number;
+            /** @description For a `conflict` over an external id, the ticket that has it. */
+            ticketId?: string;
         };
         Me: {
             /** @description The principal the token acts as; what `requesterId`, `authorId` and `actorId` hold. */
             id?: components["schemas"]["PrincipalId"];
             name: string;
             role: components["schemas"]["TokenRole"];
+            /**
+             * Format: date-time
+             * @description When the token stops working; null when it does not expire.
+             */
+            expiresAt?: string | null;
+            scopes?: components["schemas"]["TokenScopes"];
         };
         /**
          * @description A person's stable, opaque id on this server. A name belongs to one principal for good,
@@ -521,6 +672,10 @@ export interface components {
         OptionalPrincipalId: string | null;
         /** @enum {string} */
         TokenRole: "customer" | "agent" | "admin";
+        /** @description What the role's rights are limited to. `[read]` is a read-only token (every write is a 403 `insufficient-scope`); `[read, write]` may do all its role may. */
+        TokenScopes: ("read" | "write")[];
+        /** @description A ticket's id in the system it came from (a migration); unique on the server. */
+        ExternalId: string;
         /**
          * @description Roles recorded on comments and events; an admin acts as an agent.
          * @enum {string}
@@ -558,6 +713,10 @@ export interface components {
             updatedAt: components["schemas"]["Timestamp"];
             fields: components["schemas"]["Fields"];
             attachments: components["schemas"]["Attachment"][];
+            /** @description The ticket's id in the system it came from; null when it has none. Sent by servers of protocol 1.1 (an answer stored by an older server and replayed for its Idempotency-Key lacks it). */
+            externalId?: string | null;
+            /** @description One more on every change; the `ETag` is this, quoted. Sent by servers of protocol 1.1, like `externalId`. */
+            version?: number;
         };
         NewTicket: {
             title: string;
@@ -567,6 +726,11 @@ export interface components {
             tags?: components["schemas"]["Tag"][];
             assignee?: string | null;
             fields?: components["schemas"]["Fields"];
+            externalId?: components["schemas"]["ExternalId"];
+            /** @description Admins only, for a migration. Who asked, by name; the ticket belongs to the principal of that name when there is one (else only agents see it). Default the caller. */
+            requester?: string;
+            /** @description Admins only, for a migration. When it was really created; `updatedAt` is still the time of the import, so that an incremental export finds it. */
+            createdAt?: components["schemas"]["Timestamp"];
         };
         TicketChanges: {
             title?: string;
@@ -599,6 +763,12 @@ export interface components {
             body: string;
             /** @default true */
             public: boolean;
+            /** @description Admins only, for a migration. Who wrote it, by name (the principal of that name when there is one). Default the caller. */
+            author?: string;
+            /** @description Admins only. The author's role; default the kind of the principal of that name, else customer. */
+            authorRole?: components["schemas"]["AuthorRole"];
+            /** @description Admins only, for a migration. When it was really written. */
+            createdAt?: components["schemas"]["Timestamp"];
         };
         TicketEvent: {
             id: string;
@@ -775,6 +945,9 @@ export interface components {
             /** @description Unique on the server, for good; may not start with `@` (`@me` in filters means the caller). */
             name: string;
             role: components["schemas"]["TokenRole"];
+            /** @description When the token stops working (in the future); default never. */
+            expiresAt?: components["schemas"]["Timestamp"];
+            scopes?: components["schemas"]["TokenScopes"];
         };
         TokenInfo: {
             id: string;
@@ -786,6 +959,12 @@ export interface components {
             lastUsedAt: string | null;
             /** Format: date-time */
             revokedAt: string | null;
+            /**
+             * Format: date-time
+             * @description Null when it does not expire.
+             */
+            expiresAt: string | null;
+            scopes: components["schemas"]["TokenScopes"];
         };
         CreatedToken: {
             id: string;
@@ -797,8 +976,69 @@ export interface components {
             lastUsedAt: string | null;
             /** Format: date-time */
             revokedAt: string | null;
+            /** Format: date-time */
+            expiresAt: string | null;
+            scopes: components["schemas"]["TokenScopes"];
             /** @description The secret, shown once. Starts with `spt_`. */
             token: string;
+        };
+        /** @enum {string} */
+        WebhookEventType: "created" | "status_changed" | "comment" | "updated" | "attachment";
+        NewWebhook: {
+            /**
+             * Format: uri
+             * @description Where to post; http or https.
+             */
+            url: string;
+            /** @description The event types to deliver; all when left out. */
+            events?: components["schemas"]["WebhookEventType"][];
+            /** @description For people to read in listings. */
+            description?: string;
+        };
+        Webhook: {
+            id: string;
+            url: string;
+            /** @description The event types delivered; null for all. */
+            events: components["schemas"]["WebhookEventType"][] | null;
+            description: string | null;
+            createdAt: components["schemas"]["Timestamp"];
+        };
+        CreatedWebhook: {
+            id: string;
+            url: string;
+            events: components["schemas"]["WebhookEventType"][] | null;
+            description: string | null;
+            createdAt: components["schemas"]["Timestamp"];
+            /** @description The signing secret, shown once. Starts with `whsec_`. */
+            secret: string;
+        };
+        /**
+         * @description `pending`: to be attempted (again) at `nextAttemptAt`; `delivered`: a 2xx answered; `failed`: every attempt failed.
+         * @enum {string}
+         */
+        DeliveryState: "pending" | "delivered" | "failed";
+        WebhookDelivery: {
+            id: string;
+            webhookId: string;
+            eventId: string;
+            eventType: components["schemas"]["WebhookEventType"];
+            ticketId: string;
+            state: components["schemas"]["DeliveryState"];
+            attempts: number;
+            createdAt: components["schemas"]["Timestamp"];
+            /** Format: date-time */
+            lastAttemptAt: string | null;
+            /**
+             * Format: date-time
+             * @description While pending.
+             */
+            nextAttemptAt: string | null;
+            /** Format: date-time */
+            deliveredAt: string | null;
+            /** @description The receiver's HTTP status in the last attempt; null when it did not answer. */
+            lastStatus: number | null;
+            /** @description Why the last attempt failed; null after a success. */
+            lastError: string | null;
         };
     };
     responses: {
@@ -830,7 +1070,7 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
-        /** @description The caller's role may not do this (`forbidden`). */
+        /** @description The caller's role may not do this (`forbidden`), or its token is read-only and this is a write (`insufficient-scope`). */
         Forbidden: {
             headers: {
                 "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
@@ -865,6 +1105,20 @@ export interface components {
             headers: {
                 /** @description With a request of the same Idempotency-Key still running, seconds to wait before retrying. */
                 "Retry-After"?: number;
+                "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description The ticket changed since the `If-Match` version (`precondition-failed`); nothing was changed. `currentVersion` and `ETag` give the version it has now. */
+        PreconditionFailed: {
+            headers: {
+                ETag: components["headers"]["TicketETag"];
                 "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
                 "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
                 "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
@@ -952,6 +1206,7 @@ export interface components {
          *     every retry of it. Keys are scoped to the caller and kept for at least 24 hours.
          */
         IdempotencyKey: string;
+        WebhookId: string;
         /** @description Evaluate as of this instant (ISO 8601 with an offset); default now. */
         SlaAt: string;
     };
@@ -965,6 +1220,8 @@ export interface components {
         "RateLimit-Reset": number;
         /** @description The policy, e.g. `600;w=60`: the limit, and the window in seconds. */
         "RateLimit-Policy": string;
+        /** @description The ticket's `version`, quoted (`"7"`): send it as `If-Match` with a change. */
+        TicketETag: string;
         /**
          * @description Sent when the request had an `Idempotency-Key`: `true` when this is the stored answer of
          *     an earlier request with the same key (nothing was done again), `false` when it is new.
@@ -1042,8 +1299,14 @@ export interface operations {
                 requester?: string;
                 /** @description Substring of the title or body. */
                 search?: string;
+                /** @description Only the ticket with this external id (there is at most one). */
+                externalId?: components["schemas"]["ExternalId"];
+                /** @description Only tickets changed at or after this instant (ISO 8601 with an offset); inclusive, so that nothing changed at that very millisecond is missed. */
+                updatedSince?: string;
+                /** @description The order: by `createdAt` or `updatedAt`, descending with a leading `-`. Ties are broken by id, in the same direction. */
+                sort?: "-createdAt" | "createdAt" | "-updatedAt" | "updatedAt";
                 limit?: number;
-                /** @description The `nextCursor` of the previous page, unchanged. Opaque. */
+                /** @description The `nextCursor` of the previous page, unchanged. Opaque; it belongs to its `sort`. */
                 cursor?: string;
             };
             header?: never;
@@ -1094,6 +1357,7 @@ export interface operations {
                 headers: {
                     /** @description Path of the new ticket. */
                     Location?: string;
+                    ETag: components["headers"]["TicketETag"];
                     "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
                     "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
@@ -1108,6 +1372,7 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            409: components["responses"]["Conflict"];
             413: components["responses"]["TooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["Unprocessable"];
@@ -1129,6 +1394,7 @@ export interface operations {
             /** @description The ticket. */
             200: {
                 headers: {
+                    ETag: components["headers"]["TicketETag"];
                     "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
                     "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
                     "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
@@ -1154,6 +1420,8 @@ export interface operations {
                  *     every retry of it. Keys are scoped to the caller and kept for at least 24 hours.
                  */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+                /** @description The `ETag` of the ticket the change is based on (one entity tag), or `*` for any. */
+                "If-Match"?: string;
             };
             path: {
                 /** @description Opaque; an id the server never gave out is a 404, whatever it looks like. */
@@ -1170,6 +1438,7 @@ export interface operations {
             /** @description The ticket after the change (or, for a repeated Idempotency-Key, the first answer again). */
             200: {
                 headers: {
+                    ETag: components["headers"]["TicketETag"];
                     "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
                     "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
@@ -1186,6 +1455,8 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
+            412: components["responses"]["PreconditionFailed"];
+            415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["Unprocessable"];
             429: components["responses"]["RateLimited"];
         };
@@ -1347,6 +1618,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             /** @description An upload with the same Idempotency-Key is still being received (`conflict`); retry after `Retry-After` seconds to get its answer. */
             409: {
@@ -1901,6 +2173,249 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             429: components["responses"]["RateLimited"];
+        };
+    };
+    listAllEvents: {
+        parameters: {
+            query?: {
+                /** @description The `cursor` of an earlier answer, unchanged. Opaque. */
+                after?: string;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of events, oldest first. */
+            200: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        events: components["schemas"]["TicketEvent"][];
+                        /** @description Pass it as `after` for the next page; the same cursor again when nothing followed. */
+                        cursor: string;
+                        /** @description True when more events follow this page now. */
+                        more: boolean;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            429: components["responses"]["RateLimited"];
+        };
+    };
+    listWebhooks: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The subscriptions. */
+            200: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        webhooks: components["schemas"]["Webhook"][];
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["RateLimited"];
+        };
+    };
+    createWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NewWebhook"];
+            };
+        };
+        responses: {
+            /** @description The subscription, with its secret. */
+            201: {
+                headers: {
+                    /** @description Path of the subscription. */
+                    Location?: string;
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CreatedWebhook"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["RateLimited"];
+        };
+    };
+    getWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                webhookId: components["parameters"]["WebhookId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The subscription. */
+            200: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Webhook"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["RateLimited"];
+        };
+    };
+    deleteWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                webhookId: components["parameters"]["WebhookId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Removed. */
+            204: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["RateLimited"];
+        };
+    };
+    listWebhookDeliveries: {
+        parameters: {
+            query?: {
+                /** @description Only deliveries in this state. */
+                state?: components["schemas"]["DeliveryState"];
+                limit?: number;
+                /** @description The `nextCursor` of the previous page, unchanged. Opaque. */
+                cursor?: string;
+            };
+            header?: never;
+            path: {
+                webhookId: components["parameters"]["WebhookId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of the log. */
+            200: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        deliveries: components["schemas"]["WebhookDelivery"][];
+                        /** @description Pass it as `cursor` for the next page; null on the last page. */
+                        nextCursor: string | null;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["RateLimited"];
+        };
+    };
+    receiveTicketEvent: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description `t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>">`. */
+                "Support-Signature": string;
+                /** @description The event's id, the same on every attempt: the key to drop repeats by. */
+                "Support-Event-Id": string;
+                /** @description The subscription the delivery is for. */
+                "Support-Webhook-Id": string;
+                /** @description The delivery's id in the server's log (`GET /v1/webhooks/{webhookId}/deliveries`). */
+                "Support-Delivery-Id": string;
+                /** @description This attempt's number, from 1. */
+                "Support-Delivery-Attempt": number;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TicketEvent"];
+            };
+        };
+        responses: {
+            /** @description Received (any 2xx); the delivery is done. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Any other answer (here, a signature that does not verify) fails the attempt; it is tried again later. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
         };
     };
 }

@@ -93,7 +93,7 @@ export async function startRegistryStub(options: RegistryStubOptions): Promise<R
   };
 }
 
-const LOCK_FIELDS = ['dependencies', 'optionalDependencies', 'peerDependencies', 'peerDependenciesMeta', 'bin', 'engines', 'os', 'cpu', 'libc', 'license'];
+const LOCK_FIELDS = ['dependencies', 'optionalDependencies', 'peerDependencies', 'peerDependenciesMeta', 'bin', 'engines', 'os', 'cpu', 'libc', 'license', 'bundleDependencies'];
 
 /**
  * Every package of a package-lock.json, as registry metadata: what `npm ci` installed is what
@@ -103,7 +103,9 @@ export function packagesFromLock(lockFile: string): Map<string, RegistryVersion[
   const lock = JSON.parse(readFileSync(lockFile, 'utf8')) as {packages: Record<string, Record<string, unknown>>};
   const packages = new Map<string, RegistryVersion[]>();
   for (const [path, entry] of Object.entries(lock.packages)) {
-    if (!path || entry.link) continue;
+    // Without an integrity, a package comes inside its parent's tarball (npm's own bundled
+    // dependencies): nothing to serve, and it must not hide the same version served on its own.
+    if (!path || entry.link || !entry.integrity) continue;
     const name = (entry.name as string | undefined) ?? path.slice(path.lastIndexOf('node_modules/') + 'node_modules/'.length);
     const version: RegistryVersion = {name, version: entry.version as string, dist: {integrity: entry.integrity}};
     for (const field of LOCK_FIELDS) if (entry[field] !== undefined) version[field] = entry[field];

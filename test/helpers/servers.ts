@@ -5,7 +5,7 @@ import {join} from 'node:path';
 
 import {startServer, type ListenOptions, type RunningServer} from '../../src/server/app.js';
 import type {TokenRole} from '../../src/server/store/store.js';
-import {BIN} from './cli.js';
+import {BIN, childEnv} from '../helpers.js';
 import {testDatabaseUrl} from './postgres.js';
 import {specViolations} from './spec.js';
 
@@ -34,9 +34,12 @@ export interface SpawnedServer {
   exited: Promise<number>;
 }
 
-/** `support serve` as a user starts it: the built binary in a child process on a free loopback port. */
-export async function spawnServer(env: NodeJS.ProcessEnv, args: string[]): Promise<SpawnedServer> {
-  const child = spawn(process.execPath, [BIN, 'serve', '--port', '0', ...args], {env, stdio: ['ignore', 'pipe', 'pipe']});
+/**
+ * `support serve` as a user starts it: the built binary in a child process on a free loopback
+ * port, with the test's environment (a sandbox's env, say) on top of the file's clean one.
+ */
+export async function spawnServer(env: Record<string, string | undefined>, args: string[]): Promise<SpawnedServer> {
+  const child = spawn(process.execPath, [BIN, 'serve', '--port', '0', ...args], {env: childEnv(env), stdio: ['ignore', 'pipe', 'pipe']});
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
   const exited = new Promise<number>((resolve) => child.on('close', (code) => resolve(code ?? -1)));

@@ -5,17 +5,17 @@ import {afterAll, afterEach, beforeAll, describe, expect, it} from 'vitest';
 
 import {redactHeader, redactUrl} from '../../src/domain/redact.js';
 import {createHttpClient} from '../../src/http/client.js';
-import {isolatedDirs} from '../helpers/env.js';
 import {startTestServer, type TestServer} from '../helpers/servers.js';
+import {sandbox, type Sandbox} from '../helpers.js';
 
-let dirs: ReturnType<typeof isolatedDirs>;
+let dirs: Sandbox;
 let server: TestServer;
 let token: string;
 const saved = {HTTP_PROXY: process.env.HTTP_PROXY, NO_PROXY: process.env.NO_PROXY, http_proxy: process.env.http_proxy, no_proxy: process.env.no_proxy};
 
 beforeAll(async () => {
-  dirs = isolatedDirs();
-  server = await startTestServer(dirs.root);
+  dirs = sandbox();
+  server = await startTestServer(dirs.dir);
   token = await server.token('agent', 'alice');
 });
 

@@ -9,18 +9,18 @@ import {createRestBackend, type RestBackendOptions} from '../../src/backends/res
 import {ExitCode, RateLimitError, UnavailableError} from '../../src/domain/errors.js';
 import {createHttpClient, parseRetryAfter} from '../../src/http/client.js';
 import {createTicket, listTickets} from '../../src/services/tickets.js';
-import {isolatedDirs} from '../helpers/env.js';
 import {startFaultProxy, startTestServer, type Fault, type FaultProxy, type TestServer} from '../helpers/servers.js';
+import {sandbox, type Sandbox} from '../helpers.js';
 
-let dirs: ReturnType<typeof isolatedDirs>;
+let dirs: Sandbox;
 let server: TestServer;
 let token: string;
 const proxies: FaultProxy[] = [];
 
 beforeAll(async () => {
-  dirs = isolatedDirs();
-  mkdirSync(join(dirs.root, 'files'), {recursive: true});
-  server = await startTestServer(dirs.root);
+  dirs = sandbox();
+  mkdirSync(join(dirs.dir, 'files'), {recursive: true});
+  server = await startTestServer(dirs.dir);
   token = await server.token('agent', 'alice');
 });
 
@@ -224,7 +224,7 @@ describe('rate limits', () => {
 
 describe('uploads', () => {
   it('re-opens the file after a reset mid-upload and stores the attachment once', async () => {
-    const path = join(dirs.root, 'files', 'big.bin');
+    const path = join(dirs.dir, 'files', 'big.bin');
     const content = Buffer.alloc(2 * 1024 * 1024, 7);
     for (let i = 0; i < content.length; i += 4096) content[i] = i % 251;
     writeFileSync(path, content);
@@ -251,7 +251,7 @@ describe('uploads', () => {
   });
 
   it('replays a retried upload whose response was lost instead of storing it twice', async () => {
-    const path = join(dirs.root, 'files', 'small.txt');
+    const path = join(dirs.dir, 'files', 'small.txt');
     writeFileSync(path, 'hello\n');
     const ticket = await createTicket(await direct(), {title: 'Upload replay', body: 'x'});
     let drops = 0;

@@ -218,6 +218,12 @@ describe('hits', () => {
     expect(stripMatchMarks(hit!.snippet)).toBe('Heading See the guide for tokens. support auth login');
   });
 
+  test('snippets drop emphasis underscores at a word\'s edge and keep those inside a word', () => {
+    t.kb.upsert({slug: 'under', locale: 'en', title: 'Underscores', body: 'Set __always__ _both_ NO_PROXY and __init__ here.'});
+    const [hit] = t.kb.search({text: 'always', limit: 1});
+    expect(stripMatchMarks(hit!.snippet)).toBe('Set always both NO_PROXY and init here.');
+  });
+
   test('scores descend', () => {
     const hits = t.kb.search({text: 'proxy server', limit: 10});
     for (let i = 1; i < hits.length; i++) expect(hits[i]!.score).toBeLessThanOrEqual(hits[i - 1]!.score);

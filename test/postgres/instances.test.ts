@@ -7,10 +7,10 @@ import {openServerStore} from '../../src/server/store/open.js';
 import type {ServerStore} from '../../src/server/store/store.js';
 import type {TicketEvent} from '../../src/domain/ticket.js';
 import {api, expectProblem} from '../helpers/api.js';
-import {runCli} from '../helpers/cli.js';
-import {childEnv, isolatedDirs} from '../helpers/env.js';
 import {createTestDatabase} from '../helpers/postgres.js';
+import {startReceiver, until} from '../helpers/receiver.js';
 import {spawnServer, type SpawnedServer} from '../helpers/servers.js';
+import {runBin, sandbox, type Sandbox} from '../helpers.js';
 
 /**
  * Three `support serve` processes, as users start them (the built bin), on one PostgreSQL
@@ -19,7 +19,7 @@ import {spawnServer, type SpawnedServer} from '../helpers/servers.js';
 // High enough for every other test here (their token counts on all three instances too), low enough to reach.
 const RATE_LIMIT = 400;
 
-let dirs: ReturnType<typeof isolatedDirs>;
+let dirs: Sandbox;
 let databaseUrl: string;
 let servers: SpawnedServer[];
 let urls: string[];
@@ -27,17 +27,17 @@ let admin: string;
 let agent: string;
 
 beforeAll(async () => {
-  dirs = isolatedDirs();
+  dirs = sandbox();
   databaseUrl = await createTestDatabase();
   servers = await Promise.all(
     [1, 2, 3].map((n) =>
-      spawnServer(childEnv(dirs, {SUPPORT_DATABASE_URL: databaseUrl}), ['--data-dir', join(dirs.root, `instance-${n}`), '--rate-limit', String(RATE_LIMIT), '--quiet']),
+      spawnServer({...dirs.env, SUPPORT_DATABASE_URL: databaseUrl}, ['--data-dir', join(dirs.dir, `instance-${n}`), '--rate-limit', String(RATE_LIMIT), '--quiet']),
     ),
   );
   urls = servers.map((s) => s.url);
   const token = async (role: string, name: string) => {
-    const run = await runCli(['serve', 'token', 'create', '--role', role, '--name', name, '--json', '--database', databaseUrl], {env: childEnv(dirs)});
-    expect(run.code, run.stderr).toBe(0);
+    const run = await runBin(['serve', 'token', 'create', '--role', role, '--name', name, '--json', '--database', databaseUrl], {env: dirs.env});
+    expect(run.exitCode, run.stderr).toBe(0);
     return (JSON.parse(run.stdout) as {token: string}).token;
   };
   admin = await token('admin', 'root');
@@ -158,7 +158,7 @@ describe('three instances on one database', () => {
   it('write one ordered stream of events: a reader following it while all three write misses none and sees none twice', async () => {
     let store: ServerStore | undefined;
     try {
-      store = await openServerStore({dataDir: join(dirs.root, 'reader'), databaseUrl});
+      store = await openServerStore({dataDir: join(dirs.dir, 'reader'), databaseUrl});
       const start = (await store.events.after(undefined, 1_000_000)).cursor;
       const seen: TicketEvent[] = [];
       let cursor = start;
@@ -199,4 +199,42 @@ describe('three instances on one database', () => {
       await store?.close();
     }
   });
+
+  it('deliver each event to a webhook once, whichever instance wrote it, never two attempts at once, retries included', async () => {
+    // The first attempt of every third event fails: those are retried (after the default backoff's first wait, a few seconds).
+    const tries = new Map<string, number>();
+    const receiver = await startReceiver(({headers}) => {
+      const id = String(headers['support-event-id']);
+      tries.set(id, (tries.get(id) ?? 0) + 1);
+      return Number(id) % 3 === 0 && tries.get(id) === 1 ? 500 : 200;
+    });
+    try {
+      const add = await runBin(['serve', 'webhook', 'add', '--url', receiver.url, '--event', 'created', '--event', 'comment', '--json', '--database', databaseUrl], {env: dirs.env});
+      expect(add.exitCode, add.stderr).toBe(0);
+      const tag = `t-${randomUUID().slice(0, 8)}`;
+      const ids = await Promise.all(
+        urls.map(async (url, n) => {
+          const made: string[] = [];
+          for (let i = 0; i < 6; i++) {
+            const id = (await api(url, 'POST', '/v1/tickets', {token: agent, json: ticket(tag)})).json.id as string;
+            await api(urls[(n + 1) % 3]!, 'POST', `/v1/tickets/${id}/comments`, {token: agent, json: {body: `note ${i}`}});
+            made.push(id);
+          }
+          return made;
+        }),
+      );
+      const tickets = new Set(ids.flat());
+      const accepted = () => receiver.received.filter((r) => r.status === 200 && tickets.has(JSON.parse(r.body).ticketId));
+      await until(() => accepted().length === 36, 'every created and comment event of the 18 tickets was accepted', 60_000);
+      // Once each: no event id accepted twice, and none attempted by two instances at the same moment.
+      const acceptedIds = accepted().map((r) => String(r.headers['support-event-id']));
+      expect(new Set(acceptedIds).size).toBe(36);
+      expect(receiver.maxOverlap()).toBe(1);
+      const retried = acceptedIds.filter((id) => Number(id) % 3 === 0);
+      expect(retried.length).toBeGreaterThan(0);
+      for (const r of accepted()) expect(r.headers['support-delivery-attempt']).toBe(Number(r.headers['support-event-id']) % 3 === 0 ? '2' : '1');
+    } finally {
+      await receiver.close();
+    }
+  }, 90_000);
 });

@@ -7,9 +7,9 @@ import type {KbLocale} from '../../src/domain/article.js';
 import {openServerStore} from '../../src/server/store/open.js';
 import type {ServerStore} from '../../src/server/store/store.js';
 import {importArticles} from '../../src/services/kb-import.js';
-import {isolatedDirs} from '../helpers/env.js';
 import {createTestDatabase} from '../helpers/postgres.js';
 import {FIXTURES} from '../kb/helpers.js';
+import {sandbox, type Sandbox} from '../helpers.js';
 
 interface LabelledQuery {
   query: string;
@@ -22,13 +22,13 @@ interface LabelledQuery {
  * SQLite and on PostgreSQL with the same articles: recall must agree within 2 points.
  */
 const queries = JSON.parse(readFileSync(join(FIXTURES, 'queries.json'), 'utf8')) as LabelledQuery[];
-let dirs: ReturnType<typeof isolatedDirs>;
+let dirs: Sandbox;
 const stores: Record<'sqlite' | 'postgres', ServerStore> = {} as never;
 
 beforeAll(async () => {
-  dirs = isolatedDirs();
-  stores.sqlite = await openServerStore({dataDir: join(dirs.root, 'sqlite')});
-  stores.postgres = await openServerStore({dataDir: join(dirs.root, 'postgres'), databaseUrl: await createTestDatabase()});
+  dirs = sandbox();
+  stores.sqlite = await openServerStore({dataDir: join(dirs.dir, 'sqlite')});
+  stores.postgres = await openServerStore({dataDir: join(dirs.dir, 'postgres'), databaseUrl: await createTestDatabase()});
   for (const store of Object.values(stores)) {
     // One at a time, as an admin's import over the protocol writes them.
     const sink = {

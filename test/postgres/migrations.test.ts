@@ -5,12 +5,12 @@ import {afterAll, beforeAll, expect, it} from 'vitest';
 import {UnavailableError} from '../../src/domain/errors.js';
 import {openServerStore} from '../../src/server/store/open.js';
 import {MIGRATIONS} from '../../src/server/store/postgres/migrations.js';
-import {isolatedDirs} from '../helpers/env.js';
 import {createTestDatabase} from '../helpers/postgres.js';
+import {sandbox, type Sandbox} from '../helpers.js';
 
-let dirs: ReturnType<typeof isolatedDirs>;
+let dirs: Sandbox;
 beforeAll(() => {
-  dirs = isolatedDirs();
+  dirs = sandbox();
 });
 afterAll(() => dirs.cleanup());
 
@@ -27,7 +27,7 @@ async function migrationsOf(url: string): Promise<number[]> {
 
 it('migrates a new database once, however many instances start on it at the same moment', async () => {
   const url = await createTestDatabase();
-  const stores = await Promise.all([1, 2, 3].map((n) => openServerStore({dataDir: join(dirs.root, `m${n}`), databaseUrl: url})));
+  const stores = await Promise.all([1, 2, 3].map((n) => openServerStore({dataDir: join(dirs.dir, `m${n}`), databaseUrl: url})));
   try {
     expect(await migrationsOf(url)).toEqual(MIGRATIONS.map((_, i) => i + 1));
     // What one instance wrote, the others read.
@@ -36,21 +36,21 @@ it('migrates a new database once, however many instances start on it at the same
   } finally {
     await Promise.all(stores.map((s) => s.close()));
   }
-  const again = await openServerStore({dataDir: join(dirs.root, 'm4'), databaseUrl: url});
+  const again = await openServerStore({dataDir: join(dirs.dir, 'm4'), databaseUrl: url});
   await again.close();
   expect(await migrationsOf(url)).toEqual(MIGRATIONS.map((_, i) => i + 1));
 });
 
 it('refuses to start on a database that a newer version migrated, and changes nothing in it', async () => {
   const url = await createTestDatabase();
-  const first = await openServerStore({dataDir: join(dirs.root, 'n1'), databaseUrl: url});
+  const first = await openServerStore({dataDir: join(dirs.dir, 'n1'), databaseUrl: url});
   await first.close();
   const {default: pg} = await import('pg');
   const client = new pg.Client({connectionString: url});
   await client.connect();
   await client.query('INSERT INTO schema_migrations (version) VALUES ($1)', [MIGRATIONS.length + 1]);
   await client.end();
-  const error = await openServerStore({dataDir: join(dirs.root, 'n2'), databaseUrl: url}).catch((e: unknown) => e);
+  const error = await openServerStore({dataDir: join(dirs.dir, 'n2'), databaseUrl: url}).catch((e: unknown) => e);
   expect(error).toBeInstanceOf(UnavailableError);
   expect((error as Error).message).toMatch(/migrated by a newer version of supportkit/);
   expect((error as UnavailableError).hint).toMatch(/Upgrade supportkit/);

@@ -7,18 +7,18 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 
 import {MAX_JSON_DEPTH} from '../../src/server/json-body.js';
 import {api, expectProblem, type ApiResponse} from '../helpers/api.js';
-import {isolatedDirs} from '../helpers/env.js';
 import {specViolations} from '../helpers/spec.js';
 import {startTestServer, type TestServer} from '../helpers/servers.js';
+import {sandbox, type Sandbox} from '../helpers.js';
 
-let dirs: ReturnType<typeof isolatedDirs>;
+let dirs: Sandbox;
 let server: TestServer;
 let alice: string;
 const log: string[] = [];
 
 beforeAll(async () => {
-  dirs = isolatedDirs();
-  server = await startTestServer(dirs.root, {log: (line) => log.push(line)});
+  dirs = sandbox();
+  server = await startTestServer(dirs.dir, {log: (line) => log.push(line)});
   alice = await server.token('agent', 'alice');
 });
 
@@ -129,7 +129,7 @@ describe('a client that hangs up', () => {
     expect(lines[0]).toMatch(/^POST \/v1\/tickets\/\d+\/attachments\?name=cut\.bin aborted [\d.]+ms alice: the client hung up after \d+ of 1000000 bytes; nothing was stored\.$/);
     expect(log.join('\n')).not.toMatch(/\n\s+at |Error/);
     expect((await api(server.url, 'GET', `/v1/tickets/${ticket}`, {token: alice})).json.attachments).toEqual([]);
-    const dir = join(dirs.root, 'server', 'attachments', ticket);
+    const dir = join(dirs.dir, 'server', 'attachments', ticket);
     expect(existsSync(dir) ? readdirSync(dir) : []).toEqual([]);
   });
 

@@ -5,27 +5,26 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 
 import {openLocalStore} from '../../src/store/embedded/store.js';
 import {LocalTickets} from '../../src/store/embedded/tickets.js';
-import {runCli, type CliRun} from '../helpers/cli.js';
-import {childEnv, isolatedDirs} from '../helpers/env.js';
 import {spawnServer} from '../helpers/servers.js';
+import {type BinResult, runBin, sandbox, type Sandbox} from '../helpers.js';
 
-let dirs: ReturnType<typeof isolatedDirs>;
-let env: NodeJS.ProcessEnv;
+let dirs: Sandbox;
+let env: Record<string, string>;
 let serverDir: string;
 let server: Awaited<ReturnType<typeof spawnServer>>;
-const runs: CliRun[] = [];
+const runs: BinResult[] = [];
 const tokens: string[] = [];
 
-async function cli(args: string[], options: {input?: string; env?: Record<string, string>} = {}): Promise<CliRun> {
-  const run = await runCli(args, {env: {...env, ...options.env}, input: options.input});
+async function cli(args: string[], options: {input?: string; env?: Record<string, string>} = {}): Promise<BinResult> {
+  const run = await runBin(args, {env: {...env, ...options.env}, stdin: options.input});
   runs.push(run);
   return run;
 }
 
 beforeAll(async () => {
-  dirs = isolatedDirs();
-  env = childEnv(dirs);
-  serverDir = join(dirs.root, 'srv');
+  dirs = sandbox();
+  env = dirs.env;
+  serverDir = join(dirs.dir, 'srv');
   server = await spawnServer(env, ['--data-dir', serverDir]);
 });
 
@@ -43,7 +42,7 @@ describe('support serve, tokens and the rest profile, end to end', () => {
 
   it('creates a token printed once, as {"token": ...} under --json', async () => {
     const run = await cli(['serve', 'token', 'create', '--role', 'agent', '--name', 'alice', '--data-dir', serverDir, '--json']);
-    expect(run.code).toBe(0);
+    expect(run.exitCode).toBe(0);
     const parsed = JSON.parse(run.stdout) as {token: string};
     expect(Object.keys(parsed)).toEqual(['token']);
     expect(parsed.token).toMatch(/^spt_[A-Za-z0-9_-]{32}$/);
@@ -57,24 +56,24 @@ describe('support serve, tokens and the rest profile, end to end', () => {
 
   it('refuses a second token with a name in use: one sentence, exit 5', async () => {
     const twin = await cli(['serve', 'token', 'create', '--role', 'customer', '--name', 'alice', '--data-dir', serverDir]);
-    expect(twin.code).toBe(5);
+    expect(twin.exitCode).toBe(5);
     expect(twin.stdout).toBe('');
     expect(twin.stderr).toContain(`A token named "alice" already exists (${agentId}, agent); token names are unique.`);
     expect(twin.stderr).toMatch(/choose another --name/i);
     const json = await cli(['serve', 'token', 'create', '--role', 'agent', '--name', 'alice', '--data-dir', serverDir, '--json']);
-    expect(json.code).toBe(5);
+    expect(json.exitCode).toBe(5);
     expect(JSON.parse(json.stdout).error).toMatchObject({code: 'rejected', exitCode: 5});
     const list = JSON.parse((await cli(['serve', 'token', 'list', '--data-dir', serverDir, '--json'])).stdout).tokens as {name: string}[];
     expect(list.map((t) => t.name)).toEqual(['alice']);
   });
 
   it('logs in to a rest profile after checking the token, into a 0600 file in a private directory', async () => {
-    expect((await cli(['profile', 'add', 'work', '--backend', 'rest', '--url', server.url])).code).toBe(0);
+    expect((await cli(['profile', 'add', 'work', '--backend', 'rest', '--url', server.url])).exitCode).toBe(0);
     const bad = await cli(['auth', 'login', '--profile', 'work', '--with-token'], {input: 'spt_wrongwrongwrongwrongwrongwrongwron\n'});
-    expect(bad.code).toBe(4);
+    expect(bad.exitCode).toBe(4);
     expect(bad.stderr).toMatch(/support auth login/);
     const login = await cli(['auth', 'login', '--profile', 'work', '--with-token', '--debug'], {input: `${agentToken}\n`});
-    expect(login.code).toBe(0);
+    expect(login.exitCode).toBe(0);
     expect(login.stderr).toMatch(/Logged in to work as alice/);
     const file = join(dirs.configDir, 'credentials.json');
     expect(statSync(file).mode & 0o777).toBe(0o600);
@@ -84,7 +83,7 @@ describe('support serve, tokens and the rest profile, end to end', () => {
   it('shows where the token comes from, prints it only through auth token, and logs out', async () => {
     // auth status asks the server's who-am-I: the user, role and account of the token.
     const status = await cli(['auth', 'status', '--profile', 'work', '--json']);
-    expect(status.code).toBe(0);
+    expect(status.exitCode).toBe(0);
     expect(JSON.parse(status.stdout).profiles).toEqual([
       expect.objectContaining({profile: 'work', backend: 'rest', url: server.url, needsToken: true, loggedIn: true, tokenSource: 'file', state: 'ok', role: 'agent', backendRole: 'agent', account: new URL(server.url).host, problem: null}),
     ]);
@@ -92,55 +91,55 @@ describe('support serve, tokens and the rest profile, end to end', () => {
     expect(plain.stdout).toContain('\tok\t');
     expect(plain.stdout).toContain('file (unencrypted)');
     // The one command that prints a token; kept out of the runs the leak check greps.
-    const token = await runCli(['auth', 'token', '--profile', 'work'], {env});
+    const token = await runBin(['auth', 'token', '--profile', 'work'], {env});
     expect(token.stdout.trim()).toBe(agentToken);
     // A token the server does not know: said after the table, with exit code 4.
     const fromEnv = await cli(['auth', 'status', '--profile', 'work', '--json'], {env: {SUPPORT_TOKEN: 'spt_from_the_environment'}});
-    expect(fromEnv.code).toBe(4);
+    expect(fromEnv.exitCode).toBe(4);
     expect(JSON.parse(fromEnv.stdout).profiles[0]).toMatchObject({tokenSource: 'env', state: 'invalid'});
 
-    expect((await cli(['profile', 'add', 'spare', '--backend', 'rest', '--url', server.url])).code).toBe(0);
-    expect((await cli(['auth', 'login', '--profile', 'spare', '--with-token'], {input: `${agentToken}\n`})).code).toBe(0);
-    expect((await cli(['profile', 'use', 'spare'])).code).toBe(0);
+    expect((await cli(['profile', 'add', 'spare', '--backend', 'rest', '--url', server.url])).exitCode).toBe(0);
+    expect((await cli(['auth', 'login', '--profile', 'spare', '--with-token'], {input: `${agentToken}\n`})).exitCode).toBe(0);
+    expect((await cli(['profile', 'use', 'spare'])).exitCode).toBe(0);
     const profiles = JSON.parse((await cli(['profile', 'list', '--json'])).stdout).profiles as {name: string; current: boolean}[];
     expect(profiles.filter((p) => p.current).map((p) => p.name)).toEqual(['spare']);
     const out = await cli(['auth', 'logout']);
-    expect(out.code).toBe(0);
+    expect(out.exitCode).toBe(0);
     expect(out.stderr).toContain('Logged out of spare');
     const after = await cli(['auth', 'token']);
-    expect(after.code).toBe(4);
+    expect(after.exitCode).toBe(4);
     expect(after.stderr).toContain('support auth login --profile spare');
-    expect((await cli(['profile', 'remove', 'spare'])).code).toBe(0);
+    expect((await cli(['profile', 'remove', 'spare'])).exitCode).toBe(0);
     const left = JSON.parse((await cli(['profile', 'list', '--json'])).stdout).profiles as {name: string; current: boolean}[];
     expect(left.map((p) => [p.name, p.current])).toEqual([['default', true], ['work', false]]);
   });
 
   it('creates, lists and views tickets through the server, with a --debug trace', async () => {
     const created = await cli(['ticket', 'create', '--profile', 'work', '--title', 'Printer on fire', '--body', 'Smoke everywhere.', '--json', '--debug']);
-    expect(created.code).toBe(0);
+    expect(created.exitCode).toBe(0);
     const ticket = JSON.parse(created.stdout) as {id: string; requester: string};
     expect(ticket.requester).toBe('alice');
     expect(created.stderr).toMatch(/\[debug\] http POST http:\/\/127\.0\.0\.1:\d+\/v1\/tickets 201 \d+ms/);
     const list = await cli(['ticket', 'list', '--profile', 'work', '--debug']);
-    expect(list.code).toBe(0);
+    expect(list.exitCode).toBe(0);
     expect(list.stdout).toContain('Printer on fire');
     const view = await cli(['ticket', 'view', ticket.id, '--profile', 'work']);
     expect(view.stdout).toContain('Smoke everywhere.');
     const missing = await cli(['ticket', 'view', '424242', '--profile', 'work']);
-    expect(missing.code).toBe(3);
+    expect(missing.exitCode).toBe(3);
   });
 
   it('exits 4 with a hint to log in for a wrong token, no token, and a revoked token', async () => {
     const wrong = await cli(['ticket', 'list', '--profile', 'work'], {env: {SUPPORT_TOKEN: 'spt_not-the-right-token-not-the-right'}});
-    expect(wrong.code).toBe(4);
+    expect(wrong.exitCode).toBe(4);
     expect(wrong.stderr).toMatch(/support auth login --profile work/);
-    expect((await cli(['profile', 'add', 'fresh', '--backend', 'rest', '--url', server.url])).code).toBe(0);
+    expect((await cli(['profile', 'add', 'fresh', '--backend', 'rest', '--url', server.url])).exitCode).toBe(0);
     const none = await cli(['ticket', 'list', '--profile', 'fresh', '--json']);
-    expect(none.code).toBe(4);
+    expect(none.exitCode).toBe(4);
     expect(JSON.parse(none.stdout).error).toMatchObject({code: 'auth', exitCode: 4, hint: expect.stringMatching(/support auth login/)});
-    expect((await cli(['serve', 'token', 'revoke', agentId, '--data-dir', serverDir])).code).toBe(0);
+    expect((await cli(['serve', 'token', 'revoke', agentId, '--data-dir', serverDir])).exitCode).toBe(0);
     const revoked = await cli(['ticket', 'list', '--profile', 'work']);
-    expect(revoked.code).toBe(4);
+    expect(revoked.exitCode).toBe(4);
     expect(revoked.stderr).toMatch(/support auth login/);
   });
 
@@ -157,8 +156,8 @@ describe('support serve, tokens and the rest profile, end to end', () => {
 
 describe('graceful shutdown', () => {
   it('finishes requests in flight on SIGTERM and loses no acknowledged write', async () => {
-    const dir = join(dirs.root, 'shutdown');
-    const made = await runCli(['serve', 'token', 'create', '--role', 'agent', '--name', 'bulk', '--data-dir', dir], {env});
+    const dir = join(dirs.dir, 'shutdown');
+    const made = await runBin(['serve', 'token', 'create', '--role', 'agent', '--name', 'bulk', '--data-dir', dir], {env});
     const token = made.stdout.trim();
     tokens.push(token);
     const srv = await spawnServer(env, ['--data-dir', dir, '--quiet']);
@@ -201,15 +200,15 @@ describe('graceful shutdown', () => {
 describe('support serve --database', () => {
   it('names an unreachable PostgreSQL without its password and exits 7; refuses another kind of URL with exit 2', async () => {
     const unreachable = await cli(['serve', '--port', '0', '--database', 'postgres://support:hunter2secret@127.0.0.1:1/support']);
-    expect(unreachable.code).toBe(7);
+    expect(unreachable.exitCode).toBe(7);
     expect(unreachable.stderr).toContain('Cannot reach the PostgreSQL database at postgres://***:***@127.0.0.1:1/support');
     expect(unreachable.stderr).not.toContain('hunter2secret');
     // The token commands read the same variable as the server.
     const tokens = await cli(['serve', 'token', 'list'], {env: {SUPPORT_DATABASE_URL: 'postgres://support:hunter2secret@127.0.0.1:1/support'}});
-    expect(tokens.code).toBe(7);
+    expect(tokens.exitCode).toBe(7);
     expect(tokens.stderr).not.toContain('hunter2secret');
     const other = await cli(['serve', '--port', '0', '--database', 'mysql://support:pw@127.0.0.1/support']);
-    expect(other.code).toBe(2);
+    expect(other.exitCode).toBe(2);
     expect(other.stderr).toContain('--database takes a PostgreSQL URL');
   });
 });

@@ -8,14 +8,14 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 import {migrate} from '../../src/store/embedded/schema.js';
 import {hashToken, migrateServerState} from '../../src/server/store/sqlite/state.js';
 import {api, expectProblem} from '../helpers/api.js';
-import {isolatedDirs} from '../helpers/env.js';
 import {onPostgres} from '../helpers/postgres.js';
 import {startTestServer, type TestServer} from '../helpers/servers.js';
+import {sandbox, type Sandbox} from '../helpers.js';
 
-let dirs: ReturnType<typeof isolatedDirs>;
+let dirs: Sandbox;
 
 beforeAll(() => {
-  dirs = isolatedDirs();
+  dirs = sandbox();
 });
 
 afterAll(() => dirs.cleanup());
@@ -27,7 +27,7 @@ describe('on a new server, the token is the person, not its name', () => {
   let admin: string;
 
   beforeAll(async () => {
-    server = await startTestServer(join(dirs.root, 'fresh'));
+    server = await startTestServer(join(dirs.dir, 'fresh'));
     admin = await server.token('admin', 'root');
   });
 
@@ -51,7 +51,7 @@ describe('on a new server, the token is the person, not its name', () => {
     const dana = await server.store.tokens.create('dana', 'customer');
     const eve = await server.store.tokens.create('eve', 'agent');
     const me = await api(server.url, 'GET', '/v1/me', {token: dana.token});
-    expect(me.json).toEqual({id: dana.principalId, name: 'dana', role: 'customer'});
+    expect(me.json).toEqual({id: dana.principalId, name: 'dana', role: 'customer', expiresAt: null, scopes: ['read', 'write']});
     const ticket = (await api(server.url, 'POST', '/v1/tickets', {token: dana.token, json: {title: 'VPN drops', body: 'Every hour.'}})).json;
     expect(ticket).toMatchObject({requester: 'dana', requesterId: dana.principalId, assignee: null, assigneeId: null});
     const assigned = await api(server.url, 'PATCH', `/v1/tickets/${ticket.id}`, {token: eve.token, json: {assignee: 'eve'}});
@@ -176,7 +176,7 @@ describe.skipIf(onPostgres())('a store from before principals, where a customer 
   let server: TestServer;
   let legacy: ReturnType<typeof buildLegacyStore>;
   const log: string[] = [];
-  const root = () => join(dirs.root, 'legacy');
+  const root = () => join(dirs.dir, 'legacy');
 
   beforeAll(async () => {
     legacy = buildLegacyStore(join(root(), 'server'));

@@ -1,10 +1,10 @@
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 
-import {isolatedDirs} from '../helpers/env.js';
 import {api, expectProblem} from '../helpers/api.js';
 import {startTestServer, type TestServer} from '../helpers/servers.js';
+import {sandbox, type Sandbox} from '../helpers.js';
 
-let dirs: ReturnType<typeof isolatedDirs>;
+let dirs: Sandbox;
 let server: TestServer;
 const log: string[] = [];
 let admin: string;
@@ -12,8 +12,8 @@ let alice: string;
 let bob: string;
 
 beforeAll(async () => {
-  dirs = isolatedDirs();
-  server = await startTestServer(dirs.root, {log: (line) => log.push(line), maxUploadBytes: 64 * 1024});
+  dirs = sandbox();
+  server = await startTestServer(dirs.dir, {log: (line) => log.push(line), maxUploadBytes: 64 * 1024});
   admin = await server.token('admin', 'root');
   alice = await server.token('agent', 'alice');
   bob = await server.token('customer', 'bob');
@@ -35,7 +35,7 @@ describe('authentication', () => {
 
   it('refuses a token from the request after it is revoked', async () => {
     const created = await server.store.tokens.create('temp', 'agent');
-    expect((await api(server.url, 'GET', '/v1/me', {token: created.token})).json).toEqual({id: created.principalId, name: 'temp', role: 'agent'});
+    expect((await api(server.url, 'GET', '/v1/me', {token: created.token})).json).toEqual({id: created.principalId, name: 'temp', role: 'agent', expiresAt: null, scopes: ['read', 'write']});
     await server.store.tokens.revoke(created.id);
     expectProblem(await api(server.url, 'GET', '/v1/me', {token: created.token}), 401, 'unauthorized');
   });
@@ -166,7 +166,7 @@ describe('bad input never crashes the server', () => {
 
 describe('rate limit', () => {
   it('answers 429 with Retry-After and RateLimit headers once a token has used its minute', async () => {
-    const limited = await startTestServer(`${dirs.root}/limited`, {rateLimit: 3});
+    const limited = await startTestServer(`${dirs.dir}/limited`, {rateLimit: 3});
     try {
       const one = await limited.token('agent', 'one');
       const two = await limited.token('agent', 'two');

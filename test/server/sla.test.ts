@@ -3,12 +3,12 @@ import {randomUUID} from 'node:crypto';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 
 import {api, expectProblem} from '../helpers/api.js';
-import {isolatedDirs} from '../helpers/env.js';
 import {startTestServer, type TestServer} from '../helpers/servers.js';
+import {sandbox, type Sandbox} from '../helpers.js';
 
 // Every response below is checked against openapi.yaml by api().
 
-let dirs: ReturnType<typeof isolatedDirs>;
+let dirs: Sandbox;
 let server: TestServer;
 let admin: string;
 let alice: string;
@@ -28,8 +28,8 @@ const POLICY_SET = {
 };
 
 beforeAll(async () => {
-  dirs = isolatedDirs();
-  server = await startTestServer(dirs.root);
+  dirs = sandbox();
+  server = await startTestServer(dirs.dir);
   admin = await server.token('admin', 'root');
   alice = await server.token('agent', 'alice');
   bob = await server.token('customer', 'bob');

@@ -3,8 +3,8 @@ import {describe, expect, it} from 'vitest';
 import {PROBLEM_TYPES, problemUri, type ProblemType} from '../../src/server/problem.js';
 import {loadSpec, operations} from '../../src/server/spec.js';
 import {specViolations} from '../helpers/spec.js';
-import {isolatedDirs} from '../helpers/env.js';
 import {startTestServer} from '../helpers/servers.js';
+import {sandbox} from '../helpers.js';
 
 describe('openapi.yaml', () => {
   it('is OpenAPI 3.1 under /v1, and every operation has an id', async () => {
@@ -41,8 +41,8 @@ describe('openapi.yaml', () => {
   });
 
   it('is served in full: every operation has a route on the reference server', async () => {
-    const dirs = isolatedDirs();
-    const server = await startTestServer(dirs.root);
+    const dirs = sandbox();
+    const server = await startTestServer(dirs.dir);
     try {
       const routes = server.app.printRoutes({commonPrefix: false});
       for (const op of operations(await loadSpec())) {

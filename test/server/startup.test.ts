@@ -5,16 +5,15 @@ import {join} from 'node:path';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 
 import {ServerState} from '../../src/server/store/sqlite/state.js';
-import {runCli} from '../helpers/cli.js';
-import {childEnv, isolatedDirs} from '../helpers/env.js';
 import {spawnServer} from '../helpers/servers.js';
+import {runBin, sandbox, type Sandbox} from '../helpers.js';
 
-let dirs: ReturnType<typeof isolatedDirs>;
-let env: NodeJS.ProcessEnv;
+let dirs: Sandbox;
+let env: Record<string, string>;
 
 beforeAll(() => {
-  dirs = isolatedDirs();
-  env = childEnv(dirs);
+  dirs = sandbox();
+  env = dirs.env;
 });
 
 afterAll(() => dirs.cleanup());
@@ -37,21 +36,21 @@ describe('support serve on a port that is taken', () => {
   afterAll(() => new Promise<void>((resolve) => holder.close(() => resolve())));
 
   it('says so in one sentence, names --port, and exits 7', async () => {
-    const run = await runCli(['serve', '--port', String(port), '--data-dir', join(dirs.root, 'taken')], {env});
-    expect(run.code).toBe(7);
+    const run = await runBin(['serve', '--port', String(port), '--data-dir', join(dirs.dir, 'taken')], {env});
+    expect(run.exitCode).toBe(7);
     expect(run.stdout).toBe('');
     expect(run.stderr).toContain(`Cannot listen on 127.0.0.1:${port}: the port is already in use.`);
     expect(run.stderr).toContain('--port');
     expect(run.stderr).not.toMatch(/\n\s+at |EADDRINUSE/);
-    const json = await runCli(['serve', '--port', String(port), '--data-dir', join(dirs.root, 'taken'), '--json'], {env});
-    expect(json.code).toBe(7);
+    const json = await runBin(['serve', '--port', String(port), '--data-dir', join(dirs.dir, 'taken'), '--json'], {env});
+    expect(json.exitCode).toBe(7);
     expect(JSON.parse(json.stdout).error).toMatchObject({code: 'unavailable', exitCode: 7, hint: expect.stringContaining('--port')});
   });
 });
 
 describe('support serve after it was killed in the middle of an upload', () => {
   it('removes the partial files of dead processes at start, and keeps those of a live one', async () => {
-    const dir = join(dirs.root, 'killed');
+    const dir = join(dirs.dir, 'killed');
     const state = await ServerState.open(dir);
     const token = state.createToken('uploader', 'agent').token;
     state.close();

@@ -4,21 +4,21 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 
 import {openServerStore} from '../../src/server/store/open.js';
 import type {Actor, ServerStore} from '../../src/server/store/store.js';
-import {isolatedDirs} from '../helpers/env.js';
 import {testDatabaseUrl} from '../helpers/postgres.js';
+import {sandbox, type Sandbox} from '../helpers.js';
 
 /**
  * The store interface itself, where no route of protocol 1.0 shows it yet: the change feed
  * across tickets and the ticket version. Runs on SQLite, and on PostgreSQL in that project.
  */
-let dirs: ReturnType<typeof isolatedDirs>;
+let dirs: Sandbox;
 let store: ServerStore;
 let agent: Actor;
 let customer: Actor;
 
 beforeAll(async () => {
-  dirs = isolatedDirs();
-  store = await openServerStore({dataDir: join(dirs.root, 'server'), databaseUrl: await testDatabaseUrl()});
+  dirs = sandbox();
+  store = await openServerStore({dataDir: join(dirs.dir, 'server'), databaseUrl: await testDatabaseUrl()});
   const a = await store.tokens.create('alice', 'agent');
   const c = await store.tokens.create('carol', 'customer');
   agent = {id: a.principalId, name: a.name, role: 'agent'};

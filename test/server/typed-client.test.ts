@@ -3,9 +3,9 @@ import {randomUUID} from 'node:crypto';
 import {afterAll, afterEach, beforeAll, describe, expect, it} from 'vitest';
 
 import type {components} from '../generated/openapi.js';
-import {isolatedDirs} from '../helpers/env.js';
 import {startTestServer, type TestServer} from '../helpers/servers.js';
 import {typedClient, type TypedClient} from '../helpers/typed-client.js';
+import {sandbox, type Sandbox} from '../helpers.js';
 
 type Ticket = components['schemas']['Ticket'];
 
@@ -14,21 +14,23 @@ type Ticket = components['schemas']['Ticket'];
  * contract and the server disagree on a path, a parameter or a body, this fails to compile
  * (npm run typecheck) or to run. New routes get a test here.
  */
-let dirs: ReturnType<typeof isolatedDirs>;
+let dirs: Sandbox;
 let server: TestServer;
 let agent: TypedClient;
 let customer: TypedClient;
+let admin: TypedClient;
 
 beforeAll(async () => {
-  dirs = isolatedDirs();
-  server = await startTestServer(dirs.root, {rateLimit: 1000});
+  dirs = sandbox();
+  server = await startTestServer(dirs.dir, {rateLimit: 1000, webhooks: {pollMs: 25}});
   agent = typedClient(server.url, await server.token('agent', 'alice'));
   customer = typedClient(server.url, await server.token('customer', 'bob'));
+  admin = typedClient(server.url, await server.token('admin', 'root'));
 });
 
 afterEach(() => {
   // Every response each client received matched openapi.yaml: status, body, headers.
-  expect([...agent.violations, ...customer.violations]).toEqual([]);
+  expect([...agent.violations, ...customer.violations, ...admin.violations]).toEqual([]);
 });
 
 afterAll(async () => {
@@ -104,5 +106,46 @@ describe('the protocol through a generated typed client', () => {
     // A customer may change only the title and status of their own tickets; another's is a 404.
     const other = await customer.PATCH('/v1/tickets/{ticketId}', {params: {path: {ticketId: ticket.id}}, body: {title: 'Theirs'}});
     expect(other.error).toMatchObject({type: 'urn:supportkit:problem:not-found'});
+  });
+
+  it('updates with If-Match the ETag it read, and gets a 412 with the current version for a stale one', async () => {
+    const ticket = await createTicket(agent, {title: 'Conditional', body: 'b'});
+    const read = await agent.GET('/v1/tickets/{ticketId}', {params: {path: {ticketId: ticket.id}}});
+    const etag = read.response.headers.get('etag')!;
+    expect(etag).toBe(`"${read.data!.version}"`);
+    const changed = await agent.PATCH('/v1/tickets/{ticketId}', {params: {path: {ticketId: ticket.id}, header: {'If-Match': etag}}, body: {status: 'open'}});
+    expect(changed.response.status).toBe(200);
+    const stale = await agent.PATCH('/v1/tickets/{ticketId}', {params: {path: {ticketId: ticket.id}, header: {'If-Match': etag}}, body: {status: 'pending'}});
+    expect(stale.response.status).toBe(412);
+    expect(stale.error).toMatchObject({type: 'urn:supportkit:problem:precondition-failed', currentVersion: changed.data!.version});
+  });
+
+  it('follows the change feed with its cursor', async () => {
+    const start = await agent.GET('/v1/events', {params: {query: {limit: 1000}}});
+    const ticket = await createTicket(customer, {title: 'Fed', body: 'b'});
+    const next = await customer.GET('/v1/events', {params: {query: {after: start.data!.cursor}}});
+    expect(next.data!.events.map((e) => [e.ticketId, e.type])).toEqual([[ticket.id, 'created']]);
+    expect(next.data!.more).toBe(false);
+  });
+
+  it('manages webhooks and reads their delivery log', async () => {
+    const created = await admin.POST('/v1/webhooks', {body: {url: 'http://127.0.0.1:9/unreachable', events: ['created'], description: 'typed'}});
+    expect(created.response.status).toBe(201);
+    const id = created.data!.id;
+    expect(created.data!.secret).toMatch(/^whsec_/);
+    const listed = await admin.GET('/v1/webhooks');
+    expect(listed.data!.webhooks.map((w) => w.id)).toContain(id);
+    const ticket = await createTicket(agent, {title: 'Delivered nowhere', body: 'b'});
+    // Events of tickets made just before the subscription may be delivered too (the feed waits
+    // for transactions still running on the database); this ticket's creation must be, once.
+    let log: components['schemas']['WebhookDelivery'][] = [];
+    for (let i = 0; i < 400 && log.length === 0; i++) {
+      log = (await admin.GET('/v1/webhooks/{webhookId}/deliveries', {params: {path: {webhookId: id}, query: {limit: 1000}}})).data!.deliveries.filter((d) => d.ticketId === ticket.id);
+      if (log.length === 0) await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+    expect(log.map((d) => [d.eventType, d.webhookId])).toEqual([['created', id]]);
+    const forbidden = await agent.GET('/v1/webhooks');
+    expect(forbidden.response.status).toBe(403);
+    expect((await admin.DELETE('/v1/webhooks/{webhookId}', {params: {path: {webhookId: id}}})).response.status).toBe(204);
   });
 });

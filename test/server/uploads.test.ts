@@ -6,17 +6,17 @@ import {join} from 'node:path';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 
 import {api, expectProblem} from '../helpers/api.js';
-import {isolatedDirs} from '../helpers/env.js';
 import {startTestServer, type TestServer} from '../helpers/servers.js';
+import {sandbox, type Sandbox} from '../helpers.js';
 
-let dirs: ReturnType<typeof isolatedDirs>;
+let dirs: Sandbox;
 let server: TestServer;
 let alice: string;
 let dave: string;
 
 beforeAll(async () => {
-  dirs = isolatedDirs();
-  server = await startTestServer(dirs.root);
+  dirs = sandbox();
+  server = await startTestServer(dirs.dir);
   alice = await server.token('agent', 'alice');
   dave = await server.token('agent', 'dave');
 });
@@ -63,7 +63,7 @@ const incoming = async (ticket: string): Promise<string[]> => {
       await client.end();
     }
   }
-  const dir = join(dirs.root, 'server', 'attachments', ticket);
+  const dir = join(dirs.dir, 'server', 'attachments', ticket);
   return existsSync(dir) ? readdirSync(dir).filter((n) => n.startsWith('.incoming-')) : [];
 };
 

@@ -1,19 +1,19 @@
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 
 import {api, expectProblem} from '../helpers/api.js';
-import {isolatedDirs} from '../helpers/env.js';
 import {startTestServer, type TestServer} from '../helpers/servers.js';
+import {sandbox, type Sandbox} from '../helpers.js';
 
 /** What a client learns from a refused request: every broken rule, each naming its field. */
-let dirs: ReturnType<typeof isolatedDirs>;
+let dirs: Sandbox;
 let server: TestServer;
 let agent: string;
 let ticket: string;
 
 beforeAll(async () => {
-  dirs = isolatedDirs();
+  dirs = sandbox();
   // A rate limit on, so that the RateLimit headers of error answers are checked against the spec too.
-  server = await startTestServer(dirs.root, {rateLimit: 10_000});
+  server = await startTestServer(dirs.dir, {rateLimit: 10_000});
   agent = await server.token('agent', 'alice');
   ticket = (await api(server.url, 'POST', '/v1/tickets', {token: agent, json: {title: 'A ticket', body: 'b'}})).json.id;
 });
@@ -81,12 +81,12 @@ describe('a 400 lists every failed rule', () => {
 
 describe('unknown query parameters', () => {
   it('are refused with a 400 that names them and the parameters the operation takes', async () => {
-    const res = await api(server.url, 'GET', '/v1/tickets?status=open&updatedSince=2025-01-01T00:00:00Z&sort=updatedAt', {token: agent});
+    const res = await api(server.url, 'GET', '/v1/tickets?status=open&modifiedSince=2025-01-01T00:00:00Z&order=asc', {token: agent});
     expectProblem(res, 400, 'validation');
-    const takes = 'GET /v1/tickets takes status, priority, tag, assignee, requester, search, limit, cursor';
+    const takes = 'GET /v1/tickets takes status, priority, tag, assignee, requester, search, externalId, updatedSince, sort, limit, cursor';
     expect(res.json.errors).toEqual([
-      {location: 'query', path: '/updatedSince', message: `is unknown: ${takes}`},
-      {location: 'query', path: '/sort', message: `is unknown: ${takes}`},
+      {location: 'query', path: '/modifiedSince', message: `is unknown: ${takes}`},
+      {location: 'query', path: '/order', message: `is unknown: ${takes}`},
     ]);
   });
 

@@ -59,7 +59,7 @@ async function bulkThrough(name: string, plan: (req: IncomingMessage, n: number)
   });
   const input = join(box.dir, `${name}.jsonl`);
   writeFileSync(input, rows.map((r) => JSON.stringify(r)).join('\n'));
-  const source = await openInput({input, stdin: process.stdin, spoolDir: join(box.dir, name, 'spool')});
+  const source = await openInput({input, spoolDir: join(box.dir, name, 'spool')});
   const clock = virtualClock();
   try {
     const summary = await runBulk(backend, {operation, source, dataDir: join(box.dir, name), clock, ...extra});

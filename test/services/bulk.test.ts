@@ -32,7 +32,7 @@ afterEach(async () => {
 async function bulk(operation: 'create' | 'update', text: string, b: Backend = backend, extra: Partial<BulkOptions> = {}) {
   const path = join(box.dir, `rows-${Math.random().toString(36).slice(2)}.jsonl`);
   writeFileSync(path, text);
-  const source = await openInput({input: path, stdin: process.stdin, spoolDir: join(box.dir, 'spool')});
+  const source = await openInput({input: path, spoolDir: join(box.dir, 'spool')});
   return runBulk(b, {operation, source, dataDir: box.env.SUPPORT_DATA_DIR, ...extra});
 }
 
@@ -113,7 +113,7 @@ describe('runBulk', () => {
     let peakHeap = 0;
     let peakRss = 0;
     let n = 0;
-    const source = await openInput({input: path, stdin: process.stdin, spoolDir: join(box.dir, 'spool')});
+    const source = await openInput({input: path, spoolDir: join(box.dir, 'spool')});
     const summary = await runBulk(backend, {
       operation: 'create',
       source,

@@ -329,7 +329,7 @@ export class JsmTickets implements TicketApi {
    * Field edits through the platform API in one PUT, then the status through a transition; both
    * answer 204, so the request is read again for the caller, unless it says it has no use for it.
    */
-  async update(id: string, changes: TicketChanges, options?: CallOptions & {readBack?: true}): Promise<Ticket>;
+  async update(id: string, changes: TicketChanges, options?: UpdateOptions & {readBack?: true}): Promise<Ticket>;
   async update(id: string, changes: TicketChanges, options: UpdateOptions): Promise<Ticket | null>;
   async update(id: string, changes: TicketChanges, options: UpdateOptions = {}): Promise<Ticket | null> {
     const key = requestKey(id);

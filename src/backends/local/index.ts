@@ -19,6 +19,9 @@ const CAPABILITIES: ReadonlySet<Capability> = new Set<Capability>([
   'kb-sync',
   'idempotent-create',
   'custom-fields',
+  'conditional-update',
+  'external-id',
+  'updated-since',
 ]);
 
 /** The directory of the embedded store inside the CLI's data directory. */

@@ -1,4 +1,4 @@
-import {AuthError, NotFoundError, RejectedError, UnavailableError, UnsupportedError, UsageError} from '../../domain/errors.js';
+import {AuthError, NotFoundError, RejectedError, UnavailableError, UnsupportedError, UsageError, VersionConflictError} from '../../domain/errors.js';
 import {HttpStatusError} from '../../http/client.js';
 
 interface ProblemBody {
@@ -7,6 +7,8 @@ interface ProblemBody {
   detail?: string;
   hint?: string;
   errors?: unknown;
+  currentVersion?: unknown;
+  ticketId?: unknown;
 }
 
 interface FailedRule {
@@ -49,6 +51,12 @@ function validationMessage(detail: string, errors: unknown): string {
 }
 
 /** A 4xx answer of a supportkit server as the CLI's error (and so its exit code), by the problem's stable type first. */
+/** The problem body of an error the server answered, when it was one. */
+export function problemOf(error: unknown): ProblemBody | undefined {
+  const cause = error instanceof HttpStatusError ? error : (error as {cause?: unknown} | undefined)?.cause;
+  return cause instanceof HttpStatusError && cause.body && typeof cause.body === 'object' ? (cause.body as ProblemBody) : undefined;
+}
+
 export function toDomainError(error: unknown, profile: string): unknown {
   if (!(error instanceof HttpStatusError)) return error;
   const problem = (error.body && typeof error.body === 'object' ? error.body : {}) as ProblemBody;
@@ -63,6 +71,15 @@ export function toDomainError(error: unknown, profile: string): unknown {
   }
   if (error.status === 404 || type === 'not-found') return new NotFoundError(detail, {hint, cause: error});
   if (type === 'invalid-cursor') return new UsageError(detail, {hint: hint ?? 'Pass the nextCursor value of the previous page unchanged.', cause: error});
+  if (type === 'insufficient-scope') {
+    return new RejectedError(detail, {hint: `This token is read-only. Log in with one that may write: support auth login --profile ${profile}.`, cause: error});
+  }
+  if (error.status === 412 || type === 'precondition-failed') {
+    // The caller (RestTickets.update) knows which version it sent; the server says which one it has.
+    const id = /\/v1\/tickets\/([^/?]+)/.exec(error.url)?.[1];
+    const current = typeof problem.currentVersion === 'number' ? problem.currentVersion : undefined;
+    return new VersionConflictError(id ? decodeURIComponent(id) : '?', undefined, current, {cause: error});
+  }
   if (error.status === 403 || type === 'forbidden') {
     return new RejectedError(detail, {hint: hint ?? 'This needs a token with another role; ask the server’s admin.', cause: error});
   }

@@ -18,10 +18,13 @@ const CAPABILITIES: ReadonlySet<Capability> = new Set<Capability>([
   'custom-fields',
   'sla',
   'sla-policies',
+  'conditional-update',
+  'external-id',
+  'updated-since',
 ]);
 
-/** Tests tune timeouts and retries; the CLI uses the defaults of src/http. */
-export type RestBackendOptions = BackendOptions & {http?: Pick<HttpClientOptions, 'timeouts' | 'retry' | 'sleep'>};
+/** Tests tune timeouts and retries, and give a virtual clock; the CLI uses the defaults of src/http. */
+export type RestBackendOptions = BackendOptions & {http?: Pick<HttpClientOptions, 'timeouts' | 'retry' | 'sleep' | 'now'>};
 
 export async function createRestBackend(options: RestBackendOptions): Promise<Backend> {
   if (!options.url) {
@@ -52,10 +55,18 @@ export async function createRestBackend(options: RestBackendOptions): Promise<Ba
     tickets,
     kb: new RestKb((req) => tickets.call(req)),
     whoami: async (): Promise<Identity> => {
-      const me = await tickets.call<{id?: string; name: string; role: string}>({method: 'GET', path: 'v1/me'});
+      const me = await tickets.call<{id?: string; name: string; role: string; expiresAt?: string | null; scopes?: string[]}>({method: 'GET', path: 'v1/me'});
       // An admin is an agent who may also manage tokens and SLA policies. Servers before
-      // principals answer no id.
-      return {name: me.name, role: me.role === 'customer' ? 'customer' : 'agent', backendRole: me.role, account: new URL(options.url!).host, ...(me.id ? {id: me.id} : {})};
+      // principals answer no id; servers before protocol 1.1 nothing of expiry and scopes.
+      return {
+        name: me.name,
+        role: me.role === 'customer' ? 'customer' : 'agent',
+        backendRole: me.role,
+        account: new URL(options.url!).host,
+        ...(me.id ? {id: me.id} : {}),
+        ...(me.expiresAt === undefined ? {} : {expiresAt: me.expiresAt}),
+        ...(me.scopes === undefined ? {} : {scopes: me.scopes}),
+      };
     },
     rateLimit: () => http.rateLimit(),
     serverClock: () => http.serverClock(),

@@ -13,8 +13,9 @@ import type {
   TicketWithComments,
 } from '../../domain/ticket.js';
 import type {HttpClient, HttpRequest} from '../../http/client.js';
-import type {AttachmentSource, CallOptions, CreateOptions, TicketApi} from '../backend.js';
-import {toDomainError} from './errors.js';
+import type {AttachmentSource, CallOptions, CreateOptions, TicketApi, UpdateOptions} from '../backend.js';
+import {ExternalIdTakenError, RejectedError, VersionConflictError} from '../../domain/errors.js';
+import {problemOf, toDomainError} from './errors.js';
 
 const ticketPath = (id: string) => `v1/tickets/${encodeURIComponent(id)}`;
 
@@ -42,9 +43,15 @@ export class RestTickets implements TicketApi {
     }
   }
 
-  create(input: NewTicket, options: CreateOptions = {}): Promise<Ticket> {
-    // Every create carries a key, so that a retry after a lost response makes one ticket.
-    return this.call({method: 'POST', path: 'v1/tickets', json: input, ...keyed(options)});
+  async create(input: NewTicket, options: CreateOptions = {}): Promise<Ticket> {
+    try {
+      // Every create carries a key, so that a retry after a lost response makes one ticket.
+      return await this.call({method: 'POST', path: 'v1/tickets', json: input, ...keyed(options)});
+    } catch (error) {
+      const taken = problemOf(error)?.ticketId;
+      if (error instanceof RejectedError && input.externalId !== undefined && typeof taken === 'string') throw new ExternalIdTakenError(input.externalId, taken, {cause: error});
+      throw error;
+    }
   }
 
   get(id: string, options: CallOptions = {}): Promise<Ticket> {
@@ -70,14 +77,24 @@ export class RestTickets implements TicketApi {
         assignee: query.assignee,
         requester: query.requester,
         search: query.search,
+        externalId: query.externalId,
+        updatedSince: query.updatedSince,
+        sort: query.sort,
         limit: query.limit,
         cursor: query.cursor,
       },
     });
   }
 
-  update(id: string, changes: TicketChanges, options: CallOptions = {}): Promise<Ticket> {
-    return this.call({method: 'PATCH', path: ticketPath(id), json: changes, ...keyed(options)});
+  async update(id: string, changes: TicketChanges, options: UpdateOptions = {}): Promise<Ticket> {
+    // If-Match: the change applies to the version that was read, or not at all (412).
+    const headers = options.ifVersion === undefined ? undefined : {'if-match': `"${options.ifVersion}"`};
+    try {
+      return await this.call({method: 'PATCH', path: ticketPath(id), json: changes, ...keyed(options), ...(headers ? {headers} : {})});
+    } catch (error) {
+      if (error instanceof VersionConflictError) throw new VersionConflictError(id, options.ifVersion, error.current, {cause: error.cause});
+      throw error;
+    }
   }
 
   comment(id: string, input: NewComment, options: CallOptions = {}): Promise<Comment> {

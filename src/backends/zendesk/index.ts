@@ -15,6 +15,7 @@ const CAPABILITIES: ReadonlySet<Capability> = new Set<Capability>([
   'attachments',
   'events',
   'kb',
+  'kb-sync',
   'sla',
   'idempotent-create',
   'custom-fields',
@@ -23,7 +24,6 @@ const CAPABILITIES: ReadonlySet<Capability> = new Set<Capability>([
 /** What to do instead, for what Zendesk's API cannot do through this backend. */
 const HINTS: Partial<Record<Capability, string>> = {
   'kb-write': 'Write and publish articles in Zendesk Guide; `support kb search --profile NAME` finds them there.',
-  'kb-sync': 'Search the Help Center online with `support kb search`; an offline copy is for local and rest profiles.',
   'sla-policies': 'Zendesk keeps its SLA policies in Admin Center (Objects and rules > Service level agreements); `support sla status` shows the clocks Zendesk computes.',
 };
 

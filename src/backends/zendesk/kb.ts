@@ -18,9 +18,31 @@ function htmlToMarkdown(): Promise<(html: string) => string> {
   return turndownLoaded;
 }
 
+/** Articles a listing page asks for (cursor pagination allows at most 100). */
+const LIST_PAGE = 100;
+
+/** Where `kb sync` is in a listing of the Help Center: the locale it lists, and Zendesk's cursor after the last page applied. */
+interface SyncCursor {
+  locale: string;
+  after?: string;
+}
+
+const CURSOR_PREFIX = 'zdhc1.';
+const encodeCursor = (c: SyncCursor) => CURSOR_PREFIX + Buffer.from(JSON.stringify(c)).toString('base64url');
+
+function decodeCursor(since: string | undefined): SyncCursor | undefined {
+  if (!since?.startsWith(CURSOR_PREFIX)) return undefined;
+  try {
+    const c = JSON.parse(Buffer.from(since.slice(CURSOR_PREFIX.length), 'base64url').toString('utf8')) as Partial<SyncCursor>;
+    return typeof c.locale === 'string' && (c.after === undefined || typeof c.after === 'string') ? {locale: c.locale, ...(c.after ? {after: c.after} : {})} : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /**
- * The knowledge base of Zendesk's Help Center: search (ranked by Zendesk) and read, by id.
- * Articles are written in Zendesk Guide, so importing and syncing say that this backend cannot.
+ * The knowledge base of Zendesk's Help Center: search (ranked by Zendesk), read by id, and list
+ * for `kb sync`. Articles are written in Zendesk Guide, so importing says this backend cannot.
  */
 export class ZendeskKb implements KbApi {
   private locales?: Promise<string[]>;
@@ -31,13 +53,18 @@ export class ZendeskKb implements KbApi {
     private readonly backend: () => Pick<Backend, 'kind' | 'hints'>,
   ) {}
 
-  /** The Help Center locale for a language (en -> en-us): the profile's `locale` option when it fits, else the first enabled one. */
-  private async helpCenterLocale(language: string): Promise<string | undefined> {
-    if (this.settings.locale && kbLanguage(this.settings.locale) === language) return this.settings.locale;
+  /** The Help Center's enabled locales, its default one first. */
+  private enabledLocales(): Promise<string[]> {
     this.locales ??= this.api
       .call<{locales: string[]; default_locale: string}>({method: 'GET', path: 'api/v2/help_center/locales'}, {action: 'read the Help Center locales'})
       .then(({locales, default_locale}) => [default_locale, ...locales.filter((l) => l !== default_locale)]);
-    return (await this.locales).find((l) => kbLanguage(l) === language);
+    return this.locales;
+  }
+
+  /** The Help Center locale for a language (en -> en-us): the profile's `locale` option when it fits, else the first enabled one. */
+  private async helpCenterLocale(language: string): Promise<string | undefined> {
+    if (this.settings.locale && kbLanguage(this.settings.locale) === language) return this.settings.locale;
+    return (await this.enabledLocales()).find((l) => kbLanguage(l) === language);
   }
 
   async search(query: KbSearchQuery): Promise<KbHit[]> {
@@ -100,7 +127,28 @@ export class ZendeskKb implements KbApi {
     return Promise.reject(unsupported(this.backend(), 'kb-write'));
   }
 
-  changes(): Promise<KbChangesPage> {
-    return Promise.reject(unsupported(this.backend(), 'kb-sync'));
+  /**
+   * One page of a full listing of the Help Center in the profile's locale (its `locale` option,
+   * else the Help Center's default one): GET /api/v2/help_center/{locale}/articles, cursor
+   * pagination. Zendesk tells no deletions: an archived article just leaves its lists and its
+   * incremental export. So every sync lists everything (`listing`), and the sync drops what the
+   * listing no longer names. Drafts are not published, so they are not copied either.
+   */
+  async changes(since?: string): Promise<KbChangesPage> {
+    const resumed = decodeCursor(since);
+    const locale = resumed?.after ? resumed.locale : (this.settings.locale ?? (await this.enabledLocales())[0]!);
+    const {articles, meta} = await this.api.call<{articles: (ZdArticle & {draft?: boolean})[]; meta?: {has_more?: boolean; after_cursor?: string | null}}>(
+      {method: 'GET', path: `api/v2/help_center/${encodeURIComponent(locale)}/articles`, query: {'page[size]': LIST_PAGE, 'page[after]': resumed?.after}},
+      {action: 'list the Help Center articles'},
+    );
+    const markdown = await htmlToMarkdown();
+    const more = meta?.has_more === true && Boolean(meta.after_cursor);
+    return {
+      articles: articles.filter((a) => !a.draft).map((a) => articleIn(a, markdown(a.body ?? ''))),
+      deleted: [],
+      cursor: encodeCursor(more ? {locale, after: meta!.after_cursor!} : {locale}),
+      more,
+      listing: resumed?.after ? 'next' : 'first',
+    };
   }
 }

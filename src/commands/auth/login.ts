@@ -26,12 +26,12 @@ export default class AuthLogin extends BaseCommand<typeof AuthLogin> {
     const {name, profile} = await ctx.activeProfile();
     let token: string;
     if (flags['with-token']) {
-      token = (await readStdin(process.stdin, 64 * 1024)).split(/\r?\n/)[0] ?? '';
+      token = (await readStdin(this.io.stdin, 64 * 1024)).split(/\r?\n/)[0] ?? '';
     } else {
       ctx.requireInteractive(['--with-token (the token on standard input)']);
       token = await ctx.prompter.password(`Token for ${name} (${profile.url ?? profile.backend})`);
     }
-    if (process.env.SUPPORT_TOKEN) this.warnUser('SUPPORT_TOKEN is set, and it is used instead of the stored token until you unset it.');
+    if (this.ctx.env.SUPPORT_TOKEN) this.warnUser('SUPPORT_TOKEN is set, and it is used instead of the stored token until you unset it.');
     const result = await login({
       credentials: ctx.credentials,
       profileName: name,

@@ -11,7 +11,7 @@ export default class AuthLogout extends BaseCommand<typeof AuthLogout> {
     const name = await this.ctx.profileName();
     const result = await logout(this.ctx.credentials, name);
     this.note(result.removed ? `Logged out of ${name}; its token was removed.` : `No token was stored for ${name}.`);
-    if (process.env.SUPPORT_TOKEN) this.warnUser('SUPPORT_TOKEN is still set in your environment.');
+    if (this.ctx.env.SUPPORT_TOKEN) this.warnUser('SUPPORT_TOKEN is still set in your environment.');
     return result;
   }
 }

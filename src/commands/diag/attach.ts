@@ -23,7 +23,7 @@ export default class DiagAttach extends BaseCommand<typeof DiagAttach> {
   };
 
   async run(): Promise<DiagAttachResult> {
-    const bar = progressBar('Uploading', {enabled: !this.jsonEnabled()});
+    const bar = progressBar('Uploading', {enabled: !this.jsonEnabled(), stream: this.io.stderr});
     let result: AttachBundleResult;
     try {
       result = await attachBundle(await this.ctx.backend(), this.flags.ticket, this.args.file, {

@@ -97,7 +97,7 @@ export default class DiagCollect extends BaseCommand<typeof DiagCollect> {
       return {...staged.summary, attachment: null};
     }
     if (ask) {
-      writeText(process.stderr, await renderBundleSummary(staged.summary, {...ctx.mode, tty: true}), '\n\n');
+      writeText(this.io.stderr, await renderBundleSummary(staged.summary, {...ctx.mode, tty: true}), '\n\n');
       const yes = await ctx.prompter.confirm(`Write this bundle to ${staged.summary.path}?`, {default: true}).catch(async (error: unknown) => {
         await staged.discard();
         throw error;
@@ -114,7 +114,7 @@ export default class DiagCollect extends BaseCommand<typeof DiagCollect> {
       // A warning, so that it shows under --json too: the ticket did not get the file.
       this.warnUser(`${cannotAttach.message.replace(/\.$/, '')}, so ${summary.path} was written but not attached to ticket ${flags.ticket}. ${cannotAttach.hint ?? ''}`.trim());
     } else if (flags.ticket) {
-      const bar = progressBar('Uploading', {enabled: !this.jsonEnabled()});
+      const bar = progressBar('Uploading', {enabled: !this.jsonEnabled(), stream: this.io.stderr});
       try {
         attachment = (
           await attachBundle(await ctx.backend(), flags.ticket, summary.path, {

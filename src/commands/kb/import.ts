@@ -26,9 +26,10 @@ export default class KbImport extends BaseCommand<typeof KbImport> {
 
   async run(): Promise<KbImportResult> {
     const {ctx} = this;
-    const progress = process.stderr.isTTY && !this.jsonEnabled();
-    const report = await importKb(await ctx.backend(), this.positionals, progress ? (done, total) => process.stderr.write(`\rImporting… ${done}/${total}`) : undefined);
-    if (progress) process.stderr.write('\r\u001B[K');
+    const {stderr} = this.io;
+    const progress = stderr.isTTY && !this.jsonEnabled();
+    const report = await importKb(await ctx.backend(), this.positionals, progress ? (done, total) => stderr.write(`\rImporting… ${done}/${total}`) : undefined);
+    if (progress) stderr.write('\r\u001B[K');
     const total = report.created.length + report.updated.length + report.unchanged.length;
     this.note(`Imported ${total} article${total === 1 ? '' : 's'}: ${report.created.length} new, ${report.updated.length} updated, ${report.unchanged.length} unchanged.`);
     if (report.failed.length > 0) {

@@ -62,7 +62,7 @@ export default class KbSearch extends BaseCommand<typeof KbSearch> {
       close();
     }
     if (hits.length === 0) this.note(`No articles match "${query.length > 80 ? `${query.slice(0, 79)}…` : query}".`);
-    else await this.printPaged(await renderKbHits(hits, ctx.mode));
+    else await this.printPaged(() => renderKbHits(hits, ctx.mode));
     return {
       query,
       hits: hits.map((h) => ({id: h.id, title: h.title, snippet: stripMatchMarks(h.snippet), score: h.score, locale: h.locale, tags: h.tags, url: h.url})),

@@ -15,23 +15,25 @@ export default class KbSync extends BaseCommand<typeof KbSync> {
     const {ctx} = this;
     const backend = await ctx.backend();
     const {profile} = await ctx.activeProfile();
-    const progress = process.stderr.isTTY && !this.jsonEnabled();
+    const {stderr} = this.io;
+    const progress = stderr.isTTY && !this.jsonEnabled();
     let result: KbSyncResult;
     try {
       // A cache holds one server's articles: a profile pointed elsewhere starts afresh.
       result = await syncKb(backend, async () => (await ctx.kbCache(`${backend.kind} ${profile.url ?? ''}`))!, {
-        onProgress: progress ? (n) => process.stderr.write(`\rSyncing… ${n} change${n === 1 ? '' : 's'} received`) : undefined,
+        onProgress: progress ? (n) => stderr.write(`\rSyncing… ${n} change${n === 1 ? '' : 's'} received`) : undefined,
       });
     } finally {
-      if (progress) process.stderr.write('\r\u001B[K');
+      if (progress) stderr.write('\r\u001B[K');
     }
     const changed = result.created + result.updated + result.deleted;
+    const articles = `${result.articles} article${result.articles === 1 ? '' : 's'}`;
     this.note(
       result.full
-        ? `Copied ${result.articles} article${result.articles === 1 ? '' : 's'} for offline search.`
+        ? `Copied ${articles} for offline search.`
         : changed === 0
-          ? `Already up to date (${result.articles} articles).`
-          : `Synced: ${result.created} new, ${result.updated} updated, ${result.deleted} deleted (${result.articles} articles).`,
+          ? `Already up to date (${articles}).`
+          : `Synced: ${result.created} new, ${result.updated} updated, ${result.deleted} deleted (${articles}).`,
     );
     return result;
   }

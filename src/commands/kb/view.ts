@@ -51,12 +51,12 @@ export default class KbView extends BaseCommand<typeof KbView> {
     if (flags.raw) {
       const raw = article.body.replace(/\n+$/, '');
       // Into a file or a pipe the Markdown is exact, as with --json; on a terminal it is neutralised.
-      if (process.stdout.isTTY) this.print(block(raw));
-      else if (raw) process.stdout.write(`${raw}\n`);
+      if (this.io.stdout.isTTY) this.print(block(raw));
+      else if (raw) this.io.stdout.write(`${raw}\n`);
       return article;
     }
     const mode = ctx.mode;
-    const width = Math.min(process.stdout.columns || 80, 100);
+    const width = Math.min(this.io.stdout.columns || 80, 100);
     const text = await renderArticle(readable, mode, {width});
     await this.printPaged(text);
     return article;

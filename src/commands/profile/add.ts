@@ -27,7 +27,7 @@ export default class ProfileAdd extends BaseCommand<typeof ProfileAdd> {
 
   static override args = {name: Args.string({description: 'Profile name.', required: true})};
   static override flags = {
-    backend: Flags.string({description: `Backend kind: ${BACKEND_KINDS.join(', ')}.`, required: true}),
+    backend: Flags.string({description: `Backend kind: ${BACKEND_KINDS.join(', ')}, or one a plugin adds (support plugins list).`, required: true}),
     url: Flags.string({description: 'Base URL of a remote backend.'}),
     email: Flags.string({description: 'Login email that goes with an API token (zendesk).'}),
     repo: Flags.string({description: 'Repository whose issues are the tickets, as owner/name (github).'}),

@@ -44,7 +44,7 @@ export default class Serve extends BaseCommand<typeof Serve> {
       port: flags.port,
       rateLimit: flags['rate-limit'],
       maxUploadBytes: flags['max-upload-mb'] * 1024 * 1024,
-      log: flags.quiet ? undefined : (line) => writeText(process.stderr, shown`${new Date().toISOString()} ${line}`),
+      log: flags.quiet ? undefined : (line) => writeText(this.io.stderr, shown`${new Date().toISOString()} ${line}`),
     });
     // The URL on stdout, so that a script using --port 0 can read where the server is.
     if (!this.jsonEnabled()) this.log(server.url);

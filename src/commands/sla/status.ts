@@ -83,7 +83,7 @@ export default class SlaStatus extends BaseCommand<typeof SlaStatus> {
     let last: SlaStatusReport | undefined;
     await watch({
       intervalMs: WATCH_INTERVAL_MS,
-      stdout: process.stdout,
+      stdout: this.io.stdout,
       draw: async () => {
         last = await slaStatus(backend, {...options, at: Date.now()});
         const when = new Date(last.at).toLocaleTimeString();

@@ -25,7 +25,7 @@ export default class TicketComment extends BaseCommand<typeof TicketComment> {
 
   async run(): Promise<TicketCommentResult> {
     const {flags, ctx} = this;
-    let body = await textFromFlags(flags.body, flags['body-file'], process.stdin, MAX_BODY_BYTES);
+    let body = await textFromFlags(flags.body, flags['body-file'], this.io.stdin, MAX_BODY_BYTES);
     if (body === undefined) {
       ctx.requireInteractive(['--body']);
       body = await ctx.prompter.editor('Comment (opens your editor)', {validate: (v) => (v.trim() ? true : 'Please enter some text.')});

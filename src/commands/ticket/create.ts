@@ -39,14 +39,14 @@ export default class TicketCreate extends BaseCommand<typeof TicketCreate> {
   async run(): Promise<TicketCreateResult | undefined> {
     const {flags, ctx} = this;
     let title = flags.title;
-    let body = await textFromFlags(flags.body, flags['body-file'], process.stdin, MAX_BODY_BYTES);
+    let body = await textFromFlags(flags.body, flags['body-file'], this.io.stdin, MAX_BODY_BYTES);
     const missing = [title === undefined && '--title', body === undefined && '--body'].filter(Boolean) as string[];
     if (missing.length > 0) ctx.requireInteractive(missing);
     const nonEmpty = (v: string) => (v.trim() ? true : 'Please enter some text.');
     title ??= await ctx.prompter.input('Title', {validate: nonEmpty});
     const bars = new Map<string, Progress>();
     const bar = (file: string) => {
-      if (!bars.has(file)) bars.set(file, progressBar(`Uploading ${file}`, {enabled: !this.jsonEnabled()}));
+      if (!bars.has(file)) bars.set(file, progressBar(`Uploading ${file}`, {enabled: !this.jsonEnabled(), stream: this.io.stderr}));
       return bars.get(file)!;
     };
     const backend = await ctx.backend();

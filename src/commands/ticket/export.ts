@@ -47,7 +47,7 @@ export default class TicketExport extends BaseCommand<typeof TicketExport> {
     const {exportTickets} = await import('../../services/export.js');
     const query = {status: flags.status, priority: flags.priority, tags: flags.tag, assignee: flags.assignee, requester: flags.requester, search: flags.search};
     const lines = exportTickets(await ctx.backend(), query, {format: flags.format, withComments: flags['with-comments']});
-    const written = await writeChunks(shownExport(lines, flags.format, Boolean(process.stdout.isTTY)), process.stdout);
+    const written = await writeChunks(shownExport(lines, flags.format, Boolean(this.io.stdout.isTTY)), this.io.stdout);
     const exported = flags.format === 'csv' ? Math.max(0, written - 1) : written;
     if (exported === 0) this.note('No tickets match.');
     return {exported};

@@ -45,10 +45,7 @@ export interface RouteContext {
 export const NOT_FOUND_HINT = 'Run `support ticket list` to see ticket ids.';
 
 /** On the wire every ticket, comment and event names its people's ids: null where none is known. */
-export const ticketJson = (t: Ticket) => {
-  const {version: _version, ...rest} = t as Ticket & {version?: number};
-  return {...rest, requesterId: t.requesterId ?? null, assigneeId: t.assigneeId ?? null};
-};
+export const ticketJson = (t: Ticket) => ({...t, requesterId: t.requesterId ?? null, assigneeId: t.assigneeId ?? null, externalId: t.externalId ?? null, version: t.version ?? 1});
 export const commentJson = (c: Comment) => ({...c, authorId: c.authorId ?? null});
 export const eventJson = (e: TicketEvent) => ({...e, actorId: e.actorId ?? null});
 

@@ -1,5 +1,5 @@
 import {Problem} from '../problem.js';
-import type {TokenRole} from '../store/store.js';
+import type {TokenRole, TokenScope} from '../store/store.js';
 import type {Handlers, RouteContext} from './context.js';
 
 /** Tokens, for admins: the same as `support serve token`, over HTTP. */
@@ -12,8 +12,9 @@ export function tokenHandlers(ctx: RouteContext): Handlers {
     },
     createToken: async (req, caller) => {
       requireRole(caller, 'admin');
-      const body = req.body as {name: string; role: TokenRole};
-      return {status: 201, body: await store.tokens.create(body.name, body.role)};
+      const body = req.body as {name: string; role: TokenRole; expiresAt?: string; scopes?: TokenScope[]};
+      const options = {...(body.expiresAt === undefined ? {} : {expiresAt: Date.parse(body.expiresAt)}), ...(body.scopes === undefined ? {} : {scopes: body.scopes})};
+      return {status: 201, body: await store.tokens.create(body.name, body.role, options)};
     },
     revokeToken: async (req, caller) => {
       requireRole(caller, 'admin');

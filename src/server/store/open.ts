@@ -45,11 +45,24 @@ export async function openTokenStore(options: OpenStoreOptions): Promise<{tokens
   const state = await ServerState.open(options.dataDir, options.now);
   return {
     tokens: {
-      create: async (name, role) => state.createToken(name, role),
+      create: async (name, role, options) => state.createToken(name, role, options),
       list: async () => state.listTokens(),
       revoke: async (idOrName) => state.revokeToken(idOrName),
       verify: async (secret) => state.verify(secret),
     },
     close: async () => state.close(),
   };
+}
+
+/**
+ * Only the webhooks of a server's store, for `support serve webhook ...`: with SQLite just
+ * server.db (the server may be running, and delivers what is added at once), with PostgreSQL the
+ * database.
+ */
+export async function openWebhookStore(options: OpenStoreOptions): Promise<{webhooks: ServerStore['webhooks']; close(): Promise<void>}> {
+  if (options.databaseUrl) return openServerStore({...options, poolSize: 1});
+  const {ServerState} = await import('./sqlite/state.js');
+  const {sqliteWebhooks} = await import('./sqlite/webhooks.js');
+  const state = await ServerState.open(options.dataDir, options.now);
+  return {webhooks: sqliteWebhooks(state, options.now ?? Date.now), close: async () => state.close()};
 }

@@ -1,7 +1,7 @@
 import {createHash, randomBytes} from 'node:crypto';
 
 import {RejectedError, UsageError} from '../../domain/errors.js';
-import {TOKEN_ROLES, type TokenInfo, type TokenRole} from './store.js';
+import {TOKEN_ROLES, TOKEN_SCOPES, type NewTokenOptions, type TokenInfo, type TokenRole, type TokenScope} from './store.js';
 
 /** Tokens look like `spt_` + 32 random base64url characters; the prefix lets scanners spot leaks. */
 export const TOKEN_PREFIX = 'spt_';
@@ -18,13 +18,36 @@ export const looksLikeToken = (token: string) => token.startsWith(TOKEN_PREFIX) 
 /** A principal's kind on tickets: an admin writes as an agent. */
 export const principalKind = (role: TokenRole) => (role === 'customer' ? 'customer' : 'agent');
 
-/** Checks a new token's name and role; answers the new secret and ids. */
-export function newToken(name: string, role: TokenRole): {token: string; id: string; principalId: string} {
+/** A token's scopes as stored: null for every scope (what tokens made before scopes have). */
+export function storedScopes(scopes: readonly TokenScope[] | undefined): TokenScope[] | null {
+  if (scopes === undefined) return null;
+  const set = new Set(scopes);
+  // Writing includes reading: a token that may change tickets may read them.
+  if (set.has('write')) set.add('read');
+  return TOKEN_SCOPES.every((s) => set.has(s)) ? null : TOKEN_SCOPES.filter((s) => set.has(s));
+}
+
+/** The scopes a stored value stands for. */
+export const scopesOf = (stored: readonly string[] | null): TokenScope[] =>
+  stored === null ? [...TOKEN_SCOPES] : TOKEN_SCOPES.filter((s) => stored.includes(s));
+
+/** Whether a token may change anything (every method but GET and HEAD). */
+export const canWrite = (token: Pick<TokenInfo, 'scopes'>) => token.scopes.includes('write');
+
+/** Checks a new token's name, role and options; answers the new secret and ids. */
+export function newToken(name: string, role: TokenRole, options: NewTokenOptions = {}, now = Date.now()): {token: string; id: string; principalId: string} {
   if (!TOKEN_NAME.test(name)) {
     throw new UsageError(`"${name}" is not a valid token name.`, {hint: 'Use letters, digits and . _ @ -, at most 100 characters, not starting with @.'});
   }
   if (!(TOKEN_ROLES as readonly string[]).includes(role)) {
     throw new UsageError(`"${role}" is not a valid role.`, {hint: `Use one of: ${TOKEN_ROLES.join(', ')}.`});
+  }
+  for (const scope of options.scopes ?? []) {
+    if (!(TOKEN_SCOPES as readonly string[]).includes(scope)) throw new UsageError(`"${scope}" is not a valid scope.`, {hint: `Use one of: ${TOKEN_SCOPES.join(', ')}.`});
+  }
+  if (options.scopes !== undefined && options.scopes.length === 0) throw new UsageError('A token needs at least one scope.', {hint: 'Give read, or read and write.'});
+  if (options.expiresAt !== undefined && !(Number.isSafeInteger(options.expiresAt) && options.expiresAt > now)) {
+    throw new UsageError('A token’s expiry must be in the future.', {hint: 'Give a later time, or a positive duration like 30d.'});
   }
   return {token: `${TOKEN_PREFIX}${randomBytes(24).toString('base64url')}`, id: randomBytes(6).toString('hex'), principalId: randomBytes(8).toString('hex')};
 }

@@ -153,6 +153,13 @@ const MIGRATIONS: string[] = [
   `
   ALTER TABLE tickets ADD COLUMN version INTEGER NOT NULL DEFAULT 1;
   `,
+  // 7: a ticket's id in the system it was migrated from (unique where set), and the order of
+  // last change, for incremental exports (updatedSince, sort by updatedAt).
+  `
+  ALTER TABLE tickets ADD COLUMN external_id TEXT;
+  CREATE UNIQUE INDEX tickets_by_external_id ON tickets (external_id) WHERE external_id IS NOT NULL;
+  CREATE INDEX tickets_by_update ON tickets (updated_at, id);
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

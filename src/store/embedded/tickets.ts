@@ -4,7 +4,7 @@ import {join} from 'node:path';
 import {Transform} from 'node:stream';
 import {pipeline} from 'node:stream/promises';
 
-import {NotFoundError, RejectedError, UnavailableError, UsageError} from '../../domain/errors.js';
+import {ExternalIdTakenError, NotFoundError, RejectedError, UnavailableError, UsageError, VersionConflictError} from '../../domain/errors.js';
 import {
   assertStatusChange,
   DEFAULT_LIST_LIMIT,
@@ -20,11 +20,12 @@ import {
   type TicketEventType,
   type TicketPage,
   type TicketQuery,
+  type TicketSort,
   type TicketStatus,
   type TicketWithComments,
 } from '../../domain/ticket.js';
 import {describeWriteFailure} from '../atomic-file.js';
-import type {AttachmentSource, CreateOptions, Identity, TicketApi} from '../../backends/backend.js';
+import type {AttachmentSource, CallOptions, CreateOptions, Identity, TicketApi, UpdateOptions} from '../../backends/backend.js';
 import {writeTransaction} from './sqlite.js';
 import type {LocalStore} from './store.js';
 
@@ -41,6 +42,8 @@ interface TicketRow {
   assignee_id: string | null;
   created_at: number;
   updated_at: number;
+  version: number;
+  external_id: string | null;
   fields: string;
   tags: string;
   attachments: string;
@@ -48,7 +51,7 @@ interface TicketRow {
 
 const TICKET_COLUMNS = `
   t.id, t.title, t.body, t.status, t.priority, t.type, t.requester, t.requester_id, t.assignee, t.assignee_id,
-  t.created_at, t.updated_at, t.fields,
+  t.created_at, t.updated_at, t.version, t.external_id, t.fields,
   (SELECT json_group_array(tag) FROM (SELECT tag FROM ticket_tags WHERE ticket_id = t.id ORDER BY tag)) AS tags,
   (SELECT json_group_array(json_object('id', CAST(a.id AS TEXT), 'name', a.name, 'size', a.size, 'sha256', a.sha256,
       'contentType', a.content_type, 'createdAt', a.created_at))
@@ -77,28 +80,59 @@ function toTicket(row: TicketRow): Ticket {
     updatedAt: iso(row.updated_at),
     fields: JSON.parse(row.fields) as Ticket['fields'],
     attachments,
+    ...(row.external_id === null ? {} : {externalId: row.external_id}),
+    version: row.version,
   };
 }
 
-interface CursorPosition {
-  createdAt: number;
+/** Where a page ended: the sort column's value and the id, in the list's sort. */
+export interface CursorPosition {
+  value: number;
   id: number;
+  sort: TicketSort;
 }
 
-function encodeCursor(position: CursorPosition): string {
-  return Buffer.from(JSON.stringify([position.createdAt, position.id])).toString('base64url');
+export const DEFAULT_SORT: TicketSort = '-createdAt';
+
+/** The sort column and whether it runs down (newest first). */
+export const sortOrder = (sort: TicketSort = DEFAULT_SORT) => ({
+  column: sort.endsWith('updatedAt') ? 'updated_at' : 'created_at',
+  descending: sort.startsWith('-'),
+});
+
+/** Opaque to clients. The default sort keeps the form of earlier versions, so that their cursors still work. */
+export function encodeCursor(position: CursorPosition): string {
+  const parts = position.sort === DEFAULT_SORT ? [position.value, position.id] : [position.value, position.id, position.sort];
+  return Buffer.from(JSON.stringify(parts)).toString('base64url');
 }
 
-function decodeCursor(cursor: string): CursorPosition {
+/** A cursor of this list and sort; anything else (another sort's cursor included) is a UsageError. */
+export function decodeCursor(cursor: string, sort: TicketSort = DEFAULT_SORT): CursorPosition {
+  let parts: unknown[] | undefined;
   try {
-    const [createdAt, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown[];
-    if (typeof createdAt === 'number' && typeof id === 'number') return {createdAt, id};
+    parts = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown[];
   } catch {
-    // fall through to the usage error
+    // the usage error below
+  }
+  if (Array.isArray(parts) && typeof parts[0] === 'number' && typeof parts[1] === 'number') {
+    const cursorSort = parts.length === 2 ? DEFAULT_SORT : parts[2];
+    if (parts.length <= 3 && cursorSort === sort) return {value: parts[0], id: parts[1], sort};
+    if (parts.length <= 3 && typeof cursorSort === 'string') {
+      throw new UsageError(`The cursor belongs to a list sorted by ${cursorSort}, not by ${sort}.`, {hint: 'Pass the nextCursor of the previous page with the same sort.'});
+    }
   }
   throw new UsageError(`"${cursor}" is not a cursor this backend gave out.`, {
     hint: 'Pass the nextCursor value of the previous page unchanged.',
   });
+}
+
+/** An `updatedSince` value as epoch ms: an ISO 8601 instant with a zone, else a UsageError. */
+export function parseInstant(value: string, what = 'updatedSince'): number {
+  const ms = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/i.test(value.trim()) ? Date.parse(value.trim()) : Number.NaN;
+  if (Number.isNaN(ms)) {
+    throw new UsageError(`"${value}" is not a valid ${what} time.`, {hint: 'Give an ISO 8601 time with a zone, like 2026-03-01T09:00:00Z.'});
+  }
+  return ms;
 }
 
 /** Ids are numbers in this store; anything else cannot name a ticket here. */
@@ -171,6 +205,17 @@ export interface LocalTicketsOptions {
   principalOf?: (name: string) => string | undefined;
 }
 
+/**
+ * What a migration brings along (the reference server allows it to admins): when a ticket or
+ * comment was really written, and by whom (the engine's identity is then that writer). The
+ * ticket's `updatedAt` stays the time of the import, so that an incremental export finds it.
+ */
+export interface ImportOptions {
+  createdAt?: number;
+  /** Who imported it, recorded in the event's data. */
+  importedBy?: string;
+}
+
 const requestHash = (input: NewTicket) => createHash('sha256').update(JSON.stringify(input)).digest('hex');
 
 /** A failure to store an attachment's bytes in the store (not to read the file being attached), in one sentence. */
@@ -193,11 +238,12 @@ export class LocalTickets implements TicketApi {
     return assignee ? (this.options.principalOf?.(assignee) ?? null) : null;
   }
 
-  async create(input: NewTicket, options: CreateOptions = {}): Promise<Ticket> {
+  async create(input: NewTicket, options: CreateOptions & ImportOptions = {}): Promise<Ticket> {
     const {db} = this.store;
     const id = this.store.guard(() =>
       writeTransaction(db, () => {
         const at = this.now();
+        const createdAt = options.createdAt ?? at;
         if (options.idempotencyKey) {
           const seen = db.prepare('SELECT request_hash, ticket_id FROM idempotency_keys WHERE key = ?').get(options.idempotencyKey) as
             | {request_hash: string; ticket_id: number}
@@ -211,10 +257,14 @@ export class LocalTickets implements TicketApi {
             return seen.ticket_id;
           }
         }
+        if (input.externalId !== undefined) {
+          const holder = db.prepare('SELECT id FROM tickets WHERE external_id = ?').get(input.externalId) as {id: number} | undefined;
+          if (holder) throw new ExternalIdTakenError(input.externalId, String(holder.id));
+        }
         const result = db
           .prepare(
-            `INSERT INTO tickets (title, body, status, priority, type, requester, requester_id, assignee, assignee_id, created_at, updated_at, fields)
-             VALUES (?, ?, 'new', ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+            `INSERT INTO tickets (title, body, status, priority, type, requester, requester_id, assignee, assignee_id, created_at, updated_at, fields, external_id)
+             VALUES (?, ?, 'new', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
           )
           .run(
             input.title,
@@ -225,18 +275,21 @@ export class LocalTickets implements TicketApi {
             this.identity.id ?? null,
             input.assignee ?? null,
             this.assigneeId(input.assignee),
-            at,
+            createdAt,
             at,
             JSON.stringify(input.fields ?? {}),
+            input.externalId ?? null,
           );
         const ticketId = Number(result.lastInsertRowid);
         const tag = db.prepare('INSERT OR IGNORE INTO ticket_tags (ticket_id, tag) VALUES (?, ?)');
         for (const t of input.tags ?? []) tag.run(ticketId, t);
-        this.recordEvent(ticketId, 'created', at, {
+        this.recordEvent(ticketId, 'created', createdAt, {
           status: 'new',
           priority: input.priority ?? 'normal',
           type: input.type ?? 'question',
           tags: input.tags ?? [],
+          ...(input.externalId === undefined ? {} : {externalId: input.externalId}),
+          ...(options.importedBy === undefined ? {} : {importedBy: options.importedBy}),
         });
         if (options.idempotencyKey) {
           db.prepare('INSERT INTO idempotency_keys (key, request_hash, ticket_id, created_at) VALUES (?, ?, ?, ?)').run(
@@ -318,30 +371,44 @@ export class LocalTickets implements TicketApi {
       where.push(`(t.title LIKE ? ESCAPE '\\' OR t.body LIKE ? ESCAPE '\\')`);
       params.push(pattern, pattern);
     }
-    if (query.cursor) {
-      const after = decodeCursor(query.cursor);
-      where.push('(t.created_at < ? OR (t.created_at = ? AND t.id < ?))');
-      params.push(after.createdAt, after.createdAt, after.id);
+    if (query.externalId !== undefined) {
+      where.push('t.external_id = ?');
+      params.push(query.externalId);
     }
+    if (query.updatedSince !== undefined) {
+      where.push('t.updated_at >= ?');
+      params.push(parseInstant(query.updatedSince));
+    }
+    const sort = query.sort ?? DEFAULT_SORT;
+    const {column, descending} = sortOrder(sort);
+    if (query.cursor) {
+      const after = decodeCursor(query.cursor, sort);
+      const beyond = descending ? '<' : '>';
+      where.push(`(t.${column} ${beyond} ? OR (t.${column} = ? AND t.id ${beyond} ?))`);
+      params.push(after.value, after.value, after.id);
+    }
+    const direction = descending ? 'DESC' : 'ASC';
     const sql = `SELECT ${TICKET_COLUMNS} FROM tickets t
       ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
-      ORDER BY t.created_at DESC, t.id DESC LIMIT ?`;
+      ORDER BY t.${column} ${direction}, t.id ${direction} LIMIT ?`;
     const rows = this.store.guard(() => this.store.db.prepare(sql).all(...params, limit + 1) as unknown as TicketRow[]);
     const page = rows.slice(0, limit);
     const last = page.at(-1);
     return {
       tickets: page.map(toTicket),
-      nextCursor: rows.length > limit && last ? encodeCursor({createdAt: last.created_at, id: last.id}) : null,
+      nextCursor: rows.length > limit && last ? encodeCursor({value: column === 'updated_at' ? last.updated_at : last.created_at, id: last.id, sort}) : null,
     };
   }
 
-  async update(id: string, changes: TicketChanges): Promise<Ticket> {
+  async update(id: string, changes: TicketChanges, options: UpdateOptions = {}): Promise<Ticket> {
     const key = ticketKey(id);
     const {db} = this.store;
     this.store.guard(() =>
       writeTransaction(db, () => {
-        const row = db.prepare('SELECT status, fields FROM tickets WHERE id = ?').get(key) as {status: string; fields: string} | undefined;
+        const row = db.prepare('SELECT status, fields, version FROM tickets WHERE id = ?').get(key) as {status: string; fields: string; version: number} | undefined;
         if (!row) throw notFound(id);
+        // Checked under the write lock: nobody changes the ticket between this and the update.
+        if (options.ifVersion !== undefined && options.ifVersion !== row.version) throw new VersionConflictError(id, options.ifVersion, row.version);
         const at = this.now();
         const sets: string[] = [];
         const params: (string | number | null)[] = [];
@@ -389,20 +456,21 @@ export class LocalTickets implements TicketApi {
     return this.get(id);
   }
 
-  async comment(id: string, input: NewComment): Promise<Comment> {
+  async comment(id: string, input: NewComment, options: CallOptions & ImportOptions = {}): Promise<Comment> {
     const key = ticketKey(id);
     const {db} = this.store;
     const isPublic = input.public ?? true;
     const {commentId, at} = this.store.guard(() =>
       writeTransaction(db, () => {
         if (!db.prepare('SELECT 1 FROM tickets WHERE id = ?').get(key)) throw notFound(id);
-        const at = this.now();
+        const now = this.now();
+        const at = options.createdAt ?? now;
         const result = db
           .prepare('INSERT INTO comments (ticket_id, author, author_id, author_role, body, public, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)')
           .run(key, this.identity.name, this.identity.id ?? null, this.identity.role, input.body, isPublic ? 1 : 0, at);
         const commentId = Number(result.lastInsertRowid);
-        this.recordEvent(key, 'comment', at, {commentId: String(commentId), public: isPublic});
-        db.prepare('UPDATE tickets SET updated_at = ?, version = version + 1 WHERE id = ?').run(at, key);
+        this.recordEvent(key, 'comment', at, {commentId: String(commentId), public: isPublic, ...(options.importedBy === undefined ? {} : {importedBy: options.importedBy})});
+        db.prepare('UPDATE tickets SET updated_at = ?, version = version + 1 WHERE id = ?').run(now, key);
         return {commentId, at};
       }),
     );

@@ -2,14 +2,14 @@ import {mkdirSync} from 'node:fs';
 import {join} from 'node:path';
 
 import {createLocalBackend} from '../../../src/backends/local/index.js';
-import {isolatedDirs} from '../../helpers/env.js';
 import {describeSlaConformance} from './sla-suite.js';
 import {describeBackendConformance} from './suite.js';
+import {sandbox} from '../../helpers.js';
 
 /** A fresh local store; on the local backend every user may write articles and policies. */
 async function freshLocal() {
-  const dirs = isolatedDirs();
-  const scratch = join(dirs.root, 'files');
+  const dirs = sandbox();
+  const scratch = join(dirs.dir, 'files');
   mkdirSync(scratch, {recursive: true});
   const backend = await createLocalBackend({
     profile: 'default',

@@ -5,19 +5,19 @@ import {afterAll, expect, it} from 'vitest';
 
 import {createRestBackend} from '../../../src/backends/rest/index.js';
 import {RejectedError} from '../../../src/domain/errors.js';
-import {isolatedDirs} from '../../helpers/env.js';
 import {startTestServer, startValidatingProxy} from '../../helpers/servers.js';
 import {describeBackendConformance} from './suite.js';
+import {sandbox} from '../../helpers.js';
 
 let proxy: Awaited<ReturnType<typeof startValidatingProxy>> | undefined;
 
 // The same suite as the local backend, against a real `support serve` on loopback; every
 // response passes through a proxy that checks it against openapi.yaml.
 describeBackendConformance('rest', async () => {
-  const dirs = isolatedDirs();
-  const scratch = join(dirs.root, 'files');
+  const dirs = sandbox();
+  const scratch = join(dirs.dir, 'files');
   mkdirSync(scratch, {recursive: true});
-  const server = await startTestServer(dirs.root);
+  const server = await startTestServer(dirs.dir);
   const token = await server.token('agent', 'alice');
   const adminToken = await server.token('admin', 'root');
   proxy = await startValidatingProxy(server.url);
@@ -59,8 +59,8 @@ afterAll(() => {
 });
 
 it('refuses knowledge-base writes without an admin token', async () => {
-  const dirs = isolatedDirs();
-  const server = await startTestServer(dirs.root);
+  const dirs = sandbox();
+  const server = await startTestServer(dirs.dir);
   try {
     const agent = await createRestBackend({profile: 'agent', url: server.url, token: async () => server.token('agent', 'bob'), dataDir: dirs.dataDir, cacheDir: dirs.cacheDir, identity: {name: 'x', role: 'agent'}});
     const error = await agent.kb!.upsert([{slug: 'nope', title: 'No', body: 'No.', locale: 'en'}]).catch((e: unknown) => e);

@@ -5,19 +5,19 @@ import {afterAll, expect, it} from 'vitest';
 
 import {createRestBackend} from '../../../src/backends/rest/index.js';
 import {SlaPolicyFileError} from '../../../src/domain/sla/policy-file.js';
-import {isolatedDirs} from '../../helpers/env.js';
 import {startTestServer, startValidatingProxy} from '../../helpers/servers.js';
 import {describeSlaConformance} from './sla-suite.js';
+import {sandbox} from '../../helpers.js';
 
 let proxy: Awaited<ReturnType<typeof startValidatingProxy>> | undefined;
 
 // The same SLA suite as the local backend, against a real `support serve` on loopback; every
 // response passes through a proxy that checks it against openapi.yaml.
 describeSlaConformance('rest', async () => {
-  const dirs = isolatedDirs();
-  const scratch = join(dirs.root, 'files');
+  const dirs = sandbox();
+  const scratch = join(dirs.dir, 'files');
   mkdirSync(scratch, {recursive: true});
-  const server = await startTestServer(dirs.root);
+  const server = await startTestServer(dirs.dir);
   const agentToken = await server.token('agent', 'alice');
   const adminToken = await server.token('admin', 'root');
   proxy = await startValidatingProxy(server.url);
@@ -52,8 +52,8 @@ afterAll(() => {
 });
 
 it('reads the server’s 422 invalid-policy as a policy-file error with the file’s paths', async () => {
-  const dirs = isolatedDirs();
-  const server = await startTestServer(dirs.root);
+  const dirs = sandbox();
+  const server = await startTestServer(dirs.dir);
   try {
     const admin = await createRestBackend({profile: 'admin', url: server.url, token: async () => server.token('admin', 'root'), dataDir: dirs.dataDir, cacheDir: dirs.cacheDir, identity: {name: 'x', role: 'agent'}});
     // A set the CLI would never send (it checks files first), as another client might.

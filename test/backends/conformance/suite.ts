@@ -6,7 +6,7 @@ import {afterAll, beforeAll, describe, expect, it, type TestContext} from 'vites
 
 import type {Backend, Capability} from '../../../src/backends/backend.js';
 import {MATCH_START, stripMatchMarks} from '../../../src/domain/article.js';
-import {NotFoundError, RejectedError, UsageError} from '../../../src/domain/errors.js';
+import {ExternalIdTakenError, NotFoundError, RejectedError, UsageError, VersionConflictError} from '../../../src/domain/errors.js';
 import {fileAttachmentSource} from '../../../src/services/attachments.js';
 import {closeTicket, commentOnTicket, createTicket, listTickets, reopenTicket, updateTicket, viewTicket} from '../../../src/services/tickets.js';
 
@@ -105,6 +105,52 @@ export function describeBackendConformance(name: string, setup: () => Promise<Co
       expect(again.id).toBe(first.id);
       expect((await listTickets(backend, {tags: [tag]})).tickets).toHaveLength(1);
       await expect(backend.tickets.create({...input, title: 'Other'}, {idempotencyKey: key})).rejects.toBeInstanceOf(RejectedError);
+    });
+
+    it('changes a ticket only at the version it was read, and refuses a change based on an older one', async (ctx) => {
+      need(ctx, 'conditional-update');
+      const ticket = await createTicket(backend, {title: 'Versioned', body: 'b', tags: [uniqueTag()]});
+      expect(ticket.version).toEqual(expect.any(Number));
+      const read = await backend.tickets.get(ticket.id);
+      const changed = await backend.tickets.update(ticket.id, {priority: 'high'}, {idempotencyKey: randomUUID(), ifVersion: read.version!});
+      expect(changed.version).toBeGreaterThan(read.version!);
+      // A second change based on the same, now outdated, read.
+      const stale = backend.tickets.update(ticket.id, {priority: 'low'}, {idempotencyKey: randomUUID(), ifVersion: read.version!});
+      await expect(stale).rejects.toBeInstanceOf(VersionConflictError);
+      await expect(stale).rejects.toMatchObject({ticketId: ticket.id, expected: read.version, current: changed.version});
+      expect((await backend.tickets.get(ticket.id)).priority).toBe('high');
+    });
+
+    it('keeps external ids unique and finds a ticket by its external id', async (ctx) => {
+      need(ctx, 'external-id');
+      const externalId = `EXT-${randomUUID().slice(0, 8)}`;
+      const ticket = await backend.tickets.create({title: 'Migrated', body: 'b', externalId}, {idempotencyKey: randomUUID()});
+      expect(ticket.externalId).toBe(externalId);
+      expect((await listTickets(backend, {externalId})).tickets.map((t) => t.id)).toEqual([ticket.id]);
+      const twice = backend.tickets.create({title: 'Migrated again', body: 'b', externalId}, {idempotencyKey: randomUUID()});
+      await expect(twice).rejects.toBeInstanceOf(ExternalIdTakenError);
+      await expect(twice).rejects.toMatchObject({externalId, ticketId: ticket.id});
+    });
+
+    it('lists what changed since a time, oldest change first, through the cursor', async (ctx) => {
+      need(ctx, 'updated-since');
+      const tag = uniqueTag();
+      const made = [];
+      for (let i = 0; i < 3; i++) made.push(await createTicket(backend, {title: `Since ${i}`, body: 'b', tags: [tag]}));
+      const since = made[0]!.updatedAt;
+      await updateTicket(backend, made[0]!.id, {priority: 'urgent'});
+      const seen: string[] = [];
+      let cursor: string | undefined;
+      do {
+        const page = await listTickets(backend, {tags: [tag], updatedSince: since, sort: 'updatedAt', limit: 1, ...(cursor ? {cursor} : {})});
+        seen.push(...page.tickets.map((t) => t.id));
+        cursor = page.nextCursor ?? undefined;
+      } while (cursor);
+      expect([...seen].sort()).toEqual(made.map((t) => t.id).sort());
+      // Oldest change first: the order of (updatedAt, id), which the update moved ticket 0 to the end of.
+      const order = await Promise.all(seen.map(async (id) => [Date.parse((await backend.tickets.get(id)).updatedAt), Number(id)] as const));
+      expect(order).toEqual([...order].sort((a, b) => a[0] - b[0] || a[1] - b[1]));
+      expect(order.at(-1)![0]).toBe(Math.max(...order.map((o) => o[0])));
     });
 
     it('lists newest first with filters, and pages with a cursor without gaps or repeats', async () => {

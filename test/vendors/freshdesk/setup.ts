@@ -3,8 +3,8 @@ import {join} from 'node:path';
 
 import type {Backend} from '../../../src/backends/backend.js';
 import {createFreshdeskBackend} from '../../../src/backends/freshdesk/index.js';
-import {isolatedDirs} from '../../helpers/env.js';
 import {startFreshdeskFake, type FreshdeskFake, type FreshdeskFakeOptions} from './fake.js';
+import {sandbox} from '../../helpers.js';
 
 export interface FreshdeskTarget {
   fake: FreshdeskFake;
@@ -16,8 +16,8 @@ export interface FreshdeskTarget {
 
 /** The fake Freshdesk on loopback and the freshdesk backend signed in to it as alice, retrying quickly. */
 export async function startFreshdeskTarget(fakeOptions: FreshdeskFakeOptions = {}): Promise<FreshdeskTarget> {
-  const dirs = isolatedDirs();
-  const scratch = join(dirs.root, 'files');
+  const dirs = sandbox();
+  const scratch = join(dirs.dir, 'files');
   mkdirSync(scratch, {recursive: true});
   const fake = await startFreshdeskFake(fakeOptions);
   const opened: Backend[] = [];

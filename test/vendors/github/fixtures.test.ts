@@ -9,8 +9,8 @@ import {toDomainError} from '../../../src/backends/github/errors.js';
 import {DEFAULT_CONVENTIONS, ticketIn, type GhIssue} from '../../../src/backends/github/map.js';
 import {RejectedError} from '../../../src/domain/errors.js';
 import {HttpStatusError} from '../../../src/http/client.js';
-import {isolatedDirs} from '../../helpers/env.js';
 import {githubContract} from './contract.js';
+import {sandbox} from '../../helpers.js';
 
 /**
  * Interactions recorded against the real api.github.com by @octokit/fixtures (normalised: ids,
@@ -97,7 +97,7 @@ describe('recorded issue pages replayed through the adapter', () => {
   afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
   it('follows rel="next" over GitHub’s /repositories/{id} links on the documented path, and maps every issue', async () => {
-    const dirs = isolatedDirs();
+    const dirs = sandbox();
     const backend = await createGithubBackend({profile: 'oss', url, repo: 'octokit-fixture-org/paginate-issues', token: async () => 'recorded', dataDir: dirs.dataDir, cacheDir: dirs.cacheDir, identity: {name: 'x', role: 'customer'}});
     try {
       const page = await backend.tickets.list({limit: 100});

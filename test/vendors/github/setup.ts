@@ -3,8 +3,8 @@ import {join} from 'node:path';
 
 import type {Backend} from '../../../src/backends/backend.js';
 import {createGithubBackend} from '../../../src/backends/github/index.js';
-import {isolatedDirs} from '../../helpers/env.js';
 import {OWNER, REPO, startGithubFake, type GithubFake, type GithubFakeOptions} from './fake.js';
+import {sandbox} from '../../helpers.js';
 
 export interface GithubTarget {
   fake: GithubFake;
@@ -16,8 +16,8 @@ export interface GithubTarget {
 
 /** The fake GitHub on loopback and the github backend signed in to it as alice (an admin of acme/support), retrying quickly. */
 export async function startGithubTarget(fakeOptions: GithubFakeOptions = {}): Promise<GithubTarget> {
-  const dirs = isolatedDirs();
-  const scratch = join(dirs.root, 'files');
+  const dirs = sandbox();
+  const scratch = join(dirs.dir, 'files');
   mkdirSync(scratch, {recursive: true});
   const fake = await startGithubFake(fakeOptions);
   const opened: Backend[] = [];

@@ -3,8 +3,8 @@ import {join} from 'node:path';
 
 import type {Backend} from '../../../src/backends/backend.js';
 import {createJsmBackend} from '../../../src/backends/jsm/index.js';
-import {isolatedDirs} from '../../helpers/env.js';
 import {startJsmFake, type JsmFake, type JsmFakeOptions} from './fake.js';
+import {sandbox} from '../../helpers.js';
 
 /** The profile options the README shows: the ITSM desk, and the request type of each --type. */
 export const SETTINGS = {
@@ -22,8 +22,8 @@ export interface JsmTarget {
 
 /** The fake JSM site on loopback and the jsm backend signed in to it as alice (an agent), retrying quickly. */
 export async function startJsmTarget(fakeOptions: JsmFakeOptions = {}): Promise<JsmTarget> {
-  const dirs = isolatedDirs();
-  const scratch = join(dirs.root, 'files');
+  const dirs = sandbox();
+  const scratch = join(dirs.dir, 'files');
   mkdirSync(scratch, {recursive: true});
   const fake = await startJsmFake(fakeOptions);
   const opened: Backend[] = [];

@@ -7,6 +7,7 @@ import {afterAll, afterEach, beforeAll, describe, expect, it} from 'vitest';
 import {statusIn} from '../../../src/backends/zendesk/map.js';
 import {AuthError, NotFoundError, RateLimitError, RejectedError, UnavailableError, UsageError} from '../../../src/domain/errors.js';
 import {fileAttachmentSource} from '../../../src/services/attachments.js';
+import {syncKb} from '../../../src/services/kb.js';
 import {slaStatus} from '../../../src/services/sla.js';
 import {commentOnTicket, createTicket, listTickets, updateTicket, viewTicket} from '../../../src/services/tickets.js';
 import {startZendeskTarget, type ZendeskTarget} from './setup.js';
@@ -311,9 +312,87 @@ describe('the Help Center', () => {
     expect(lastOf('SearchArticles').query).toMatchObject({query: 'drucker', locale: 'de'});
   });
 
-  it('says it cannot import or sync articles, in one sentence', async () => {
+  it('lists the Help Center in the profile’s locale for kb sync, page by page, and the sync drops what was archived', async () => {
+    const fresh = await startZendeskTarget();
+    try {
+      const written = Array.from({length: 230}, (_, i) =>
+        fresh.fake.addArticle({title: `Printer guide ${i + 1}`, body: `<p>Step <strong>${i + 1}</strong> for printers.</p>`, locale: 'en-gb', label_names: ['printer']}),
+      );
+      fresh.fake.addArticle({title: 'Unpublished printer notes', body: '<p>Not yet.</p>', locale: 'en-gb', label_names: [], draft: true});
+      fresh.fake.addArticle({title: 'Druckeranleitung', body: '<p>Kabel prüfen.</p>', locale: 'de', label_names: []});
+      const backend = await fresh.open({settings: {locale: 'en-gb'}});
+
+      // The adapter's pages: a listing opened by its first page, resumed by Zendesk's cursor.
+      const pages = [];
+      let cursor: string | undefined;
+      do {
+        const page = await backend.kb!.changes(cursor);
+        pages.push(page);
+        cursor = page.more ? page.cursor : undefined;
+      } while (cursor);
+      expect(pages.map((p) => [p.listing, p.articles.length, p.more])).toEqual([
+        ['first', 100, true],
+        ['next', 100, true],
+        ['next', 30, false],
+      ]);
+      const listed = pages.flatMap((p) => p.articles);
+      expect(new Set(listed.map((a) => a.id)).size).toBe(230);
+      expect(listed.map((a) => a.title)).not.toContain('Unpublished printer notes');
+      expect(listed[0]).toMatchObject({id: String(written[0]!.id), title: 'Printer guide 1', body: 'Step **1** for printers.\n', locale: 'en', tags: ['printer']});
+      const requests = fresh.fake.server.received('ListArticlesInLocale');
+      expect(requests.map((r) => [r.path.split('/')[4], r.query['page[size]'], r.query['page[after]'] === undefined])).toEqual([
+        ['en-gb', '100', true],
+        ['en-gb', '100', false],
+        ['en-gb', '100', false],
+      ]);
+
+      // A sync into a real offline copy; then one article is edited and one archived in Guide.
+      const {openKbCache} = await import('../../../src/backends/registry.js');
+      const root = join(fresh.scratch, 'kb-copy');
+      const open = async () => (await openKbCache(root, fresh.fake.url))!;
+      const first = await syncKb(backend, open);
+      expect(first).toMatchObject({full: true, created: 230, updated: 0, deleted: 0, articles: 230});
+      fresh.fake.editArticle(written[5]!.id, {body: '<p>Step 6, revised for the new tray.</p>'});
+      fresh.fake.archiveArticle(written[150]!.id);
+      const second = await syncKb(backend, open);
+      expect(second).toMatchObject({full: false, created: 0, updated: 1, unchanged: 228, deleted: 1, articles: 229});
+      const copy = (await openKbCache(root))!;
+      try {
+        await expect(copy.get(String(written[150]!.id))).rejects.toThrow(NotFoundError);
+        expect((await copy.get(String(written[5]!.id))).body).toBe('Step 6, revised for the new tray.\n');
+        expect((await copy.search({text: 'tray', limit: 5})).map((h) => h.id)).toEqual([String(written[5]!.id)]);
+      } finally {
+        copy.close();
+      }
+      expect(fresh.fake.server.violations).toEqual([]);
+    } finally {
+      await fresh.close();
+    }
+  });
+
+  it('a sync resumed halfway through a listing copies the rest, and the next full listing drops what went', async () => {
+    const fresh = await startZendeskTarget();
+    try {
+      const written = Array.from({length: 150}, (_, i) => fresh.fake.addArticle({title: `Router tip ${i + 1}`, body: `<p>Tip ${i + 1}.</p>`, locale: 'en-us', label_names: []}));
+      const {openKbCache} = await import('../../../src/backends/registry.js');
+      const root = join(fresh.scratch, 'kb-copy');
+      const open = async () => (await openKbCache(root, fresh.fake.url))!;
+      // The first sync is cut short after its first page (the connection keeps dropping).
+      fresh.fake.server.inject({match: (r) => r.operationId === 'ListArticlesInLocale' && r.query['page[after]'] !== undefined, fault: {kind: 'drop'}, times: Infinity});
+      await expect(syncKb(fresh.backend, open)).rejects.toThrow(UnavailableError);
+      fresh.fake.server.clearFaults();
+      fresh.fake.archiveArticle(written[0]!.id);
+      // Resumed: it joins the listing halfway, so it cannot tell what went, and drops nothing.
+      expect(await syncKb(fresh.backend, open)).toMatchObject({created: 50, deleted: 0, articles: 150});
+      // The next sync lists from the start.
+      expect(await syncKb(fresh.backend, open)).toMatchObject({created: 0, unchanged: 149, deleted: 1, articles: 149});
+    } finally {
+      await fresh.close();
+    }
+  });
+
+  it('says it cannot import articles, in one sentence', async () => {
     await expect(t.backend.kb!.upsert([])).rejects.toThrow('The zendesk backend cannot import articles into its knowledge base.');
-    await expect(t.backend.kb!.changes()).rejects.toThrow('The zendesk backend cannot copy its knowledge base for offline use.');
     await expect(t.backend.sla!.importPolicies({calendars: [], policies: []})).rejects.toThrow('The zendesk backend cannot import or list the toolkit’s SLA policies.');
   });
 });

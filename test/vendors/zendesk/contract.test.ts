@@ -38,6 +38,11 @@ describe('the contract refuses what the description does not allow', () => {
     expect(check({path: '/api/v2/tickets', query: {limit: '5'}}).join('\n')).toMatch(/must NOT have additional properties \(limit\)/);
     expect(check({path: '/api/v2/tickets/abc'}).join('\n')).toMatch(/ticket_id must be integer/);
     expect(check({path: '/api/v2/help_center/articles/search', query: {per_page: '5'}}).join('\n')).toMatch(/at least one of the query parameters query, category, section, label_names/);
+    expect(check({path: '/api/v2/help_center/en-us/articles', query: {'page[size]': '100'}})).toEqual([]);
+    expect(check({path: '/api/v2/help_center/en-us/articles', query: {'page[size]': '1000'}}).join('\n')).toMatch(/page\[size\] must be <= 100/);
+    expect(check({path: '/api/v2/help_center/en-us/articles', query: {'page[size]': '100', page: '2'}}).join('\n')).toMatch(/takes page\[size\] or page, not both/);
+    expect(check({path: '/api/v2/help_center/en-us/articles', query: {sort_by: 'votes'}}).join('\n')).toMatch(/sort_by must be equal to one of the allowed values/);
+    expect(check({path: '/api/v2/help_center/EN_US/articles'}).join('\n')).toMatch(/locale must match pattern/);
     expect(check({method: 'POST', path: '/api/v2/uploads', query: {filename: 'a.log'}, rawLength: 0}).join('\n')).toMatch(/needs the file's bytes/);
     expect(check({method: 'POST', path: '/api/v2/uploads', query: {filename: 'a.log'}, rawLength: 10, contentType: 'multipart/form-data; boundary=x'}).join('\n')).toMatch(/not a multipart form/);
     expect(check({method: 'POST', path: '/api/v2/uploads', query: {}, rawLength: 10, contentType: 'text/plain'}).join('\n')).toMatch(/required property 'filename'/);
@@ -72,6 +77,22 @@ describe('the fake Zendesk', () => {
     expect(((await res.json()) as {description: string}).description).toMatch(/status must be equal to one of the allowed values/);
     expect(fake.server.violations.slice(before)).toHaveLength(1);
     expect(fake.tickets.size).toBe(0);
+  });
+
+  it('rejects a Help Center listing that breaks the rules written from its reference, and lists no archived article', async () => {
+    const kept = fake.addArticle({title: 'Kept', body: '<p>k</p>', locale: 'en-us', label_names: []});
+    const archived = fake.addArticle({title: 'Gone', body: '<p>g</p>', locale: 'en-us', label_names: []});
+    fake.archiveArticle(archived.id);
+    const before = fake.server.violations.length;
+    const bad = await fetch(`${fake.url}/api/v2/help_center/en-us/articles?page[size]=500`, {headers: AUTH});
+    expect(bad.status).toBe(400);
+    expect(((await bad.json()) as {description: string}).description).toMatch(/page\[size\] must be <= 100/);
+    expect(fake.server.violations.slice(before)).toHaveLength(1);
+    fake.server.violations.splice(before);
+    const good = await fetch(`${fake.url}/api/v2/help_center/en-us/articles?page[size]=100`, {headers: AUTH});
+    expect(good.status).toBe(200);
+    expect(((await good.json()) as {articles: {id: number}[]}).articles.map((a) => a.id)).toEqual([kept.id]);
+    expect((await fetch(`${fake.url}/api/v2/help_center/articles/${archived.id}`, {headers: AUTH})).status).toBe(404);
   });
 
   it('catches itself answering outside the description: the client gets a 500, the test a violation', async () => {

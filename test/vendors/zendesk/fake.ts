@@ -74,6 +74,10 @@ export interface FakeArticle {
   label_names: string[];
   section_id: number;
   updated_ms: number;
+  /** Unpublished: listed for agents with draft: true, never found by search. */
+  draft?: boolean;
+  /** Archived in Guide (what the API's "delete" does): no longer listed, searched or shown. */
+  archived?: boolean;
 }
 
 export interface ZendeskFakeOptions {
@@ -215,6 +219,7 @@ export class ZendeskFake {
       SearchArticles: (req) => this.searchArticles(req),
       ShowArticle: (req) => this.showArticle(req),
       ShowArticleInLocale: (req) => this.showArticle(req),
+      ListArticlesInLocale: (req) => this.listArticles(req),
       ListHelpCenterLocales: () => {
         const locales = [...new Set(['en-us', ...this.articles.map((a) => a.locale)])];
         return {status: 200, body: {locales, default_locale: 'en-us'}};
@@ -600,6 +605,41 @@ export class ZendeskFake {
     return article;
   }
 
+  /** An edit in Guide: the article's content changes and its update time moves. */
+  editArticle(id: number, changes: Partial<Pick<FakeArticle, 'title' | 'body' | 'label_names' | 'draft'>>): FakeArticle {
+    const a = this.articles.find((x) => x.id === id)!;
+    Object.assign(a, changes, {updated_ms: Math.max(this.now(), a.updated_ms + 1000)});
+    return a;
+  }
+
+  /** Archives an article, as Guide and the API's DELETE do: it leaves every list, search and show. */
+  archiveArticle(id: number): void {
+    const a = this.articles.find((x) => x.id === id)!;
+    a.archived = true;
+  }
+
+  private liveArticles(): FakeArticle[] {
+    return this.articles.filter((a) => !a.archived);
+  }
+
+  private listArticles(req: FakeRequest): FakeResponse {
+    const inLocale = this.liveArticles().filter((a) => a.locale === req.params.locale);
+    if (req.query['page[size]'] !== undefined) {
+      const {items, meta, links} = this.cursorPage(inLocale, req, (a) => a.id);
+      return {status: 200, body: {articles: items.map((a) => this.articleJson(a)), meta, links}};
+    }
+    // Without page[size], offset pagination (30 a page unless per_page says otherwise).
+    const perPage = Number(str(req.query.per_page) ?? 30);
+    const page = Number(str(req.query.page) ?? 1);
+    const items = inLocale.slice((page - 1) * perPage, page * perPage);
+    const pageCount = Math.max(1, Math.ceil(inLocale.length / perPage));
+    const at = (n: number) => `${new URL(req.path, this.url).toString()}?page=${n}&per_page=${perPage}`;
+    return {
+      status: 200,
+      body: {articles: items.map((a) => this.articleJson(a)), count: inLocale.length, next_page: page < pageCount ? at(page + 1) : null, previous_page: page > 1 ? at(page - 1) : null, page, per_page: perPage, page_count: pageCount},
+    };
+  }
+
   private articleJson(a: FakeArticle): Record<string, unknown> {
     const slug = a.title.replace(/[^A-Za-z0-9]+/g, '-').replace(/^-|-$/g, '');
     return {
@@ -611,7 +651,7 @@ export class ZendeskFake {
       locale: a.locale,
       source_locale: a.locale,
       author_id: 1001,
-      draft: false,
+      draft: a.draft ?? false,
       promoted: false,
       position: 0,
       vote_sum: 0,
@@ -631,8 +671,8 @@ export class ZendeskFake {
     const labels = (str(req.query.label_names) ?? '').split(',').filter(Boolean);
     const perPage = Number(str(req.query.per_page) ?? 25);
     const text = (html: string) => html.replace(/<[^>]*>/g, ' ');
-    const scored = this.articles
-      .filter((a) => !locale || a.locale === locale)
+    const scored = this.liveArticles()
+      .filter((a) => !a.draft && (!locale || a.locale === locale))
       .filter((a) => labels.every((l) => a.label_names.includes(l)))
       .map((a) => {
         const title = a.title.toLowerCase();
@@ -651,7 +691,7 @@ export class ZendeskFake {
   }
 
   private showArticle(req: FakeRequest): FakeResponse {
-    const a = this.articles.find((x) => x.id === Number(req.params.article_id) && (!req.params.locale || x.locale === req.params.locale));
+    const a = this.liveArticles().find((x) => x.id === Number(req.params.article_id) && (!req.params.locale || x.locale === req.params.locale));
     if (!a) return error(404, 'RecordNotFound', 'Not found');
     return {status: 200, body: {article: this.articleJson(a)}};
   }

@@ -3,8 +3,8 @@ import {join} from 'node:path';
 
 import type {Backend} from '../../../src/backends/backend.js';
 import {createZendeskBackend} from '../../../src/backends/zendesk/index.js';
-import {isolatedDirs} from '../../helpers/env.js';
 import {startZendeskFake, type ZendeskFake, type ZendeskFakeOptions} from './fake.js';
+import {sandbox} from '../../helpers.js';
 
 export interface ZendeskTarget {
   fake: ZendeskFake;
@@ -16,8 +16,8 @@ export interface ZendeskTarget {
 
 /** The fake Zendesk on loopback and the zendesk backend signed in to it as alice (an admin), retrying quickly. */
 export async function startZendeskTarget(fakeOptions: ZendeskFakeOptions = {}): Promise<ZendeskTarget> {
-  const dirs = isolatedDirs();
-  const scratch = join(dirs.root, 'files');
+  const dirs = sandbox();
+  const scratch = join(dirs.dir, 'files');
   mkdirSync(scratch, {recursive: true});
   const fake = await startZendeskFake(fakeOptions);
   const opened: Backend[] = [];

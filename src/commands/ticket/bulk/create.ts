@@ -27,7 +27,7 @@ export default class TicketBulkCreate extends BaseCommand<typeof TicketBulkCreat
   async run(): Promise<TicketBulkCreateResult> {
     const {flags, ctx} = this;
     const {openInput} = await import('../../../services/bulk-input.js');
-    const source = await openInput({input: flags.input, format: flags.format, stdin: process.stdin, spoolDir: spoolDir(ctx.paths.dataDir)});
+    const source = await openInput({input: flags.input, format: flags.format, stdin: this.io.stdin, spoolDir: spoolDir(ctx.paths.dataDir)});
     return runBulkCommand({
       operation: 'create',
       backend: await ctx.backend(),
@@ -39,6 +39,7 @@ export default class TicketBulkCreate extends BaseCommand<typeof TicketBulkCreat
       mode: ctx.mode,
       print: (text) => this.print(text),
       note: (text) => this.note(text),
+      io: this.io,
     });
   }
 }

@@ -49,7 +49,7 @@ export default class TicketBulkUpdate extends BaseCommand<typeof TicketBulkUpdat
         });
       }
       const {openInput} = await import('../../../services/bulk-input.js');
-      source = await openInput({input: flags.input, format: flags.format, stdin: process.stdin, spoolDir: spoolDir(ctx.paths.dataDir)});
+      source = await openInput({input: flags.input, format: flags.format, stdin: this.io.stdin, spoolDir: spoolDir(ctx.paths.dataDir)});
     } else {
       if (!filtering || !changing) {
         throw new UsageError(filtering ? 'Missing the change: --set, --add-tag, --remove-tag or --comment.' : 'Missing --input, or the filters that select the tickets.', {
@@ -81,6 +81,7 @@ export default class TicketBulkUpdate extends BaseCommand<typeof TicketBulkUpdat
       mode: ctx.mode,
       print: (text) => this.print(text),
       note: (text) => this.note(text),
+      io: this.io,
     });
   }
 }

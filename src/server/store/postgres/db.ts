@@ -22,6 +22,8 @@ export const LOCKS = {
   tokens: 7_734_004,
   /** Seeding the built-in articles. */
   seed: 7_734_005,
+  /** Making webhook deliveries from the feed: one instance at a time (the others skip, not wait). */
+  webhooks: 7_734_006,
 } as const;
 
 /** SQLSTATE classes and codes that mean the database is away, not that the request is wrong. */

@@ -7,6 +7,7 @@ import {postgresKb} from './kb.js';
 import {postgresSla} from './sla.js';
 import {postgresIdempotency, postgresRateLimits, postgresTokens} from './state.js';
 import {postgresEvents, postgresTickets, removeAbandonedBlobs} from './tickets.js';
+import {postgresWebhooks} from './webhooks.js';
 
 export interface PostgresStoreOptions {
   url: string;
@@ -34,16 +35,18 @@ export async function openPostgresServerStore(options: PostgresStoreOptions): Pr
     const abandoned = await removeAbandonedBlobs(db, options.now());
     if (abandoned > 0) options.log?.(`removed ${abandoned} unfinished upload${abandoned === 1 ? '' : 's'} left by an instance that stopped mid-upload`);
     const kb = await postgresKb(db, options.dataDir, options.now);
+    const events = postgresEvents(db);
     return {
       kind: 'postgres',
       location: redactUrl(options.url),
       tickets: postgresTickets(db, options.now),
-      events: postgresEvents(db),
+      events,
       kb,
       sla: postgresSla(db, options.now),
       tokens: postgresTokens(db, options.now),
       idempotency: postgresIdempotency(db, options.now),
       rateLimits: postgresRateLimits(db),
+      webhooks: postgresWebhooks(db, options.now, events),
       close: async () => {
         kb.close();
         await db.close();

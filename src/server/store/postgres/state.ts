@@ -4,15 +4,16 @@ import {
   IDEMPOTENCY_TTL_MS,
   RATE_WINDOW_MS,
   type IdempotencyStore,
+  type NewTokenOptions,
   type RateLimitStore,
   type TokenInfo,
   type TokenRole,
   type TokenStore,
 } from '../store.js';
-import {ambiguousName, hashToken, LAST_USED_EVERY_MS, looksLikeToken, nameRetired, nameTaken, newToken, principalKind} from '../tokens.js';
+import {ambiguousName, hashToken, LAST_USED_EVERY_MS, looksLikeToken, nameRetired, nameTaken, newToken, principalKind, scopesOf, storedScopes} from '../tokens.js';
 import {LOCKS, type Database} from './db.js';
 
-const TOKEN_COLUMNS = 'id, principal_id, name, role, created_at, last_used_at, revoked_at';
+const TOKEN_COLUMNS = 'id, principal_id, name, role, created_at, last_used_at, revoked_at, expires_at, scopes';
 
 interface TokenRow {
   id: string;
@@ -22,6 +23,9 @@ interface TokenRow {
   created_at: number;
   last_used_at: number | null;
   revoked_at: number | null;
+  expires_at: number | null;
+  /** NULL: every scope. */
+  scopes: string[] | null;
 }
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
@@ -34,14 +38,17 @@ const toInfo = (row: TokenRow): TokenInfo => ({
   createdAt: iso(row.created_at)!,
   lastUsedAt: iso(row.last_used_at),
   revokedAt: iso(row.revoked_at),
+  expiresAt: iso(row.expires_at),
+  scopes: scopesOf(row.scopes),
 });
 
 export function postgresTokens(db: Database, now: () => number): TokenStore {
   const lastUsedWritten = new Map<string, number>();
   return {
-    async create(name, role) {
-      const {token, id, principalId} = newToken(name, role);
+    async create(name, role, options: NewTokenOptions = {}) {
+      const {token, id, principalId} = newToken(name, role, options, now());
       const at = now();
+      const scopes = storedScopes(options.scopes);
       await db.tx(async (c) => {
         // One name check at a time across instances: two creates of one name make one token.
         await c.query('SELECT pg_advisory_xact_lock($1)', [LOCKS.tokens]);
@@ -50,9 +57,18 @@ export function postgresTokens(db: Database, now: () => number): TokenStore {
         if (live.length > 0) throw nameTaken(name, live.map(toInfo));
         if (holders.length > 0 || (await c.query('SELECT 1 FROM principals WHERE name = $1', [name])).rowCount) throw nameRetired(name);
         await c.query('INSERT INTO principals (id, name, kind, created_at) VALUES ($1, $2, $3, $4)', [principalId, name, principalKind(role), at]);
-        await c.query('INSERT INTO tokens (id, principal_id, hash, name, role, created_at) VALUES ($1, $2, $3, $4, $5, $6)', [id, principalId, hashToken(token), name, role, at]);
+        await c.query('INSERT INTO tokens (id, principal_id, hash, name, role, created_at, expires_at, scopes) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)', [
+          id,
+          principalId,
+          hashToken(token),
+          name,
+          role,
+          at,
+          options.expiresAt ?? null,
+          scopes,
+        ]);
       });
-      return {id, principalId, name, role, createdAt: iso(at)!, lastUsedAt: null, revokedAt: null, token};
+      return {id, principalId, name, role, createdAt: iso(at)!, lastUsedAt: null, revokedAt: null, expiresAt: iso(options.expiresAt ?? null), scopes: scopesOf(scopes), token};
     },
 
     async list() {
@@ -78,7 +94,7 @@ export function postgresTokens(db: Database, now: () => number): TokenStore {
     async verify(secret) {
       if (!looksLikeToken(secret)) return undefined;
       const at = now();
-      const {rows} = await db.query<TokenRow & {expires_at: number | null}>(`SELECT ${TOKEN_COLUMNS}, expires_at FROM tokens WHERE hash = $1`, [hashToken(secret)]);
+      const {rows} = await db.query<TokenRow>(`SELECT ${TOKEN_COLUMNS} FROM tokens WHERE hash = $1`, [hashToken(secret)]);
       const row = rows[0];
       if (!row || row.revoked_at !== null || (row.expires_at !== null && row.expires_at <= at)) return undefined;
       if (at - (lastUsedWritten.get(row.id) ?? 0) > LAST_USED_EVERY_MS) {

@@ -3,7 +3,7 @@ import {Readable} from 'node:stream';
 
 import type {PoolClient} from 'pg';
 
-import {RejectedError, UsageError} from '../../../domain/errors.js';
+import {ExternalIdTakenError, RejectedError, UsageError, VersionConflictError} from '../../../domain/errors.js';
 import {
   assertStatusChange,
   DEFAULT_LIST_LIMIT,
@@ -16,8 +16,8 @@ import {
   type TicketEventType,
   type TicketStatus,
 } from '../../../domain/ticket.js';
-import {notFound, ticketKey} from '../../../store/embedded/tickets.js';
-import type {Actor, EventFeed, StoredTicket, TicketStore} from '../store.js';
+import {decodeCursor, DEFAULT_SORT, encodeCursor, notFound, parseInstant, sortOrder, ticketKey} from '../../../store/embedded/tickets.js';
+import type {Actor, EventFeed, Imported, StoredTicket, TicketStore} from '../store.js';
 import type {Database, Queryable} from './db.js';
 
 /** In a requester or assignee filter: the caller. */
@@ -43,12 +43,13 @@ interface TicketRow {
   created_at: number;
   updated_at: number;
   version: number;
+  external_id: string | null;
   fields: Record<string, unknown>;
   attachments: (Omit<Attachment, 'ticketId' | 'createdAt'> & {createdAt: number})[];
 }
 
 const TICKET_SQL = `SELECT t.id, t.title, t.body, t.status, t.priority, t.type, t.tags, t.requester, t.requester_id, t.assignee, t.assignee_id,
-  t.created_at, t.updated_at, t.version, t.fields,
+  t.created_at, t.updated_at, t.version, t.external_id, t.fields,
   COALESCE((SELECT json_agg(json_build_object('id', a.id::text, 'name', a.name, 'size', a.size, 'sha256', a.sha256,
       'contentType', a.content_type, 'createdAt', a.created_at) ORDER BY a.id)
     FROM attachments a WHERE a.ticket_id = t.id), '[]'::json) AS attachments
@@ -71,6 +72,7 @@ function toTicket(row: TicketRow): StoredTicket {
     updatedAt: iso(row.updated_at),
     fields: row.fields,
     attachments: row.attachments.map((a) => ({...a, ticketId: String(row.id), createdAt: iso(a.createdAt)})),
+    ...(row.external_id === null ? {} : {externalId: row.external_id}),
     version: row.version,
   };
 }
@@ -97,23 +99,18 @@ export const toEvent = (r: EventRow): TicketEvent => ({
   data: r.data,
 });
 
-/** The same cursor as the SQLite store's: where the last page ended, newest first. */
-const encodeCursor = (createdAt: number, id: number) => Buffer.from(JSON.stringify([createdAt, id])).toString('base64url');
-
-function decodeCursor(cursor: string): {createdAt: number; id: number} {
-  try {
-    const [createdAt, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown[];
-    if (typeof createdAt === 'number' && typeof id === 'number') return {createdAt, id};
-  } catch {
-    // fall through to the usage error
-  }
-  throw new UsageError(`"${cursor}" is not a cursor this backend gave out.`, {hint: 'Pass the nextCursor value of the previous page unchanged.'});
+/** A unique violation of the external id: the ticket that has it, as the error a client reads. */
+async function externalIdTaken(error: unknown, q: Queryable, externalId: string | undefined): Promise<unknown> {
+  const e = error as {code?: string; constraint?: string};
+  if (externalId === undefined || e?.code !== '23505' || e.constraint !== 'tickets_by_external_id') return error;
+  const {rows} = await q.query<{id: number}>('SELECT id FROM tickets WHERE external_id = $1', [externalId]);
+  return rows[0] ? new ExternalIdTakenError(externalId, String(rows[0].id)) : error;
 }
 
 const sortedTags = (tags: Iterable<string>) => [...new Set(tags)].sort();
 
 /** Records an event; its transaction's id (the column's default) places it in the feed. */
-async function recordEvent(c: PoolClient, ticketId: number, type: TicketEventType, at: number, actor: Actor, data: Record<string, unknown>): Promise<void> {
+async function recordEvent(c: PoolClient, ticketId: number, type: TicketEventType, at: number, actor: Writer, data: Record<string, unknown>): Promise<void> {
   await c.query('INSERT INTO events (ticket_id, type, at, actor, actor_id, actor_role, data) VALUES ($1, $2, $3, $4, $5, $6, $7)', [
     ticketId,
     type,
@@ -131,6 +128,17 @@ async function principalOf(q: Queryable, name: string | null | undefined): Promi
   return rows[0]?.id ?? null;
 }
 
+/** Who an import says wrote it: the principal of that name when there is one, else nobody's id. */
+type Writer = Omit<Actor, 'id'> & {id: string | null};
+
+async function importedActor(q: Queryable, actor: Actor, imported: Imported | undefined): Promise<Writer> {
+  if (imported?.by === undefined) return actor;
+  const {rows} = await q.query<{id: string; kind: Role}>('SELECT id, kind FROM principals WHERE name = $1', [imported.by]);
+  return {id: rows[0]?.id ?? null, name: imported.by, role: imported.role ?? rows[0]?.kind ?? 'customer'};
+}
+
+const importedData = (actor: Actor, imported: Imported | undefined) => (imported ? {importedBy: actor.name} : {});
+
 export function postgresTickets(db: Database, now: () => number): TicketStore {
   const get = async (id: string, q: Queryable = db): Promise<StoredTicket> => {
     const {rows} = await q.query<TicketRow>(`${TICKET_SQL} WHERE t.id = $1`, [ticketKey(id)]);
@@ -138,80 +146,110 @@ export function postgresTickets(db: Database, now: () => number): TicketStore {
     return toTicket(rows[0]);
   };
 
+  const create = async (actor: Actor, input: NewTicket, idempotencyKey: string | undefined, imported: Imported | undefined) => {
+    const createdData = () => ({
+      status: 'new',
+      priority: input.priority ?? 'normal',
+      type: input.type ?? 'question',
+      tags: input.tags ?? [],
+      ...(input.externalId === undefined ? {} : {externalId: input.externalId}),
+      ...importedData(actor, imported),
+    });
+    if (!idempotencyKey && !imported) {
+      // Without a key: the ticket and its event in one statement, one round trip.
+      const at = now();
+      const {rows} = await db.query<TicketRow>(
+        `WITH t AS (
+           INSERT INTO tickets (title, body, status, priority, type, tags, requester, requester_id, assignee, assignee_id, created_at, updated_at, fields, external_id)
+           VALUES ($1, $2, 'new', $3, $4, $5, $6, $7, $8, (SELECT id FROM principals WHERE name = $8), $9, $9, $10, $13)
+           RETURNING *),
+         e AS (
+           INSERT INTO events (ticket_id, type, at, actor, actor_id, actor_role, data)
+           SELECT t.id, 'created', $9, $6, $7, $11, $12 FROM t)
+         SELECT t.*, '[]'::json AS attachments FROM t`,
+        [
+          input.title,
+          input.body,
+          input.priority ?? 'normal',
+          input.type ?? 'question',
+          sortedTags(input.tags ?? []),
+          actor.name,
+          actor.id,
+          input.assignee ?? null,
+          at,
+          JSON.stringify(input.fields ?? {}),
+          actor.role,
+          JSON.stringify(createdData()),
+          input.externalId ?? null,
+        ],
+      );
+      return {ticket: toTicket(rows[0]!), replayed: false};
+    }
+    const hash = requestHash(input);
+    const {id, replayed} = await db.tx(async (c) => {
+      const at = now();
+      if (idempotencyKey) {
+        // A second request with the key, on any instance, waits here for the first one's commit.
+        const claimed = await c.query('INSERT INTO idempotency_keys (key, request_hash, created_at) VALUES ($1, $2, $3) ON CONFLICT (key) DO NOTHING RETURNING key', [
+          idempotencyKey,
+          hash,
+          at,
+        ]);
+        if (claimed.rowCount === 0) {
+          const {rows} = await c.query<{request_hash: string; ticket_id: number}>('SELECT request_hash, ticket_id FROM idempotency_keys WHERE key = $1', [idempotencyKey]);
+          const seen = rows[0]!;
+          if (seen.request_hash !== hash) {
+            throw new RejectedError('This idempotency key was already used for a different ticket.', {hint: 'Use a new key for a new ticket.'});
+          }
+          return {id: seen.ticket_id, replayed: true};
+        }
+      }
+      const by = await importedActor(c, actor, imported);
+      const createdAt = imported?.createdAt ?? at;
+      let ticketId: number;
+      try {
+        // A savepoint, so that a taken external id can be looked up in this transaction.
+        await c.query('SAVEPOINT ticket');
+        const {rows} = await c.query<{id: number}>(
+          `INSERT INTO tickets (title, body, status, priority, type, tags, requester, requester_id, assignee, assignee_id, created_at, updated_at, fields, external_id)
+           VALUES ($1, $2, 'new', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id`,
+          [
+            input.title,
+            input.body,
+            input.priority ?? 'normal',
+            input.type ?? 'question',
+            sortedTags(input.tags ?? []),
+            by.name,
+            by.id,
+            input.assignee ?? null,
+            await principalOf(c, input.assignee),
+            createdAt,
+            at,
+            JSON.stringify(input.fields ?? {}),
+            input.externalId ?? null,
+          ],
+        );
+        ticketId = rows[0]!.id;
+      } catch (error) {
+        await c.query('ROLLBACK TO SAVEPOINT ticket');
+        throw await externalIdTaken(error, c, input.externalId);
+      }
+      await recordEvent(c, ticketId, 'created', createdAt, by, createdData());
+      if (idempotencyKey) await c.query('UPDATE idempotency_keys SET ticket_id = $2 WHERE key = $1', [idempotencyKey, ticketId]);
+      return {id: ticketId, replayed: false};
+    });
+    return {ticket: await get(String(id)), replayed};
+  };
+
   return {
     get: (id) => get(id),
 
-    async create(actor, input, {idempotencyKey} = {}) {
-      if (!idempotencyKey) {
-        // Without a key: the ticket and its event in one statement, one round trip.
-        const {rows} = await db.query<TicketRow>(
-          `WITH t AS (
-             INSERT INTO tickets (title, body, status, priority, type, tags, requester, requester_id, assignee, assignee_id, created_at, updated_at, fields)
-             VALUES ($1, $2, 'new', $3, $4, $5, $6, $7, $8, (SELECT id FROM principals WHERE name = $8), $9, $9, $10)
-             RETURNING *),
-           e AS (
-             INSERT INTO events (ticket_id, type, at, actor, actor_id, actor_role, data)
-             SELECT t.id, 'created', $9, $6, $7, $11, $12 FROM t)
-           SELECT t.*, '[]'::json AS attachments FROM t`,
-          [
-            input.title,
-            input.body,
-            input.priority ?? 'normal',
-            input.type ?? 'question',
-            sortedTags(input.tags ?? []),
-            actor.name,
-            actor.id,
-            input.assignee ?? null,
-            now(),
-            JSON.stringify(input.fields ?? {}),
-            actor.role,
-            JSON.stringify({status: 'new', priority: input.priority ?? 'normal', type: input.type ?? 'question', tags: input.tags ?? []}),
-          ],
-        );
-        return {ticket: toTicket(rows[0]!), replayed: false};
+    async create(actor, input, {idempotencyKey, imported} = {}) {
+      try {
+        return await create(actor, input, idempotencyKey, imported);
+      } catch (error) {
+        throw await externalIdTaken(error, db, input.externalId);
       }
-      const hash = requestHash(input);
-      const {id, replayed} = await db.tx(async (c) => {
-        const at = now();
-        if (idempotencyKey) {
-          // A second request with the key, on any instance, waits here for the first one's commit.
-          const claimed = await c.query('INSERT INTO idempotency_keys (key, request_hash, created_at) VALUES ($1, $2, $3) ON CONFLICT (key) DO NOTHING RETURNING key', [
-            idempotencyKey,
-            hash,
-            at,
-          ]);
-          if (claimed.rowCount === 0) {
-            const {rows} = await c.query<{request_hash: string; ticket_id: number}>('SELECT request_hash, ticket_id FROM idempotency_keys WHERE key = $1', [idempotencyKey]);
-            const seen = rows[0]!;
-            if (seen.request_hash !== hash) {
-              throw new RejectedError('This idempotency key was already used for a different ticket.', {hint: 'Use a new key for a new ticket.'});
-            }
-            return {id: seen.ticket_id, replayed: true};
-          }
-        }
-        const {rows} = await c.query<{id: number}>(
-          `INSERT INTO tickets (title, body, status, priority, type, tags, requester, requester_id, assignee, assignee_id, created_at, updated_at, fields)
-           VALUES ($1, $2, 'new', $3, $4, $5, $6, $7, $8, $9, $10, $10, $11) RETURNING id`,
-          [
-            input.title,
-            input.body,
-            input.priority ?? 'normal',
-            input.type ?? 'question',
-            sortedTags(input.tags ?? []),
-            actor.name,
-            actor.id,
-            input.assignee ?? null,
-            await principalOf(c, input.assignee),
-            at,
-            JSON.stringify(input.fields ?? {}),
-          ],
-        );
-        const ticketId = rows[0]!.id;
-        await recordEvent(c, ticketId, 'created', at, actor, {status: 'new', priority: input.priority ?? 'normal', type: input.type ?? 'question', tags: input.tags ?? []});
-        if (idempotencyKey) await c.query('UPDATE idempotency_keys SET ticket_id = $2 WHERE key = $1', [idempotencyKey, ticketId]);
-        return {id: ticketId, replayed: false};
-      });
-      return {ticket: await get(String(id)), replayed};
     },
 
     async list(actor, query) {
@@ -237,26 +275,37 @@ export function postgresTickets(db: Database, now: () => number): TicketStore {
         const pattern = param(`%${query.search.replace(/[\\%_]/g, (ch) => `\\${ch}`)}%`);
         where.push(`(t.title ILIKE ${pattern} OR t.body ILIKE ${pattern})`);
       }
+      if (query.externalId !== undefined) where.push(`t.external_id = ${param(query.externalId)}`);
+      if (query.updatedSince !== undefined) where.push(`t.updated_at >= ${param(parseInstant(query.updatedSince))}`);
+      const sort = query.sort ?? DEFAULT_SORT;
+      const {column, descending} = sortOrder(sort);
       if (query.cursor) {
-        const after = decodeCursor(query.cursor);
-        where.push(`(t.created_at, t.id) < (${param(after.createdAt)}, ${param(after.id)})`);
+        const after = decodeCursor(query.cursor, sort);
+        where.push(`(t.${column}, t.id) ${descending ? '<' : '>'} (${param(after.value)}, ${param(after.id)})`);
       }
+      const direction = descending ? 'DESC' : 'ASC';
       const {rows} = await db.query<TicketRow>(
-        `${TICKET_SQL} ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY t.created_at DESC, t.id DESC LIMIT ${param(limit + 1)}`,
+        `${TICKET_SQL} ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY t.${column} ${direction}, t.id ${direction} LIMIT ${param(limit + 1)}`,
         params,
       );
       const page = rows.slice(0, limit);
       const last = page.at(-1);
-      return {tickets: page.map(toTicket), nextCursor: rows.length > limit && last ? encodeCursor(last.created_at, last.id) : null};
+      return {
+        tickets: page.map(toTicket),
+        nextCursor: rows.length > limit && last ? encodeCursor({value: column === 'updated_at' ? last.updated_at : last.created_at, id: last.id, sort}) : null,
+      };
     },
-
-    async update(actor, id, changes) {
+    async update(actor, id, changes, options = {}) {
       const key = ticketKey(id);
       await db.tx(async (c) => {
         // FOR UPDATE: what BEGIN IMMEDIATE is to SQLite, for this one ticket.
-        const {rows} = await c.query<{status: string; fields: Record<string, unknown>; tags: string[]}>('SELECT status, fields, tags FROM tickets WHERE id = $1 FOR UPDATE', [key]);
+        const {rows} = await c.query<{status: string; fields: Record<string, unknown>; tags: string[]; version: number}>(
+          'SELECT status, fields, tags, version FROM tickets WHERE id = $1 FOR UPDATE',
+          [key],
+        );
         const row = rows[0];
         if (!row) throw notFound(id);
+        if (options.ifVersion !== undefined && options.ifVersion !== row.version) throw new VersionConflictError(id, options.ifVersion, row.version);
         const at = now();
         const sets: string[] = [];
         const params: unknown[] = [];
@@ -321,25 +370,27 @@ export function postgresTickets(db: Database, now: () => number): TicketStore {
       );
     },
 
-    async comment(actor, id, input) {
+    async comment(actor, id, input, {imported} = {}) {
       const key = ticketKey(id);
       const isPublic = input.public ?? true;
       return db.tx(async (c) => {
-        const at = now();
-        const touched = await c.query('UPDATE tickets SET updated_at = $2, version = version + 1 WHERE id = $1', [key, at]);
+        const now_ = now();
+        const at = imported?.createdAt ?? now_;
+        const touched = await c.query('UPDATE tickets SET updated_at = $2, version = version + 1 WHERE id = $1', [key, now_]);
         if (touched.rowCount === 0) throw notFound(id);
+        const by = await importedActor(c, actor, imported);
         const {rows} = await c.query<{id: number}>(
           'INSERT INTO comments (ticket_id, author, author_id, author_role, body, public, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id',
-          [key, actor.name, actor.id, actor.role, input.body, isPublic, at],
+          [key, by.name, by.id, by.role, input.body, isPublic, at],
         );
         const commentId = rows[0]!.id;
-        await recordEvent(c, key, 'comment', at, actor, {commentId: String(commentId), public: isPublic});
+        await recordEvent(c, key, 'comment', at, by, {commentId: String(commentId), public: isPublic, ...importedData(actor, imported)});
         return {
           id: String(commentId),
           ticketId: String(key),
-          author: actor.name,
-          authorId: actor.id,
-          authorRole: actor.role,
+          author: by.name,
+          ...(by.id === null ? {} : {authorId: by.id}),
+          authorRole: by.role,
           body: input.body,
           public: isPublic,
           createdAt: iso(at),
@@ -451,11 +502,18 @@ export function postgresEvents(db: Database): EventFeed {
         `SELECT e.id, e.tx::text AS tx, e.ticket_id, e.type, e.at, e.actor, e.actor_id, e.actor_role, e.data FROM events e
          ${mine ? 'JOIN tickets t ON t.id = e.ticket_id AND t.requester_id = $4' : ''}
          WHERE (e.tx, e.id) > ($1::xid8, $2) AND e.tx < pg_snapshot_xmin(pg_current_snapshot())
+         ${filter.publicOnly ? "AND NOT (e.type = 'comment' AND e.data->>'public' = 'false')" : ''}
          ORDER BY e.tx, e.id LIMIT $3`,
-        mine ? [tx, id, limit, filter.requesterId] : [tx, id, limit],
+        mine ? [tx, id, limit + 1, filter.requesterId] : [tx, id, limit + 1],
       );
-      const last = rows.at(-1);
-      return {events: rows.map(toEvent), cursor: last ? `${last.tx}.${last.id}` : `${tx}.${id}`};
+      const page = rows.slice(0, limit);
+      const last = page.at(-1);
+      return {events: page.map(toEvent), cursor: last ? `${last.tx}.${last.id}` : `${tx}.${id}`, more: rows.length > limit};
+    },
+    async end() {
+      // Every event of a transaction older than all running ones is below this; the rest may still come.
+      const {rows} = await db.query<{tx: string}>('SELECT (pg_snapshot_xmin(pg_current_snapshot())::text::numeric - 1)::text AS tx');
+      return `${rows[0]!.tx}.999999999999999`;
     },
   };
 }

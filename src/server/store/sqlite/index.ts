@@ -1,10 +1,11 @@
 import {createReadStream} from 'node:fs';
 import {join} from 'node:path';
 
-import type {Role, Ticket, TicketEvent, TicketEventType} from '../../../domain/ticket.js';
+import {UsageError} from '../../../domain/errors.js';
+import type {Role, TicketEvent, TicketEventType} from '../../../domain/ticket.js';
 import {openLocalKb} from '../../../store/embedded/kb/builtin.js';
 import {LocalSla} from '../../../store/embedded/sla.js';
-import {openLocalStore, type LocalStore} from '../../../store/embedded/store.js';
+import {openLocalStore} from '../../../store/embedded/store.js';
 import {LocalTickets, removeAbandonedUploads, ticketKey} from '../../../store/embedded/tickets.js';
 import {
   IDEMPOTENCY_CLAIM_TTL_MS,
@@ -12,6 +13,7 @@ import {
   type Actor,
   type EventFeed,
   type IdempotencyStore,
+  type Imported,
   type KbStore,
   type RateLimitStore,
   type ServerStore,
@@ -22,6 +24,7 @@ import {
 } from '../store.js';
 import {attributeLegacyOwners} from './owners.js';
 import {ServerState} from './state.js';
+import {sqliteWebhooks} from './webhooks.js';
 
 export interface SqliteStoreOptions {
   /** support.db (the local backend's format), attachments/ and server.db (tokens, stored responses). */
@@ -57,19 +60,31 @@ export async function openSqliteServerStore(options: SqliteStoreOptions): Promis
   const principalOf = (name: string) => state.principalNamed(name)?.id;
   const engine = (actor: Actor) => new LocalTickets(store, actor, now, {principalOf});
   const reader = engine({id: '', name: '', role: 'agent'});
-  const withVersion = versions(store);
+  const stored = (ticket: import('../../../domain/ticket.js').Ticket): StoredTicket => ({...ticket, version: ticket.version ?? 1});
+  /** Who an import says wrote it: the principal of that name when there is one. */
+  const importedActor = (actor: Actor, imported: Imported | undefined): Actor => {
+    if (imported?.by === undefined) return actor;
+    const principal = state.principalNamed(imported.by);
+    return {id: principal?.id ?? '', name: imported.by, role: imported.role ?? principal?.kind ?? 'customer'};
+  };
+  const importOptions = (actor: Actor, imported: Imported | undefined) =>
+    imported ? {importedBy: actor.name, ...(imported.createdAt === undefined ? {} : {createdAt: imported.createdAt})} : {};
 
   const tickets: TicketStore = {
-    async create(actor, input, {idempotencyKey} = {}) {
+    async create(actor, input, {idempotencyKey, imported} = {}) {
       const replayed = idempotencyKey ? store.guard(() => Boolean(store.db.prepare('SELECT 1 FROM idempotency_keys WHERE key = ?').get(idempotencyKey))) : false;
-      const ticket = await engine(actor).create(input, {idempotencyKey});
-      return {ticket: withVersion(ticket), replayed};
+      const by = importedActor(actor, imported);
+      const ticket = await new LocalTickets(store, {...by, id: by.id || undefined}, now, {principalOf}).create(input, {idempotencyKey, ...importOptions(actor, imported)});
+      return {ticket: stored(ticket), replayed};
     },
-    get: async (id) => withVersion(await reader.get(id)),
+    get: async (id) => stored(await reader.get(id)),
     list: (actor, query) => engine(actor).list(query),
-    update: async (actor, id, changes) => withVersion(await engine(actor).update(id, changes)),
+    update: async (actor, id, changes, options = {}) => stored(await engine(actor).update(id, changes, options)),
     comments: async (id) => (await reader.view(id)).comments,
-    comment: (actor, id, input) => engine(actor).comment(id, input),
+    comment: (actor, id, input, {imported} = {}) => {
+      const by = importedActor(actor, imported);
+      return new LocalTickets(store, {...by, id: by.id || undefined}, now, {principalOf}).comment(id, input, importOptions(actor, imported));
+    },
     events: (id) => reader.events(id),
     attach: (actor, id, file) => engine(actor).attach(id, file),
     async openAttachment(ticketId, attachmentId) {
@@ -83,18 +98,24 @@ export async function openSqliteServerStore(options: SqliteStoreOptions): Promis
 
   const events: EventFeed = {
     async after(cursor, limit, filter = {}) {
-      const after = cursor ? Number(cursor) : 0;
+      const after = parseFeedCursor(cursor);
       const rows = store.guard(
         () =>
           store.db
             .prepare(
               `SELECT e.id, e.ticket_id, e.type, e.at, e.actor, e.actor_id, e.actor_role, e.data FROM events e
                ${filter.requesterId === undefined ? '' : 'JOIN tickets t ON t.id = e.ticket_id AND t.requester_id = ?'}
-               WHERE e.id > ? ORDER BY e.id LIMIT ?`,
+               WHERE e.id > ? ${filter.publicOnly ? "AND NOT (e.type = 'comment' AND json_extract(e.data, '$.public') = 0)" : ''}
+               ORDER BY e.id LIMIT ?`,
             )
-            .all(...(filter.requesterId === undefined ? [] : [filter.requesterId]), after, limit) as unknown as EventRow[],
+            .all(...(filter.requesterId === undefined ? [] : [filter.requesterId]), after, limit + 1) as unknown as EventRow[],
       );
-      return {events: rows.map(toEvent), cursor: String(rows.at(-1)?.id ?? after)};
+      const page = rows.slice(0, limit);
+      return {events: page.map(toEvent), cursor: String(page.at(-1)?.id ?? after), more: rows.length > limit};
+    },
+    async end() {
+      const row = store.guard(() => store.db.prepare('SELECT MAX(id) AS id FROM events').get() as {id: number | null});
+      return String(row.id ?? 0);
     },
   };
 
@@ -114,7 +135,7 @@ export async function openSqliteServerStore(options: SqliteStoreOptions): Promis
   };
 
   const tokens: TokenStore = {
-    create: async (name, role) => state.createToken(name, role),
+    create: async (name, role, options) => state.createToken(name, role, options),
     list: async () => state.listTokens(),
     revoke: async (idOrName) => state.revokeToken(idOrName),
     verify: async (secret) => state.verify(secret),
@@ -166,6 +187,7 @@ export async function openSqliteServerStore(options: SqliteStoreOptions): Promis
     tokens,
     idempotency,
     rateLimits,
+    webhooks: sqliteWebhooks(state, now, events),
     close: async () => {
       store.close();
       state.close();
@@ -195,11 +217,9 @@ const toEvent = (r: EventRow): TicketEvent => ({
   data: JSON.parse(r.data) as Record<string, unknown>,
 });
 
-/** Adds the version column, which the local backend's tickets do not carry. */
-function versions(store: LocalStore) {
-  const select = store.db.prepare('SELECT version FROM tickets WHERE id = ?');
-  return (ticket: Ticket): StoredTicket => {
-    const row = store.guard(() => select.get(Number(ticket.id)) as {version: number} | undefined);
-    return {...ticket, version: row?.version ?? 1};
-  };
+/** A feed position: the id of the last event read. */
+function parseFeedCursor(cursor: string | undefined): number {
+  if (cursor === undefined || cursor === '') return 0;
+  if (!/^\d{1,15}$/.test(cursor)) throw new UsageError(`"${cursor}" is not a cursor of this event feed.`, {hint: 'Pass the cursor of the previous page unchanged.'});
+  return Number(cursor);
 }

@@ -4,12 +4,12 @@ import type {DatabaseSync} from 'node:sqlite';
 
 import {NotFoundError} from '../../../domain/errors.js';
 import {describeSqliteError, loadSqlite, writeTransaction} from '../../../store/embedded/sqlite.js';
-import {IDEMPOTENCY_TTL_MS, type CreatedToken, type StoredResponse, type TokenInfo, type TokenRole} from '../store.js';
-import {ambiguousName, hashToken, LAST_USED_EVERY_MS, looksLikeToken, nameRetired, nameTaken, newToken, principalKind} from '../tokens.js';
+import {IDEMPOTENCY_TTL_MS, type CreatedToken, type NewTokenOptions, type StoredResponse, type TokenInfo, type TokenRole} from '../store.js';
+import {ambiguousName, hashToken, LAST_USED_EVERY_MS, looksLikeToken, nameRetired, nameTaken, newToken, principalKind, scopesOf, storedScopes} from '../tokens.js';
 
 export {hashToken};
 
-const TOKEN_COLUMNS = 'id, principal_id, name, role, created_at, last_used_at, revoked_at';
+const TOKEN_COLUMNS = 'id, principal_id, name, role, created_at, last_used_at, revoked_at, expires_at, scopes';
 
 /** What a principal is on tickets: an admin writes as an agent. */
 export type PrincipalKind = 'customer' | 'agent';
@@ -77,6 +77,42 @@ const MIGRATIONS = [
   ALTER TABLE tokens ADD COLUMN expires_at INTEGER;
   ALTER TABLE tokens ADD COLUMN scopes TEXT;
   `,
+  // 4: webhooks (protocol 1.1). A delivery is one event for one subscription, made once (the
+  // pair is unique) and attempted under a lease; meta 'webhook-cursor' is where in the change
+  // feed deliveries were last made from. The payload is stored so that every attempt posts the
+  // same bytes.
+  `
+  CREATE TABLE webhooks (
+    id TEXT PRIMARY KEY,
+    url TEXT NOT NULL,
+    events TEXT,
+    description TEXT,
+    secret TEXT NOT NULL,
+    created_at INTEGER NOT NULL
+  );
+  CREATE TABLE webhook_deliveries (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    webhook_id TEXT NOT NULL,
+    event_id TEXT NOT NULL,
+    event_type TEXT NOT NULL,
+    ticket_id TEXT NOT NULL,
+    payload TEXT NOT NULL,
+    state TEXT NOT NULL DEFAULT 'pending',
+    attempts INTEGER NOT NULL DEFAULT 0,
+    created_at INTEGER NOT NULL,
+    next_attempt_at INTEGER,
+    last_attempt_at INTEGER,
+    delivered_at INTEGER,
+    last_status INTEGER,
+    last_error TEXT,
+    lease_owner TEXT,
+    lease_until INTEGER,
+    UNIQUE (webhook_id, event_id)
+  );
+  CREATE INDEX webhook_deliveries_due ON webhook_deliveries (next_attempt_at, id) WHERE state = 'pending';
+  CREATE INDEX webhook_deliveries_by_hook ON webhook_deliveries (webhook_id, id);
+  CREATE INDEX webhook_deliveries_by_age ON webhook_deliveries (created_at) WHERE state <> 'pending';
+  `,
 ];
 
 export const SERVER_STATE_VERSION = MIGRATIONS.length;
@@ -103,6 +139,9 @@ interface TokenRow {
   created_at: number;
   last_used_at: number | null;
   revoked_at: number | null;
+  expires_at: number | null;
+  /** A comma-separated list; NULL: every scope. */
+  scopes: string | null;
 }
 
 const toInfo = (row: TokenRow): TokenInfo => ({
@@ -113,6 +152,8 @@ const toInfo = (row: TokenRow): TokenInfo => ({
   createdAt: iso(row.created_at)!,
   lastUsedAt: iso(row.last_used_at),
   revokedAt: iso(row.revoked_at),
+  expiresAt: iso(row.expires_at),
+  scopes: scopesOf(row.scopes === null ? null : row.scopes.split(',')),
 });
 
 /**
@@ -124,7 +165,8 @@ export class ServerState {
   private readonly lastUsedWritten = new Map<string, number>();
 
   private constructor(
-    private readonly db: DatabaseSync,
+    /** For the webhook store beside it (webhooks.ts); nothing else writes here. */
+    readonly db: DatabaseSync,
     readonly file: string,
     private readonly now: () => number,
   ) {}
@@ -152,9 +194,10 @@ export class ServerState {
    * tokens' names included: a name that once stood for someone never comes to stand for
    * someone else, so that nobody inherits another person's tickets by taking their name.
    */
-  createToken(name: string, role: TokenRole): CreatedToken {
-    const {token, id, principalId} = newToken(name, role);
+  createToken(name: string, role: TokenRole, options: NewTokenOptions = {}): CreatedToken {
+    const {token, id, principalId} = newToken(name, role, options, this.now());
     const at = this.now();
+    const scopes = storedScopes(options.scopes);
     writeTransaction(this.db, () => {
       const holders = this.db.prepare(`SELECT ${TOKEN_COLUMNS} FROM tokens WHERE name = ? ORDER BY created_at`).all(name) as unknown as TokenRow[];
       const live = holders.filter((t) => t.revoked_at === null);
@@ -162,10 +205,21 @@ export class ServerState {
       if (holders.length > 0 || this.db.prepare('SELECT 1 FROM principals WHERE name = ?').get(name)) throw nameRetired(name);
       this.db.prepare('INSERT INTO principals (id, name, kind, created_at) VALUES (?, ?, ?, ?)').run(principalId, name, principalKind(role), at);
       this.db
-        .prepare('INSERT INTO tokens (id, principal_id, hash, name, role, created_at) VALUES (?, ?, ?, ?, ?, ?)')
-        .run(id, principalId, hashToken(token), name, role, at);
+        .prepare('INSERT INTO tokens (id, principal_id, hash, name, role, created_at, expires_at, scopes) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
+        .run(id, principalId, hashToken(token), name, role, at, options.expiresAt ?? null, scopes === null ? null : scopes.join(','));
     });
-    return {id, principalId, name, role, createdAt: iso(at)!, lastUsedAt: null, revokedAt: null, token};
+    return {
+      id,
+      principalId,
+      name,
+      role,
+      createdAt: iso(at)!,
+      lastUsedAt: null,
+      revokedAt: null,
+      expiresAt: iso(options.expiresAt ?? null),
+      scopes: scopesOf(scopes),
+      token,
+    };
   }
 
   listTokens(): TokenInfo[] {
@@ -235,9 +289,7 @@ export class ServerState {
   /** The live token with this secret, or undefined: unknown and revoked look the same. */
   verify(token: string): TokenInfo | undefined {
     if (!looksLikeToken(token)) return undefined;
-    const row = this.db.prepare(`SELECT ${TOKEN_COLUMNS}, expires_at FROM tokens WHERE hash = ?`).get(hashToken(token)) as
-      | (TokenRow & {expires_at: number | null})
-      | undefined;
+    const row = this.db.prepare(`SELECT ${TOKEN_COLUMNS} FROM tokens WHERE hash = ?`).get(hashToken(token)) as TokenRow | undefined;
     if (!row || row.revoked_at !== null) return undefined;
     if (row.expires_at !== null && row.expires_at <= this.now()) return undefined;
     const at = this.now();

@@ -30,6 +30,8 @@ export interface KbCache {
   get(idOrSlug: string): Promise<Article>;
   /** Writes one page of remote changes and its cursor in one go. */
   apply(page: KbChangesPage): KbCacheApplied;
+  /** Drops every article whose slug is not named (after a full listing); says how many went. */
+  keepOnly(slugs: ReadonlySet<string>): number;
   /** Records that a sync finished. */
   finish(at: Date): void;
   close(): void;
@@ -118,6 +120,14 @@ class LocalKbCache implements KbCache {
       }),
     );
     return applied;
+  }
+
+  keepOnly(slugs: ReadonlySet<string>): number {
+    const {db} = this.store;
+    const gone = (this.store.guard(() => db.prepare('SELECT slug FROM kb_articles').all()) as {slug: string}[]).map((r) => r.slug).filter((slug) => !slugs.has(slug));
+    for (const slug of gone) this.kb.delete(slug);
+    this.store.guard(() => db.prepare('DELETE FROM kb_cache_ids WHERE slug NOT IN (SELECT slug FROM kb_articles)').run());
+    return gone.length;
   }
 
   finish(at: Date): void {

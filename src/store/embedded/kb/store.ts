@@ -19,7 +19,7 @@ import {writeTransaction} from '../sqlite.js';
 import type {LocalStore} from '../store.js';
 import {IndexWriter, readStats, type ArticleTerms} from './postings.js';
 import {parseQuery, planSearch, type SearchPlan} from './query.js';
-import {DEFAULT_RANKING, rank, readNorms, type RankingParams, type TermStats} from './rank.js';
+import {DEFAULT_RANKING, rank, readNorms, type NormRows, type RankCounters, type RankingParams, type TermStats} from './rank.js';
 import {makeSnippet} from './snippet.js';
 import {stem, tokenize} from './text.js';
 
@@ -99,7 +99,7 @@ export class LocalKb {
   private readonly ranking: RankingParams;
   /** Writes through this connection, which PRAGMA data_version does not count. */
   private writes = 0;
-  private normsCache: {key: string; norms: Uint8Array} | undefined;
+  private normsCache: {key: string; norms: NormRows} | undefined;
 
   constructor(
     private readonly store: LocalStore,
@@ -274,7 +274,7 @@ export class LocalKb {
    * language is still found. `locale` and `tags` filter. An empty result is a valid answer: a
    * query of only stop words or punctuation finds nothing.
    */
-  search(query: KbSearchQuery, ranking?: Partial<RankingParams>): KbHit[] {
+  search(query: KbSearchQuery, ranking?: Partial<RankingParams>, counters?: RankCounters): KbHit[] {
     if (!query.text.trim()) throw new UsageError('The search query is empty.', {hint: 'Give some words to search for: support kb search "proxy setup".'});
     const limit = Math.min(Math.max(1, Math.floor(query.limit || DEFAULT_KB_LIMIT)), MAX_KB_LIMIT);
     const locale = query.locale ? parseLocale(query.locale) : undefined;
@@ -302,6 +302,7 @@ export class LocalKb {
         accept: tags.length ? (ids) => this.withTags(ids, tags) : undefined,
         limit,
         params: ranking ? {...this.ranking, ...ranking} : this.ranking,
+        counters,
       });
       return this.hits(ranked, plan);
     });
@@ -357,10 +358,10 @@ export class LocalKb {
    * Every article's norms, kept while nothing is written: a server answers many queries, and
    * reading them costs more than ranking (PRAGMA data_version tells of other connections' writes).
    */
-  private norms(maxId: number): Uint8Array {
+  private norms(maxId: number): NormRows {
     const version = (this.store.db.prepare('PRAGMA data_version').get() as {data_version: number}).data_version;
     const key = `${version}:${this.writes}:${maxId}`;
-    if (this.normsCache?.key !== key) this.normsCache = {key, norms: readNorms(this.store.db, maxId + 1)};
+    if (this.normsCache?.key !== key) this.normsCache = {key, norms: readNorms(this.store.db, maxId)};
     return this.normsCache.norms;
   }
 
