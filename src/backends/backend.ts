@@ -67,6 +67,12 @@ export interface UpdateOptions extends CallOptions {
    * VersionConflictError. Backends without the capability ignore it.
    */
   ifVersion?: number;
+  /**
+   * false: the caller has no use for the ticket as it is after the change (a bulk run), so an
+   * adapter whose API does not answer with it (Jira's edits and transitions answer 204) does not
+   * ask for it again, and resolves with null.
+   */
+  readBack?: boolean;
 }
 
 export type {AttemptControl, CallOptions, RetryEvent} from '../domain/retry.js';
@@ -92,7 +98,8 @@ export interface TicketApi {
   /** With comments, in the order they were written. */
   view(id: string, options?: CallOptions): Promise<TicketWithComments>;
   list(query: TicketQuery): Promise<TicketPage>;
-  update(id: string, changes: TicketChanges, options?: UpdateOptions): Promise<Ticket>;
+  update(id: string, changes: TicketChanges, options?: UpdateOptions & {readBack?: true}): Promise<Ticket>;
+  update(id: string, changes: TicketChanges, options: UpdateOptions): Promise<Ticket | null>;
   comment(id: string, input: NewComment, options?: CallOptions): Promise<Comment>;
   attach(id: string, file: AttachmentSource, options?: CallOptions): Promise<Attachment>;
   /** The ticket's history, oldest first (capability 'events'). */

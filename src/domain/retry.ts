@@ -32,8 +32,9 @@ export interface AttemptControl {
   /** Attempts in all, the first included; default: the HTTP client's policy. */
   maxAttempts?: number;
   /**
-   * Waits before each retry in place of the client's own backoff: a pacer that every worker of a
-   * bulk run shares, told of the failure through `onRetry` first.
+   * Waits before each attempt, the first included: a pacer that every worker of a bulk run
+   * shares, so that it spaces requests, not only calls (one call may send several). Before a
+   * retry it waits in place of the client's own backoff, told of the failure through `onRetry`.
    */
   pace?: () => Promise<void>;
   /** Told before each retry (a progress line, a pacer's bookkeeping). */

@@ -183,7 +183,10 @@ export class HttpClient {
     let authorization = await this.authorizationHeader();
     let redirectsLeft = req.method === 'GET' ? (this.options.redirects ?? 0) : 0;
     for (let attempt = 1; ; attempt++) {
+      // Every attempt, the first included, waits for the caller's pacer when it has one.
+      await req.attempts?.pace?.();
       const started = performance.now();
+      const sentAt = (this.options.now ?? Date.now)();
       const more = attempt < maxAttempts;
       const last = !canRetry || !more;
       const retry = (event: Omit<RetryEvent, 'attempt' | 'maxAttempts'>) => this.beforeRetry(req, {...event, attempt, maxAttempts});
@@ -245,7 +248,7 @@ export class HttpClient {
       const parsed = parseBody(response.body as string, String(response.headers['content-type'] ?? ''));
       // A limit the status does not name (GitHub's 403) is a 429 here: waited out, retried, counted.
       const limited = status === 429 ? {} : status >= 400 && status < 500 ? this.options.rateLimited?.({status, headers: response.headers, body: parsed}) : undefined;
-      this.observeRateLimit(response.headers, limited ? 429 : status);
+      this.observeRateLimit(response.headers, limited ? 429 : status, sentAt);
       if (status < 300) return {status, headers: response.headers, body: parsed, text: response.body as string};
       const location = response.headers.location;
       if (status >= 300 && status < 400 && redirectsLeft > 0 && typeof location === 'string') {
@@ -304,14 +307,20 @@ export class HttpClient {
     return {...this.limits};
   }
 
-  private observeRateLimit(headers: HttpResponse['headers'], status: number): void {
+  private observeRateLimit(headers: HttpResponse['headers'], status: number, sentAt: number): void {
     const throttled = this.limits.throttled + (status === 429 ? 1 : 0);
-    const reading = readRateLimit(headers);
+    const now = (this.options.now ?? Date.now)();
+    const reading = readRateLimit(headers, now);
     if (!reading) {
       this.limits = {...this.limits, throttled};
       return;
     }
-    this.limits = {...reading, observedAt: (this.options.now ?? Date.now)(), throttled};
+    // Answers may come back out of order: figures older than the ones held say less.
+    if (this.limits.sentAt !== undefined && sentAt < this.limits.sentAt) {
+      this.limits = {...this.limits, throttled};
+      return;
+    }
+    this.limits = {...reading, observedAt: now, sentAt, throttled};
   }
 
   private finalStatusError(status: number, body: unknown, what: string, waitMs?: number, rateLimited = status === 429): Error {
@@ -345,8 +354,8 @@ export class HttpClient {
       `retrying after ${event.detail}${paced ? ' when the pacer allows' : ` in ${(delayMs / 1000).toFixed(1)}s`} (attempt ${event.attempt + 1} of ${event.maxAttempts})`,
     );
     control?.onRetry?.({...event, delayMs});
+    // The pacer's wait, when there is one, comes before the next attempt (see request()).
     if (!paced) await this.sleep(delayMs);
-    await control?.pace?.();
   }
 
   private url(req: HttpRequest): string {

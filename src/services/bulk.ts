@@ -157,7 +157,13 @@ export async function runBulk(backend: Backend, options: BulkOptions): Promise<B
   const {source, operation} = options;
   // Rows not yet finished (known once the input is counted below): a lower bound of the calls left.
   let rowsLeft = Number.POSITIVE_INFINITY;
-  const pacer = new Pacer({concurrency: options.concurrency ?? 4, ratePerMinute: options.ratePerMinute, clock: options.clock, workLeft: () => rowsLeft});
+  const pacer = new Pacer({
+    concurrency: options.concurrency ?? 4,
+    ratePerMinute: options.ratePerMinute,
+    clock: options.clock,
+    workLeft: () => rowsLeft,
+    readings: backend.rateLimit ? () => backend.rateLimit!() : undefined,
+  });
   const clock = pacer.clock;
   const startedAt = clock.now();
   const maxAttempts = options.maxAttempts ?? 8;
@@ -265,7 +271,7 @@ export async function runBulk(backend: Backend, options: BulkOptions): Promise<B
     const ticket = await call((attempts) => backend.tickets.create(plan.ticket, {idempotencyKey, attempts}));
     if (plan.status) {
       const status = plan.status;
-      await call((attempts) => backend.tickets.update(ticket.id, {status}, {idempotencyKey: randomUUID(), attempts}));
+      await call((attempts) => backend.tickets.update(ticket.id, {status}, {idempotencyKey: randomUUID(), attempts, readBack: false}));
     }
     return ticket.id;
   };
@@ -281,8 +287,9 @@ export async function runBulk(backend: Backend, options: BulkOptions): Promise<B
     }
     // One key per update in this run: its own retries replay. A rerun computes the changes anew
     // from the ticket as it is then, which may differ, so it does not reuse the key.
+    // The journal keeps the id and nothing else of the ticket as it is after: it is not read back.
     if (hasChanges(changes)) {
-      await call((attempts) => backend.tickets.update(plan.id, changes, {idempotencyKey: randomUUID(), attempts, ...(ifVersion === undefined ? {} : {ifVersion})}));
+      await call((attempts) => backend.tickets.update(plan.id, changes, {idempotencyKey: randomUUID(), attempts, readBack: false, ...(ifVersion === undefined ? {} : {ifVersion})}));
     }
     else if (plan.comment === undefined && plan.tags === undefined) await call((attempts) => backend.tickets.get(plan.id, {attempts}));
     if (plan.comment !== undefined) {

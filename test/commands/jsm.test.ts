@@ -132,8 +132,13 @@ describe('the README with --profile it', () => {
     rows[0]!.priority = 'urgent';
     rows[0]!.fields.seats = 4;
     writeFileSync(file, rows.map((r) => JSON.stringify(r)).join('\n'));
+    const sent = fake.server.requests.length;
     expect((await run(TicketBulkUpdate, ['--profile', 'it', '--input', file, '--fresh', '--json'])).exitCode).toBe(0);
     expect(fake.server.received('editIssue').slice(before).map((r) => r.body)).toEqual([{fields: {priority: {name: 'Highest'}, customfield_10051: 4}, update: {}}]);
+    // Against the rate limit: each of the two rows is read once for its tags (the request, not its
+    // comments), and the changed one is written without being read back.
+    const rowRequests = fake.server.requests.slice(sent).filter((r) => /^(getIssue|getRequestComments|editIssue)$/.test(r.operationId ?? '')).map((r) => r.operationId);
+    expect(rowRequests.sort()).toEqual(['editIssue', 'getIssue', 'getIssue']);
   });
 
   it('attaches a diagnostic bundle and reports SLA clocks', async () => {

@@ -88,4 +88,24 @@ describe('rate-limit headers', () => {
     expect(readRateLimit({'x-rate-limit': '700', 'x-rate-limit-remaining': '650', 'ratelimit-limit': '100', 'ratelimit-remaining': '3', 'ratelimit-reset': '20'}, now)).toEqual({limit: 100, remaining: 3, resetSeconds: 20});
     expect(readRateLimit({'x-rate-limit': 'lots'}, now)).toBeUndefined();
   });
+
+  it('takes Jira’s reset to the minute for a bound, never for the moment the budget is back', () => {
+    const now = Date.parse('2025-03-01T10:00:30Z');
+    // "yyyy-MM-ddTHH:mmZ": the reset comes within that minute, so by its end at the latest; even a minute already begun is no "now".
+    expect(readRateLimit({'x-ratelimit-limit': '600', 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': '2025-03-01T10:00Z'}, now)).toEqual({limit: 600, remaining: 0, resetBySeconds: 30});
+    expect(readRateLimit({'x-ratelimit-limit': '600', 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': '2025-03-01T10:01+0000'}, now)).toEqual({limit: 600, remaining: 0, resetBySeconds: 90});
+    // With seconds it is a time to pace on.
+    expect(readRateLimit({'x-ratelimit-limit': '600', 'x-ratelimit-remaining': '3', 'x-ratelimit-reset': '2025-03-01T10:00:42Z'}, now)).toEqual({limit: 600, remaining: 3, resetSeconds: 12});
+  });
+
+  it('reads the structured RateLimit fields, Atlassian’s Beta- ones too, and what a Freshdesk request cost', () => {
+    const now = Date.parse('2025-01-01T00:00:00Z');
+    expect(readRateLimit({'ratelimit-policy': '"burst";q=100;w=60, "day";q=5000;w=86400', ratelimit: '"burst";r=40;t=12, "day";r=4000;t=3600'}, now)).toEqual({limit: 100, remaining: 40, resetSeconds: 12, windowSeconds: 60});
+    expect(
+      readRateLimit({'beta-ratelimit-policy': '"tenant-app-quota";q=100100;w=3600', 'beta-ratelimit': '"tenant-app-quota";r=17842;t=2107', 'x-ratelimit-limit': '350', 'x-ratelimit-remaining': '349'}, now),
+    ).toEqual({limit: 350, remaining: 349});
+    expect(readRateLimit({'beta-ratelimit': '"tenant-app-quota";r=0;t=2107'}, now)).toEqual({remaining: 0, resetSeconds: 2107});
+    expect(readRateLimit({ratelimit: 'not a list ;;'}, now)).toBeUndefined();
+    expect(readRateLimit({'x-ratelimit-total': '400', 'x-ratelimit-remaining': '300', 'x-ratelimit-used-currentrequest': '3'}, now)).toEqual({limit: 400, remaining: 300, windowSeconds: 60, cost: 3});
+  });
 });

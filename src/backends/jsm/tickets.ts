@@ -21,7 +21,7 @@ import {
   type TicketWithComments,
 } from '../../domain/ticket.js';
 import {unsupported} from '../capabilities.js';
-import type {AttachmentSource, Backend, CallOptions, CreateOptions, TicketApi} from '../backend.js';
+import type {AttachmentSource, Backend, CallOptions, CreateOptions, TicketApi, UpdateOptions} from '../backend.js';
 import type {JsmApi} from './api.js';
 import {requestKey} from './errors.js';
 import {
@@ -179,10 +179,10 @@ export class JsmTickets implements TicketApi {
     return this.get(created.issueKey, options);
   }
 
-  private async issue(key: string, options: CallOptions = {}, fields?: string[]): Promise<JiraIssue> {
+  private async issue(key: string, options: CallOptions = {}, fields?: string[], expand?: string): Promise<JiraIssue & {transitions?: JiraTransition[]}> {
     const catalog = await this.api.fields();
-    return this.api.call<JiraIssue>(
-      {method: 'GET', path: `rest/api/3/issue/${encodeURIComponent(key)}`, query: {fields: (fields ?? issueFields(catalog)).join(',')}, attempts: options.attempts},
+    return this.api.call<JiraIssue & {transitions?: JiraTransition[]}>(
+      {method: 'GET', path: `rest/api/3/issue/${encodeURIComponent(key)}`, query: {fields: (fields ?? issueFields(catalog)).join(','), ...(expand ? {expand} : {})}, attempts: options.attempts},
       {subject: `request ${key}`, action: `read ${key}`},
     );
   }
@@ -203,7 +203,9 @@ export class JsmTickets implements TicketApi {
 
   async get(id: string, options: CallOptions = {}): Promise<Ticket> {
     const key = requestKey(id);
-    const [issue, comments, ctx] = await Promise.all([this.issue(key, options), this.comments(key, options), this.context()]);
+    const [issue, ctx] = await Promise.all([this.issue(key, options), this.context()]);
+    // The comments hold only the files' checksums: a request without files needs no second read.
+    const comments = issue.fields.attachment?.length ? await this.comments(issue.key, options) : [];
     return ticketIn(issue, ctx, attachmentsIn(issue, comments));
   }
 
@@ -323,8 +325,13 @@ export class JsmTickets implements TicketApi {
     return {[catalog.requestTypeField]: requestTypeId};
   }
 
-  /** Field edits through the platform API in one PUT, then the status through a transition. */
-  async update(id: string, changes: TicketChanges, options: CallOptions = {}): Promise<Ticket> {
+  /**
+   * Field edits through the platform API in one PUT, then the status through a transition; both
+   * answer 204, so the request is read again for the caller, unless it says it has no use for it.
+   */
+  async update(id: string, changes: TicketChanges, options?: UpdateOptions & {readBack?: true}): Promise<Ticket>;
+  async update(id: string, changes: TicketChanges, options: UpdateOptions): Promise<Ticket | null>;
+  async update(id: string, changes: TicketChanges, options: UpdateOptions = {}): Promise<Ticket | null> {
     const key = requestKey(id);
     const catalog = await this.api.fields();
     const {status, ...rest} = changes;
@@ -335,6 +342,11 @@ export class JsmTickets implements TicketApi {
     }
     let issueId: string | undefined;
     if (status !== undefined) issueId = await this.transition(key, status, options);
+    if (options.readBack === false) {
+      // A search in this run reconciles the write when the issue's id is known (JQL takes ids only).
+      this.api.noteWrite(issueId ?? key);
+      return null;
+    }
     const ticket = await this.get(key, options);
     this.api.noteWrite(issueId ?? ticket.fields.issue_id as string);
     return ticket;
@@ -343,17 +355,23 @@ export class JsmTickets implements TicketApi {
   /**
    * Moves a request to a toolkit status through the workflow: the transition whose target reads
    * as that status, else one into a status of the fitting category; none is an error naming the
-   * transitions there are. Nothing is sent when the request is there already.
+   * transitions there are. Nothing is sent when the request is there already. Two requests: the
+   * issue's status with its transitions (expand=transitions), and the transition.
    */
   private async transition(key: string, target: TicketStatus, options: CallOptions): Promise<string> {
-    const issue = await this.issue(key, options, ['status']);
+    // The status and the transitions from it in one read (expand=transitions).
+    const issue = await this.issue(key, options, ['status'], 'transitions');
     const current = statusIn(issue.fields.status);
     if (current === target) return issue.id;
     assertStatusChange(issue.key, current, target);
-    const {transitions} = await this.api.call<{transitions?: JiraTransition[]}>(
-      {method: 'GET', path: `rest/api/3/issue/${encodeURIComponent(key)}/transitions`, attempts: options.attempts},
-      {subject: `request ${key}`, action: `read the transitions of ${key}`},
-    );
+    const transitions =
+      issue.transitions ??
+      (
+        await this.api.call<{transitions?: JiraTransition[]}>(
+          {method: 'GET', path: `rest/api/3/issue/${encodeURIComponent(key)}/transitions`, attempts: options.attempts},
+          {subject: `request ${key}`, action: `read the transitions of ${key}`},
+        )
+      ).transitions;
     const all = transitions ?? [];
     const pick = all.find((t) => statusIn(t.to) === target) ?? all.find((t) => (FALLBACK[target] ?? []).includes((t.to?.statusCategory?.key ?? '').toLowerCase()));
     if (!pick) {

@@ -98,6 +98,22 @@ describe('requests', () => {
     await expect(updateTicket(t.backend, ticket.id, {assignee: 'Nobody Here'})).rejects.toBeInstanceOf(NotFoundError);
   });
 
+  it('reads back neither the request nor its comments for a caller with no use for them (a bulk run)', async () => {
+    const ticket = await createTicket(t.backend, {title: 'Bulk me', body: 'x'});
+    const seen = t.fake.server.requests.length;
+    const ops = () => t.fake.server.requests.slice(seen).map((r) => r.operationId);
+    expect(await t.backend.tickets.update(ticket.id, {priority: 'high'}, {readBack: false})).toBeNull();
+    expect(ops()).toEqual(['editIssue']);
+    expect(await t.backend.tickets.update(ticket.id, {status: 'pending'}, {readBack: false})).toBeNull();
+    // The status and its transitions in one read (expand=transitions), then the transition.
+    expect(ops().slice(1)).toEqual(['getIssue', 'doTransition']);
+    expect(t.fake.server.received('getIssue').at(-1)!.query).toMatchObject({expand: 'transitions'});
+    // A request without files has no checksums in its comments: reading it is one request.
+    const read = t.fake.server.requests.length;
+    expect(await t.backend.tickets.get(ticket.id)).toMatchObject({priority: 'high', status: 'pending', attachments: []});
+    expect(t.fake.server.requests.slice(read).map((r) => r.operationId)).toEqual(['getIssue']);
+  });
+
   it('shows Jira’s 400 as one sentence naming the field (exit 5)', async () => {
     const ticket = await createTicket(t.backend, {title: 'Bad value', body: 'x'});
     const error = await updateTicket(t.backend, ticket.id, {fields: {impact: 'Enormous'}}).catch((e: unknown) => e);

@@ -12,7 +12,8 @@ import {jsmContract} from './contract.js';
  * nextPageToken (bounded queries only; the index may lag writes unless reconciled), and a
  * knowledge base of Confluence pages. It follows ../shared/vendors/jsm.md ("Simulator
  * checklist"): Basic email:token and Bearer; the Service Desk API's and the platform API's own
- * error bodies; 429 with Retry-After, X-RateLimit-* (reset as an ISO time) and RateLimit-Reason.
+ * error bodies; X-RateLimit-Limit/-Remaining, and 429 with Retry-After, RateLimit-Reason and
+ * X-RateLimit-Reset (an ISO time to the minute), as Atlassian documents them.
  */
 
 export interface FakeUser {
@@ -230,13 +231,14 @@ export class JsmFake {
         const i = this.issue(req.params.issueIdOrKey!);
         if (!i) return jiraError(404, ['Issue does not exist or you do not have permission to see it.']);
         const fields = str(req.query.fields)?.split(',').filter(Boolean);
-        return {status: 200, body: this.issueJson(i, fields)};
+        const expand = str(req.query.expand)?.split(',').map((e) => e.trim()) ?? [];
+        return {status: 200, body: {...this.issueJson(i, fields), ...(expand.includes('transitions') ? {transitions: this.transitionsJson(i)} : {})}};
       },
       editIssue: (req) => this.edit(req),
       getTransitions: (req) => {
         const i = this.issue(req.params.issueIdOrKey!);
         if (!i) return jiraError(404, ['Issue does not exist or you do not have permission to see it.']);
-        return {status: 200, body: {transitions: this.available(i).map((t) => ({id: t.id, name: t.name, to: this.statusJson(status(t.to)), hasScreen: false, isGlobal: !t.from, isInitial: false, isAvailable: true, isConditional: false, isLooped: false}))}};
+        return {status: 200, body: {transitions: this.transitionsJson(i)}};
       },
       doTransition: (req) => {
         const i = this.issue(req.params.issueIdOrKey!);
@@ -309,12 +311,19 @@ export class JsmFake {
     return undefined;
   }
 
+  /**
+   * Atlassian's rate-limit headers (developer.atlassian.com/cloud/jira/platform/rate-limiting/):
+   * X-RateLimit-Limit and -Remaining on every answer, X-RateLimit-NearLimit when less than a fifth
+   * of the budget is left; a 429 also carries Retry-After, RateLimit-Reason and X-RateLimit-Reset,
+   * "the request timestamp plus the Retry-After period ... in the format yyyy-MM-ddTHH:mmZ", a
+   * time to the minute (written here as Jira's formatter would, dropping the seconds).
+   */
   private decorate(req: FakeRequest, res: FakeResponse): void {
     if (!this.window) return;
     const state = this.rate.get(req.seq) ?? {remaining: this.window.perMinute, resetSeconds: 60};
     this.rate.delete(req.seq);
-    const reset = new Date(this.now() + state.resetSeconds * 1000).toISOString().replace(/:\d\d\.\d{3}Z$/, 'Z');
-    res.headers = {...res.headers, 'x-ratelimit-limit': String(this.window.perMinute), 'x-ratelimit-remaining': String(state.remaining), 'x-ratelimit-reset': reset};
+    res.headers = {...res.headers, 'x-ratelimit-limit': String(this.window.perMinute), 'x-ratelimit-remaining': String(state.remaining)};
+    if (res.status === 429) res.headers['x-ratelimit-reset'] = new Date(this.now() + state.resetSeconds * 1000).toISOString().replace(/:\d\d\.\d{3}Z$/, 'Z');
     if (state.remaining < this.window.perMinute * 0.2) res.headers['x-ratelimit-nearlimit'] = 'true';
   }
 
@@ -431,6 +440,11 @@ export class JsmFake {
     i.status = name;
     i.updated = this.now();
     i.history.push({at: i.updated, status: name});
+  }
+
+  /** The transitions from the issue's status, as GET .../transitions and getIssue's expand=transitions give them. */
+  private transitionsJson(i: StoredIssue) {
+    return this.available(i).map((t) => ({id: t.id, name: t.name, to: this.statusJson(status(t.to)), hasScreen: false, isGlobal: !t.from, isInitial: false, isAvailable: true, isConditional: false, isLooped: false}));
   }
 
   private available(i: StoredIssue) {
