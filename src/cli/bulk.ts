@@ -24,7 +24,7 @@ export interface BulkResult {
 export const bulkFlags = {
   format: Flags.option({options: ['jsonl', 'csv'] as const, description: 'Input format (default: from the file extension, else from the first line).'})(),
   concurrency: Flags.integer({description: 'Calls in flight at most; fewer while the backend is rate limiting.', default: 4, min: 1, max: 64}),
-  rate: Flags.integer({description: 'Never more than this many calls a minute.', min: 1}),
+  rate: Flags.integer({description: 'Never more than this many requests a minute.', min: 1}),
   journal: Flags.string({description: 'Journal file that records each row’s outcome (default: one per input in the data directory).'}),
   fresh: Flags.boolean({description: 'Forget an earlier run of the same input and apply every row again (creates make new tickets).'}),
   'dry-run': Flags.boolean({description: 'Check every row and show what each would do; change nothing.'}),
