@@ -12,60 +12,23 @@
 //    per-minute credit budget (Growth 200, Pro 400, Enterprise 700, as ../shared/vendors/freshdesk.md
 //    has them for the per-minute plans; 429 + Retry-After past it) and sending X-RateLimit-Total/
 //    -Remaining/-Used-CurrentRequest; no --rate: the pacer learns the budget from the headers.
-//    A row costs the bulk service's read of the ticket (the ticket, its conversations) and the
-//    PUT: 3 credits, plus one contact read per requester per run. Reported: wall time, requests,
+//    What a row costs (its PUT, and the reads the adapter needs) is in the figures, as requests
+//    and credits. Reported: wall time, requests,
 //    credits, 429s, and the share of the budget achieved: the time the best schedule the budget
 //    allows would take (a minute's budget at once, then one a minute) over the time taken.
-import {spawn, spawnSync} from 'node:child_process';
-import {mkdtempSync, rmSync, writeFileSync} from 'node:fs';
-import {tmpdir} from 'node:os';
-import {dirname, join} from 'node:path';
-import {fileURLToPath} from 'node:url';
+import {writeFileSync} from 'node:fs';
+import {join} from 'node:path';
 
 import {PLAN_LIMITS, startFreshdeskFake} from '../test/vendors/freshdesk/fake.js';
+import {arg, benchCli, perTenSeconds} from './vendor-kit.js';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const BIN = join(root, 'bin', 'run.js');
-const arg = (name: string, fallback: string) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i === -1 ? fallback : process.argv[i + 1]!;
-};
 const listRuns = Number(arg('list-runs', '7'));
 const rows = Number(arg('rows', '200'));
 const plan = arg('plan', 'growth') as keyof typeof PLAN_LIMITS;
 const limit = PLAN_LIMITS[plan];
 
-const dir = mkdtempSync(join(tmpdir(), 'supportkit-bench-freshdesk-'));
-const env: NodeJS.ProcessEnv = {...process.env, SUPPORT_CONFIG_DIR: join(dir, 'config'), SUPPORT_DATA_DIR: join(dir, 'data'), SUPPORT_CACHE_DIR: join(dir, 'cache'), SUPPORT_CREDENTIAL_STORE: 'file', SUPPORT_USER: 'bench', NO_COLOR: '1'};
-for (const k of Object.keys(env)) if (/^(https?_proxy|no_proxy|all_proxy)$/i.test(k)) delete env[k];
-delete env.NODE_ENV;
-
-const cli = (args: string[], input?: string) => {
-  const r = spawnSync(process.execPath, [BIN, ...args], {env, input, maxBuffer: 64 * 1024 * 1024});
-  if (r.status !== 0) throw new Error(`support ${args.join(' ')} exited ${r.status}: ${r.stderr}`);
-  return r.stdout.toString();
-};
-
-/** The CLI in a child process without blocking this one: the fake answers from this process's event loop. */
-const cliAsync = (args: string[], input?: string) =>
-  new Promise<{ms: number; stdout: string}>((resolve, reject) => {
-    const start = performance.now();
-    const child = spawn(process.execPath, [BIN, ...args], {env});
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('close', (code) => (code === 0 ? resolve({ms: performance.now() - start, stdout}) : reject(new Error(`support ${args.join(' ')} exited ${code}: ${stderr}`))));
-    child.stdin.end(input ?? '');
-  });
-
-async function median(args: string[]): Promise<number> {
-  await cliAsync(args);
-  const times: number[] = [];
-  for (let i = 0; i < listRuns; i++) times.push((await cliAsync(args)).ms);
-  times.sort((a, b) => a - b);
-  return times[Math.floor(times.length / 2)]!;
-}
+const {dir, cli, cliAsync, median: medianOf, seedLocalTickets, cleanup} = benchCli('freshdesk');
+const median = (args: string[]) => medianOf(args, listRuns);
 
 try {
   console.log(`node ${process.version}; ${listRuns} runs of each list, median wall time of the built CLI`);
@@ -75,12 +38,7 @@ try {
   listFake.seedTickets(500, (i) => ({subject: `Ticket ${i}`, tags: ['bench', `t${i % 7}`]}));
   cli(['profile', 'add', 'fd', '--backend', 'freshdesk', '--url', listFake.url]);
   await cliAsync(['auth', 'login', '--profile', 'fd', '--with-token'], 'alice-api-key\n');
-  const seed = `
-    const {createLocalBackend} = await import(${JSON.stringify(join(root, 'dist/backends/local/index.js'))});
-    const b = await createLocalBackend({profile: 'bench', dataDir: process.argv[1], cacheDir: process.argv[1], identity: {name: 'bench', role: 'customer'}});
-    for (let i = 0; i < 1000; i++) await b.tickets.create({title: 'Ticket ' + i, body: 'Body', tags: ['bench', 't' + (i % 7)]});
-    await b.close();`;
-  spawnSync(process.execPath, ['--no-warnings', '--input-type=module', '-e', seed, env.SUPPORT_DATA_DIR!], {stdio: 'inherit'});
+  seedLocalTickets(1000);
   const listArgs = ['ticket', 'list', '--limit', '1000', '--json'];
   const local = await median(listArgs);
   const before = listFake.server.requests.length;
@@ -119,12 +77,10 @@ try {
     console.log(`  ${result.succeeded} succeeded, ${result.failed} failed in ${(ms / 1000).toFixed(1)} s; ${sent.length} requests, ${spent} credits, ${refused} answered 429 (${((100 * refused) / sent.length).toFixed(2)}%)`);
     console.log(`  average ${((spent / ms) * 60_000).toFixed(0)} credits/min (${((rows / ms) * 60_000).toFixed(0)} rows/min)`);
     console.log(`  share of the budget achieved: ${((100 * bestMs) / ms).toFixed(1)}% (best schedule the budget allows: ${(bestMs / 1000).toFixed(0)} s for ${spent} credits)`);
-    const buckets = new Map<number, number>();
-    for (const r of sent) buckets.set(Math.floor((r.at - start) / 10_000), (buckets.get(Math.floor((r.at - start) / 10_000)) ?? 0) + 1);
-    console.log(`  requests per 10 s: ${[...buckets.entries()].map(([b, n]) => `${b * 10}s:${n}`).join(' ')}`);
+    console.log(`  requests per 10 s: ${perTenSeconds(sent.map((r) => r.at - start))}`);
     if (fake.server.violations.length) console.log(`rule violations: ${fake.server.violations.length}\n${fake.server.violations.slice(0, 5).join('\n')}`);
     await fake.close();
   }
 } finally {
-  rmSync(dir, {recursive: true, force: true});
+  cleanup();
 }

@@ -16,59 +16,26 @@
 // 3. Conditional reads: a bulk update with a `tags` column reads each issue twice (the bulk
 //    service, then the adapter); the second read carries If-None-Match, and GitHub's 304 does
 //    not count against the primary limit.
-import {spawn, spawnSync} from 'node:child_process';
-import {mkdtempSync, rmSync, writeFileSync} from 'node:fs';
-import {tmpdir} from 'node:os';
-import {dirname, join} from 'node:path';
-import {fileURLToPath} from 'node:url';
+import {writeFileSync} from 'node:fs';
+import {join} from 'node:path';
 
 import {startGithubFake} from '../test/vendors/github/fake.js';
+import {benchCli, busiest, numberArg, perTenSeconds} from './vendor-kit.js';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const BIN = join(root, 'bin', 'run.js');
-const arg = (name: string, fallback: number) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i === -1 ? fallback : Number(process.argv[i + 1]);
-};
-const listRuns = arg('list-runs', 7);
-const rows = arg('rows', 300);
-const writes = arg('writes', 80);
+const listRuns = numberArg('list-runs', 7);
+const rows = numberArg('rows', 300);
+const writes = numberArg('writes', 80);
 
-const dir = mkdtempSync(join(tmpdir(), 'supportkit-bench-github-'));
 // The fake is not github.com: its token goes in the Enterprise Server variable; no gh is asked.
-const env: NodeJS.ProcessEnv = {...process.env, SUPPORT_CONFIG_DIR: join(dir, 'config'), SUPPORT_DATA_DIR: join(dir, 'data'), SUPPORT_CACHE_DIR: join(dir, 'cache'), SUPPORT_CREDENTIAL_STORE: 'file', SUPPORT_USER: 'bench', NO_COLOR: '1', GH_ENTERPRISE_TOKEN: 'alice-token'};
-for (const k of Object.keys(env)) if (/^(https?_proxy|no_proxy|all_proxy|GH_TOKEN|GITHUB_TOKEN)$/i.test(k)) delete env[k];
-delete env.NODE_ENV;
-
-const cli = (args: string[], input?: string) => {
-  const r = spawnSync(process.execPath, [BIN, ...args], {env, input, maxBuffer: 64 * 1024 * 1024});
-  if (r.status !== 0) throw new Error(`support ${args.join(' ')} exited ${r.status}: ${r.stderr}`);
-  return r.stdout.toString();
-};
-
-/** The CLI in a child process without blocking this one: the fake answers from this process's event loop. */
-const cliAsync = (args: string[], input?: string) =>
-  new Promise<{ms: number; stdout: string}>((resolve, reject) => {
-    const start = performance.now();
-    const child = spawn(process.execPath, [BIN, ...args], {env});
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('close', (code) => (code === 0 ? resolve({ms: performance.now() - start, stdout}) : reject(new Error(`support ${args.join(' ')} exited ${code}: ${stderr}`))));
-    child.stdin.end(input ?? '');
-  });
-
-async function median(args: string[]): Promise<number> {
-  await cliAsync(args);
-  const times: number[] = [];
-  for (let i = 0; i < listRuns; i++) times.push((await cliAsync(args)).ms);
-  times.sort((a, b) => a - b);
-  return times[Math.floor(times.length / 2)]!;
-}
+const {dir, cli, cliAsync, median: medianOf, seedLocalTickets, cleanup} = benchCli('github', {GH_ENTERPRISE_TOKEN: 'alice-token'}, /^(GH_TOKEN|GITHUB_TOKEN)$/i);
+const median = (args: string[]) => medianOf(args, listRuns);
 
 const profile = (url: string) => {
-  spawnSync(process.execPath, [BIN, 'profile', 'remove', 'oss'], {env});
+  try {
+    cli(['profile', 'remove', 'oss']);
+  } catch {
+    // none yet
+  }
   cli(['profile', 'add', 'oss', '--backend', 'github', '--repo', 'acme/support', '--url', url]);
 };
 
@@ -78,12 +45,7 @@ try {
   const listFake = await startGithubFake();
   listFake.seed(1050, (i) => ({title: `Issue ${i}`, labels: ['bench', `t${i % 7}`], pull_request: i % 21 === 20}));
   profile(listFake.url);
-  const seed = `
-    const {createLocalBackend} = await import(${JSON.stringify(join(root, 'dist/backends/local/index.js'))});
-    const b = await createLocalBackend({profile: 'bench', dataDir: process.argv[1], cacheDir: process.argv[1], identity: {name: 'bench', role: 'customer'}});
-    for (let i = 0; i < 1000; i++) await b.tickets.create({title: 'Ticket ' + i, body: 'Body', tags: ['bench', 't' + (i % 7)]});
-    await b.close();`;
-  spawnSync(process.execPath, ['--no-warnings', '--input-type=module', '-e', seed, env.SUPPORT_DATA_DIR!], {stdio: 'inherit'});
+  seedLocalTickets(1000);
   const listArgs = ['ticket', 'list', '--limit', '1000', '--json'];
   const local = await median(listArgs);
   const before = listFake.server.requests.length;
@@ -110,21 +72,15 @@ try {
     const refused = sent.filter((r) => r.status === 403 || r.status === 429);
     const writesSent = sent.filter((r) => r.method === 'PATCH' && r.status === 200);
     const times = writesSent.map((r) => r.at - start).sort((a, b) => a - b);
-    let busiest = 0;
-    for (let i = 0, j = 0; i < times.length; i++) {
-      while (times[i]! - times[j]! >= 60_000) j++;
-      busiest = Math.max(busiest, i - j + 1);
-    }
+    const busiestMinute = busiest(times);
     const bestMs = Math.floor((writesSent.length - 1) / writes) * 60_000;
     const primaryUsed = sent.filter((r) => r.status !== 304 && r.status !== 401).length;
     console.log(`ticket bulk update, ${rows} rows ({id, priority}: a GET and a PATCH each), fake enforcing ${writes} content-creating requests/min (sliding 60 s) and 5,000 requests/h; --concurrency 4 (default), no --rate`);
     console.log(`  ${result.succeeded} succeeded, ${result.failed} failed in ${(ms / 1000).toFixed(1)} s; ${sent.length} requests (${writesSent.length} PATCHes accepted), ${refused.length} answered 403/429 (${refused.filter((r) => r.status === 403).length} 403, ${refused.filter((r) => r.status === 429).length} 429; ${((100 * refused.length) / sent.length).toFixed(2)}% of requests)`);
-    console.log(`  busiest 60 s: ${busiest} PATCHes (limit ${writes}); average ${((writesSent.length / ms) * 60_000).toFixed(0)} accepted PATCHes/min`);
+    console.log(`  busiest 60 s: ${busiestMinute} PATCHes (limit ${writes}); average ${((writesSent.length / ms) * 60_000).toFixed(0)} accepted PATCHes/min`);
     console.log(`  share of the secondary limit achieved: ${((100 * bestMs) / ms).toFixed(1)}% (best schedule the window allows: ${(bestMs / 1000).toFixed(0)} s for ${writesSent.length} PATCHes)`);
     console.log(`  primary limit: ${primaryUsed} of 5,000 an hour used (${((100 * primaryUsed) / 5000).toFixed(1)}%); at ${writes} rows a minute a run of an hour would need ${(writes * 2 * 60).toLocaleString('en')} requests, so past ~${Math.floor(5000 / (writes * 2))} minutes the primary limit binds instead`);
-    const buckets = new Map<number, number>();
-    for (const at of times) buckets.set(Math.floor(at / 10_000), (buckets.get(Math.floor(at / 10_000)) ?? 0) + 1);
-    console.log(`  PATCHes per 10 s: ${[...buckets.entries()].map(([b, n]) => `${b * 10}s:${n}`).join(' ')}`);
+    console.log(`  PATCHes per 10 s: ${perTenSeconds(times)}`);
     if (fake.server.violations.length) console.log(`description violations: ${fake.server.violations.length}\n${fake.server.violations.slice(0, 5).join('\n')}`);
     await fake.close();
   }
@@ -142,5 +98,5 @@ try {
   console.log(`conditional reads, bulk update of ${tagged.length} rows with a tags column: ${reads.length} GETs of issues, ${conditional} conditional, ${etagFake.notModified} answered 304 (free of the primary limit): ${((100 * etagFake.notModified) / reads.length).toFixed(0)}% of the reads`);
   await etagFake.close();
 } finally {
-  rmSync(dir, {recursive: true, force: true});
+  cleanup();
 }

@@ -11,55 +11,18 @@
 //    headers; no --rate: the pacer learns the limit from the headers. Reported: wall time,
 //    requests, 429s, the busiest 60 seconds, and the share of the limit achieved, i.e. the time
 //    the best schedule the window allows would take (L at once, then L a minute) over the time taken.
-import {spawn, spawnSync} from 'node:child_process';
-import {mkdtempSync, rmSync, writeFileSync} from 'node:fs';
-import {tmpdir} from 'node:os';
-import {dirname, join} from 'node:path';
-import {fileURLToPath} from 'node:url';
+import {writeFileSync} from 'node:fs';
+import {join} from 'node:path';
 
 import {startZendeskFake} from '../test/vendors/zendesk/fake.js';
+import {benchCli, busiest, numberArg, perTenSeconds} from './vendor-kit.js';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const BIN = join(root, 'bin', 'run.js');
-const arg = (name: string, fallback: number) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i === -1 ? fallback : Number(process.argv[i + 1]);
-};
-const listRuns = arg('list-runs', 7);
-const rows = arg('rows', 2000);
-const limit = arg('limit', 700);
+const listRuns = numberArg('list-runs', 7);
+const rows = numberArg('rows', 2000);
+const limit = numberArg('limit', 700);
 
-const dir = mkdtempSync(join(tmpdir(), 'supportkit-bench-zendesk-'));
-const env: NodeJS.ProcessEnv = {...process.env, SUPPORT_CONFIG_DIR: join(dir, 'config'), SUPPORT_DATA_DIR: join(dir, 'data'), SUPPORT_CACHE_DIR: join(dir, 'cache'), SUPPORT_CREDENTIAL_STORE: 'file', SUPPORT_USER: 'bench', NO_COLOR: '1'};
-for (const k of Object.keys(env)) if (/^(https?_proxy|no_proxy|all_proxy)$/i.test(k)) delete env[k];
-delete env.NODE_ENV;
-
-const cli = (args: string[], input?: string) => {
-  const r = spawnSync(process.execPath, [BIN, ...args], {env, input, maxBuffer: 64 * 1024 * 1024});
-  if (r.status !== 0) throw new Error(`support ${args.join(' ')} exited ${r.status}: ${r.stderr}`);
-  return r.stdout.toString();
-};
-
-/** The CLI in a child process without blocking this one: the fake answers from this process's event loop. */
-const cliAsync = (args: string[], input?: string) =>
-  new Promise<{ms: number; stdout: string}>((resolve, reject) => {
-    const start = performance.now();
-    const child = spawn(process.execPath, [BIN, ...args], {env});
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('close', (code) => (code === 0 ? resolve({ms: performance.now() - start, stdout}) : reject(new Error(`support ${args.join(' ')} exited ${code}: ${stderr}`))));
-    child.stdin.end(input ?? '');
-  });
-
-async function median(args: string[]): Promise<number> {
-  await cliAsync(args);
-  const times: number[] = [];
-  for (let i = 0; i < listRuns; i++) times.push((await cliAsync(args)).ms);
-  times.sort((a, b) => a - b);
-  return times[Math.floor(times.length / 2)]!;
-}
+const {dir, cli, cliAsync, median: medianOf, seedLocalTickets, cleanup} = benchCli('zendesk');
+const median = (args: string[]) => medianOf(args, listRuns);
 
 try {
   console.log(`node ${process.version}; ${listRuns} runs of each list, median wall time of the built CLI`);
@@ -68,12 +31,7 @@ try {
   listFake.seedTickets(1000, (i) => ({subject: `Ticket ${i}`, tags: ['bench', `t${i % 7}`]}));
   cli(['profile', 'add', 'work', '--backend', 'zendesk', '--url', listFake.url, '--email', 'alice@acme.test']);
   await cliAsync(['auth', 'login', '--profile', 'work', '--with-token'], 'alice-api-token\n');
-  const seed = `
-    const {createLocalBackend} = await import(${JSON.stringify(join(root, 'dist/backends/local/index.js'))});
-    const b = await createLocalBackend({profile: 'bench', dataDir: process.argv[1], cacheDir: process.argv[1], identity: {name: 'bench', role: 'customer'}});
-    for (let i = 0; i < 1000; i++) await b.tickets.create({title: 'Ticket ' + i, body: 'Body', tags: ['bench', 't' + (i % 7)]});
-    await b.close();`;
-  spawnSync(process.execPath, ['--no-warnings', '--input-type=module', '-e', seed, env.SUPPORT_DATA_DIR!], {stdio: 'inherit'});
+  seedLocalTickets(1000);
   const listArgs = ['ticket', 'list', '--limit', '1000', '--json'];
   const local = await median(listArgs);
   const before = listFake.server.requests.length;
@@ -102,23 +60,17 @@ try {
     const sent = fake.server.requests.slice(first);
     const refused = sent.filter((r) => r.status === 429).length;
     const times = sent.map((r) => r.at - start).sort((a, b) => a - b);
-    let busiest = 0;
-    for (let i = 0, j = 0; i < times.length; i++) {
-      while (times[i]! - times[j]! >= 60_000) j++;
-      busiest = Math.max(busiest, i - j + 1);
-    }
+    const busiestMinute = busiest(times);
     const accepted = sent.length - refused;
     const bestMs = Math.floor((accepted - 1) / limit) * 60_000;
     console.log(`ticket bulk update, ${rows} rows, fake enforcing ${limit} requests/min (sliding 60 s window), --concurrency 4 (default), no --rate`);
     console.log(`  ${result.succeeded} succeeded, ${result.failed} failed in ${(ms / 1000).toFixed(1)} s; ${sent.length} requests, ${refused} answered 429 (${((100 * refused) / sent.length).toFixed(2)}%)`);
-    console.log(`  busiest 60 s: ${busiest} requests (limit ${limit}); average ${((accepted / ms) * 60_000).toFixed(0)} accepted requests/min`);
+    console.log(`  busiest 60 s: ${busiestMinute} requests (limit ${limit}); average ${((accepted / ms) * 60_000).toFixed(0)} accepted requests/min`);
     console.log(`  share of the limit achieved: ${((100 * bestMs) / ms).toFixed(1)}% (best schedule the window allows: ${(bestMs / 1000).toFixed(0)} s for ${accepted} requests)`);
-    const buckets = new Map<number, number>();
-    for (const at of times) buckets.set(Math.floor(at / 10_000), (buckets.get(Math.floor(at / 10_000)) ?? 0) + 1);
-    console.log(`  requests per 10 s: ${[...buckets.entries()].map(([b, n]) => `${b * 10}s:${n}`).join(' ')}`);
+    console.log(`  requests per 10 s: ${perTenSeconds(times)}`);
     if (fake.server.violations.length) console.log(`description violations: ${fake.server.violations.length}\n${fake.server.violations.slice(0, 5).join('\n')}`);
     await fake.close();
   }
 } finally {
-  rmSync(dir, {recursive: true, force: true});
+  cleanup();
 }
