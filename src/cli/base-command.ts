@@ -247,6 +247,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
       const notice = await import('./update-notice.js');
       if (notice.updateNoticeWanted(process.env, true)) {
         notice.updateNotice({
+          root: this.config.root,
           packageName: this.config.name,
           version: this.config.version,
           cacheDir: this.config.cacheDir,

@@ -1,4 +1,4 @@
-import {execute as oclifExecute} from '@oclif/core';
+import {execute as oclifExecute, settings} from '@oclif/core';
 
 /**
  * bin/run.js runs this (scripts/bundle.js makes it the bundle's `cli.js`): oclif's `execute`,
@@ -8,6 +8,10 @@ import {execute as oclifExecute} from '@oclif/core';
  * It imports nothing else of ours, so that the commands' chunks stay as they were.
  */
 export async function execute(options: {dir: string}): Promise<unknown> {
+  // The built CLI runs its compiled code. Without this, oclif looks for TypeScript sources
+  // whenever NODE_ENV is "development" or "test" (as many developers' shells have it) and warns
+  // on every --help that it found none.
+  settings.enableAutoTranspile = false;
   const emit = process.emitWarning;
   process.emitWarning = ((warning: string | Error, ...rest: unknown[]) => {
     const error = [warning, rest[0]].find((w): w is Error & {detail?: unknown} => w instanceof Error);

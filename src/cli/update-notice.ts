@@ -1,5 +1,5 @@
 import {spawn} from 'node:child_process';
-import {mkdirSync, readFileSync, renameSync, writeFileSync} from 'node:fs';
+import {existsSync, mkdirSync, readFileSync, renameSync, writeFileSync} from 'node:fs';
 import {join} from 'node:path';
 import {fileURLToPath} from 'node:url';
 
@@ -48,7 +48,24 @@ export function writeUpdateState(file: string, state: UpdateState): void {
   renameSync(temp, file);
 }
 
+/**
+ * How to update this copy of support, by how it was installed: the self-contained tarball
+ * (`npm run pack:standalone`: a NODE_VERSION file beside bin/support), a clone (`npm link`), or
+ * npm's global packages.
+ */
+export function updateAdvice(root: string, packageName: string, latest: string): string {
+  if (existsSync(join(root, 'NODE_VERSION')) && existsSync(join(root, 'bin', 'support'))) {
+    const platform = process.platform === 'win32' ? 'win' : process.platform;
+    return `Update by unpacking support-${latest}-${platform}-${process.arch}.tar.gz in place of ${root}`;
+  }
+  const quoted = /^[\w@%+=:,./-]+$/.test(root) ? root : `'${root.replaceAll("'", "'\\''")}'`;
+  if (existsSync(join(root, '.git'))) return `Update with: cd ${quoted} && git pull && npm ci`;
+  return `Update with: npm install -g ${packageName}`;
+}
+
 export interface UpdateNoticeOptions {
+  /** Where this copy of support is installed (oclif's config.root). */
+  root: string;
   packageName: string;
   version: string;
   cacheDir: string;
@@ -70,7 +87,7 @@ export function updateNotice(options: UpdateNoticeOptions): void {
     mkdirSync(options.cacheDir, {recursive: true});
     if (state.latest && isNewer(state.latest, options.version) && !(state.notifiedAt && now - state.notifiedAt < DAY_MS)) {
       options.write(
-        `A new version of support is available: ${options.version} → ${state.latest}. Update with: npm install -g ${options.packageName}\n`,
+        `A new version of support is available: ${options.version} → ${state.latest}. ${updateAdvice(options.root, options.packageName, state.latest)}\n`,
       );
       state.notifiedAt = now;
       writeUpdateState(file, state);

@@ -38,6 +38,11 @@ describe('the built support binary', () => {
     expect(topicHelp.stdout).toContain('--title');
     expect(topicHelp.stdout).toContain('GLOBAL FLAGS');
     expect(topicHelp.stdout).toContain('--no-input');
+    // A developer's shell often has NODE_ENV=development: the built CLI says nothing of TypeScript sources.
+    for (const NODE_ENV of ['development', 'test']) {
+      const devHelp = await support(['ticket', '--help'], {env: {NODE_ENV}});
+      expect(devHelp).toMatchObject({exitCode: 0, stderr: ''});
+    }
     expect(existsSync(box.env.SUPPORT_DATA_DIR)).toBe(false);
     expect(existsSync(box.env.SUPPORT_CONFIG_DIR)).toBe(false);
   });

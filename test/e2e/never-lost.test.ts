@@ -87,7 +87,9 @@ describe('the update notice', () => {
     expect(checks()).toBe(1);
 
     const second = await runInTerminal(['ticket', 'list'], {env: env()});
-    expect(second.screen).toContain(`A new version of support is available: ${pkg.version} → ${newer}. Update with: npm install -g ${pkg.name}`);
+    // This copy runs from a clone (npm link): the way to update it is git's.
+    expect(second.screen).toContain(`A new version of support is available: ${pkg.version} → ${newer}. Update with: cd `);
+    expect(second.screen).toContain('&& git pull && npm ci');
     const third = await runInTerminal(['ticket', 'list'], {env: env()});
     expect(third.screen).not.toContain('A new version');
     expect(checks()).toBe(1);
