@@ -7,14 +7,13 @@ import {FreshdeskKb} from './kb.js';
 import {FreshdeskSla} from './sla.js';
 import {FreshdeskTickets} from './tickets.js';
 
-const CAPABILITIES: ReadonlySet<Capability> = new Set<Capability>(['tickets', 'comments', 'internal-comments', 'attachments', 'kb', 'sla', 'custom-fields']);
+const CAPABILITIES: ReadonlySet<Capability> = new Set<Capability>(['tickets', 'comments', 'internal-comments', 'attachments', 'kb', 'kb-sync', 'sla', 'custom-fields']);
 
 /** What to do instead, for what Freshdesk's API cannot do through this backend. */
 const HINTS: Partial<Record<Capability, string>> = {
   events: 'Freshdesk’s API v2 keeps no history of a ticket’s changes; its web view shows the activity, and `support ticket view` shows the conversations.',
   'idempotent-create': 'Freshdesk takes no idempotency key: a create whose answer was lost is not sent again; look for the ticket with `support ticket list` before creating it again.',
   'kb-write': 'Write and publish solution articles in Freshdesk (Solutions); `support kb search --profile NAME` finds them there.',
-  'kb-sync': 'Search the solution articles online with `support kb search`; an offline copy is for local, rest and zendesk profiles.',
   'sla-policies': 'Freshdesk keeps its SLA policies in Admin > SLA Policies; `support sla status` shows the due-by times Freshdesk sets from them.',
 };
 

@@ -2,7 +2,7 @@ import {MAX_KB_QUERY_CHARS, type Article, type KbHit, type KbSearchQuery} from '
 import {NotFoundError} from '../../domain/errors.js';
 import {unsupported} from '../capabilities.js';
 import type {Backend, KbApi, KbChangesPage, KbUpsertOutcome} from '../backend.js';
-import type {FreshdeskApi} from './api.js';
+import {nextLink, PAGE, pageOf, type FreshdeskApi} from './api.js';
 import {articleIn, articleLocale, articleSlug, hitIn, type FdArticle} from './map.js';
 
 let turndownLoaded: Promise<(html: string) => string> | undefined;
@@ -22,9 +22,39 @@ function htmlToMarkdown(): Promise<(html: string) => string> {
 const PUBLISHED = 2;
 
 /**
+ * Where `kb sync` is in a listing of the Solutions: the folders still to list (the one being
+ * listed first) and the page of it to ask for next. Freshdesk lists articles only folder by
+ * folder, so a listing walks categories > folders > subfolders once, then each folder's pages.
+ */
+interface SyncCursor {
+  folders: number[];
+  page?: number;
+}
+
+interface FdFolder {
+  id: number;
+  sub_folders_count?: number;
+}
+
+const CURSOR_PREFIX = 'fdsol1.';
+const encodeCursor = (c: SyncCursor) => CURSOR_PREFIX + Buffer.from(JSON.stringify(c)).toString('base64url');
+
+function decodeCursor(since: string | undefined): SyncCursor | undefined {
+  if (!since?.startsWith(CURSOR_PREFIX)) return undefined;
+  try {
+    const c = JSON.parse(Buffer.from(since.slice(CURSOR_PREFIX.length), 'base64url').toString('utf8')) as Partial<SyncCursor>;
+    const folders = Array.isArray(c.folders) && c.folders.every((f) => Number.isSafeInteger(f) && f > 0) ? c.folders : undefined;
+    const page = c.page === undefined || (Number.isSafeInteger(c.page) && c.page > 1) ? c.page : undefined;
+    return folders ? {folders, ...(page ? {page} : {})} : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
  * Freshdesk's Solutions (categories > folders > articles) as the knowledge base: search ranked by
- * Freshdesk, published articles only, and read by id or slug. Articles are written in Freshdesk,
- * so importing and syncing say that this backend cannot.
+ * Freshdesk, published articles only, read by id or slug, and listed for `kb sync`. Articles are
+ * written in Freshdesk, so importing says that this backend cannot.
  */
 export class FreshdeskKb implements KbApi {
   private readonly articles = new Map<number, Promise<FdArticle>>();
@@ -98,7 +128,67 @@ export class FreshdeskKb implements KbApi {
     return Promise.reject(unsupported(this.backend(), 'kb-write'));
   }
 
-  changes(): Promise<KbChangesPage> {
-    return Promise.reject(unsupported(this.backend(), 'kb-sync'));
+  /**
+   * One page of a full listing of the Solutions, for `kb sync`. Freshdesk tells no deletions and
+   * has no list of changes: a deleted article just leaves its folder's list. So every sync lists
+   * everything (`listing`), and the sync drops what the listing no longer names. The first page
+   * walks the categories, their folders and subfolders (GET /api/v2/solutions/categories,
+   * .../categories/{id}/folders, .../folders/{id}/subfolders); each page then is one page of a
+   * folder's articles (GET /api/v2/solutions/folders/{id}/articles, 100 a page, Link: rel="next").
+   * These are the account's primary-language versions, as the view and search answer them; drafts
+   * are not published, so they are not copied.
+   */
+  async changes(since?: string): Promise<KbChangesPage> {
+    const resumed = decodeCursor(since);
+    const listing = resumed?.folders.length ? 'next' : 'first';
+    const folders = resumed?.folders.length ? resumed.folders : await this.allFolders();
+    const page = resumed?.folders.length ? (resumed.page ?? 1) : 1;
+    const folder = folders[0];
+    if (folder === undefined) return {articles: [], deleted: [], cursor: encodeCursor({folders: []}), more: false, listing};
+    let listed: FdArticle[] = [];
+    let nextPage: number | undefined;
+    try {
+      const res = await this.api.send(
+        {method: 'GET', path: `api/v2/solutions/folders/${folder}/articles`, query: {per_page: PAGE, page}},
+        {subject: `solution folder ${folder}`, action: `list the articles of solution folder ${folder}`},
+      );
+      listed = (res.body as FdArticle[] | undefined) ?? [];
+      const next = nextLink(res.headers);
+      const n = next ? pageOf(next) : undefined;
+      nextPage = n !== undefined && n > page ? n : undefined;
+    } catch (error) {
+      // A folder deleted since the listing began: its articles went with it.
+      if (!(error instanceof NotFoundError)) throw error;
+    }
+    const rest = nextPage ? folders : folders.slice(1);
+    const more = rest.length > 0;
+    const markdown = await htmlToMarkdown();
+    return {
+      articles: listed.filter((a) => a.status === PUBLISHED).map((a) => articleIn(a, markdown(a.description ?? ''), this.settings.locale, this.url(a))),
+      deleted: [],
+      // The listing's end leaves a cursor that starts the next sync's listing afresh.
+      cursor: encodeCursor(more ? {folders: rest, ...(nextPage ? {page: nextPage} : {})} : {folders: []}),
+      more,
+      listing,
+    };
+  }
+
+  /** Every folder of the Solutions, subfolders after their parent: the categories' folders, then down each that has subfolders. */
+  private async allFolders(): Promise<number[]> {
+    const categories = await this.api.all<{id: number}>({method: 'GET', path: 'api/v2/solutions/categories'}, {action: 'list the solution categories'});
+    const out: number[] = [];
+    const walk = async (folders: FdFolder[]) => {
+      for (const f of folders) {
+        out.push(f.id);
+        // Nested folders are not in their category's list; only ask when the folder says it has some.
+        if ((f.sub_folders_count ?? 0) > 0) {
+          await walk(await this.api.all<FdFolder>({method: 'GET', path: `api/v2/solutions/folders/${f.id}/subfolders`}, {subject: `solution folder ${f.id}`, action: `list the subfolders of solution folder ${f.id}`}));
+        }
+      }
+    };
+    for (const c of categories) {
+      await walk(await this.api.all<FdFolder>({method: 'GET', path: `api/v2/solutions/categories/${c.id}/folders`}, {subject: `solution category ${c.id}`, action: `list the folders of solution category ${c.id}`}));
+    }
+    return [...new Set(out)];
   }
 }

@@ -13,7 +13,7 @@ const CAPABILITIES: ReadonlySet<Capability> = new Set<Capability>(['tickets', 'c
 /** What to do instead, for what JSM's API cannot do through this backend. */
 const HINTS: Partial<Record<Capability, string>> = {
   'kb-write': 'Write articles in Confluence, in the space linked to the service desk; `support kb search --profile NAME` finds them there.',
-  'kb-sync': 'Search the knowledge base online with `support kb search`; an offline copy is for local, rest and zendesk profiles.',
+  'kb-sync': 'Search the knowledge base online with `support kb search`; an offline copy is for local, rest, zendesk and freshdesk profiles.',
   'sla-policies': 'Jira Service Management keeps its SLA goals in each service desk’s project settings (Project settings > SLAs); `support sla status` shows the clocks it computes.',
   events: 'Read the request’s history in Jira (the History tab); `support sla status` shows its SLA clocks.',
   'idempotent-create': 'Jira Service Management takes no idempotency key: a create is sent once, and never repeated after it may have arrived.',

@@ -10,6 +10,7 @@ import {statusIn} from '../../../src/backends/freshdesk/map.js';
 import {evaluateFreshdesk} from '../../../src/backends/freshdesk/sla.js';
 import {AuthError, NotFoundError, RateLimitError, RejectedError, UnavailableError, UsageError} from '../../../src/domain/errors.js';
 import {fileAttachmentSource} from '../../../src/services/attachments.js';
+import {syncKb} from '../../../src/services/kb.js';
 import {slaStatus} from '../../../src/services/sla.js';
 import {commentOnTicket, createTicket, listTickets, updateTicket, viewTicket} from '../../../src/services/tickets.js';
 import {startFreshdeskTarget, type FreshdeskTarget} from './setup.js';
@@ -340,9 +341,124 @@ describe('Solutions as the knowledge base', () => {
     expect((await t.backend.kb!.search({text: 'printer offline', limit: 5, prefer: 'de'})).map((h) => h.locale)).toEqual(['de', 'en']);
   });
 
+  it('lists every folder and subfolder for kb sync, page by page, drafts left out, and the next sync drops a deleted article', async () => {
+    const fresh = await startFreshdeskTarget();
+    try {
+      const {fake} = fresh;
+      const printers = fake.addFolder({name: 'Printers'});
+      const jams = fake.addFolder({name: 'Paper jams', parent: printers.id});
+      const written = Array.from({length: 230}, (_, i) =>
+        fake.addArticle({title: `Printer guide ${i + 1}`, description: `<p>Step <strong>${i + 1}</strong> for printers.</p>`, language: 'en', tags: ['printer'], folder: printers.id}),
+      );
+      const nested = Array.from({length: 5}, (_, i) => fake.addArticle({title: `Jam ${i + 1}`, description: `<p>Open tray ${i + 1}.</p>`, language: 'en', tags: [], folder: jams.id}));
+      fake.addArticle({title: 'Unpublished jam notes', description: '<p>Not yet.</p>', language: 'en', tags: [], status: 1, folder: jams.id});
+      const german = fake.addArticle({title: 'Druckeranleitung', description: '<p>Kabel prüfen.</p>', language: 'de', tags: []});
+      const creditsBefore = fake.credits.reduce((n, c) => n + c.cost, 0);
+
+      // The adapter's pages: the first walks the folders, each one page of a folder's articles.
+      const pages = [];
+      let cursor: string | undefined;
+      do {
+        const page = await fresh.backend.kb!.changes(cursor);
+        pages.push(page);
+        cursor = page.more ? page.cursor : undefined;
+      } while (cursor);
+      // Folders in order: Help > General (empty), Help > Printers (3 pages), its subfolder, Hilfe > General.
+      expect(pages.map((p) => [p.listing, p.articles.length, p.more])).toEqual([
+        ['first', 0, true],
+        ['next', 100, true],
+        ['next', 100, true],
+        ['next', 30, true],
+        ['next', 5, true],
+        ['next', 1, false],
+      ]);
+      const listed = pages.flatMap((p) => p.articles);
+      expect(new Set(listed.map((a) => a.id)).size).toBe(236);
+      expect(listed.map((a) => a.title)).not.toContain('Unpublished jam notes');
+      expect(listed.find((a) => a.id === String(written[0]!.id))).toEqual({
+        id: String(written[0]!.id),
+        slug: 'printer-guide-1',
+        title: 'Printer guide 1',
+        body: 'Step **1** for printers.\n',
+        tags: ['printer'],
+        locale: 'en',
+        updatedAt: expect.any(String),
+        url: `${fake.url}/support/solutions/articles/${written[0]!.id}`,
+      });
+      expect(listed.find((a) => a.id === String(nested[4]!.id))).toMatchObject({title: 'Jam 5', body: 'Open tray 5.\n', locale: 'en'});
+      expect(listed.find((a) => a.id === String(german.id))).toMatchObject({title: 'Druckeranleitung', locale: 'de'});
+      expect(fake.server.received('ListSolutionArticles').map((r) => [r.path.split('/')[5], r.query.page, r.query.per_page])).toEqual([
+        ['40', '1', '100'],
+        [String(printers.id), '1', '100'],
+        [String(printers.id), '2', '100'],
+        [String(printers.id), '3', '100'],
+        [String(jams.id), '1', '100'],
+        ['41', '1', '100'],
+      ]);
+      // Subfolders asked for only where a folder says it has some.
+      expect(fake.server.received('ListSolutionSubfolders').map((r) => r.path)).toEqual([`/api/v2/solutions/folders/${printers.id}/subfolders`]);
+      // The budget: 1 category list, 2 folder lists, 1 subfolder list, 6 article pages, a credit each.
+      expect(fake.credits.reduce((n, c) => n + c.cost, 0) - creditsBefore).toBe(10);
+
+      // A sync into a real offline copy; then one article is edited and one deleted in Freshdesk.
+      const {openKbCache} = await import('../../../src/backends/registry.js');
+      const root = join(fresh.scratch, 'kb-copy');
+      const open = async () => (await openKbCache(root, fake.url))!;
+      expect(await syncKb(fresh.backend, open)).toMatchObject({full: true, created: 236, updated: 0, deleted: 0, articles: 236});
+      fake.editArticle(written[5]!.id, {description: '<p>Step 6, revised for the new tray.</p>'});
+      fake.deleteArticle(written[150]!.id);
+      fake.editArticle(nested[0]!.id, {status: 1});
+      expect(await syncKb(fresh.backend, open)).toMatchObject({full: false, created: 0, updated: 1, unchanged: 233, deleted: 2, articles: 234});
+      const copy = (await openKbCache(root))!;
+      try {
+        await expect(copy.get(String(written[150]!.id))).rejects.toThrow(NotFoundError);
+        await expect(copy.get(String(nested[0]!.id))).rejects.toThrow(NotFoundError);
+        expect((await copy.get(String(written[5]!.id))).body).toBe('Step 6, revised for the new tray.\n');
+        expect((await copy.search({text: 'revised', limit: 5})).map((h) => h.id)).toEqual([String(written[5]!.id)]);
+      } finally {
+        copy.close();
+      }
+      expect(fake.server.violations).toEqual([]);
+    } finally {
+      await fresh.close();
+    }
+  });
+
+  it('a sync cut short resumes where it stopped, and the next full listing drops what went', async () => {
+    const fresh = await startFreshdeskTarget();
+    try {
+      const {fake} = fresh;
+      const written = Array.from({length: 150}, (_, i) => fake.addArticle({title: `Router tip ${i + 1}`, description: `<p>Tip ${i + 1}.</p>`, language: 'en', tags: []}));
+      const {openKbCache} = await import('../../../src/backends/registry.js');
+      const root = join(fresh.scratch, 'kb-copy');
+      const open = async () => (await openKbCache(root, fake.url))!;
+      // The first sync copies the first page, then the connection keeps dropping.
+      fake.server.inject({match: (r) => r.operationId === 'ListSolutionArticles' && r.query.page === '2', fault: {kind: 'drop'}, times: Infinity});
+      await expect(syncKb(fresh.backend, open)).rejects.toThrow(UnavailableError);
+      fake.server.clearFaults();
+      fake.deleteArticle(written[0]!.id);
+      const categoriesListed = fake.server.received('ListSolutionCategories').length;
+      // Resumed: it joins the listing halfway (no new walk of the folders), so it drops nothing. Pages
+      // are offsets: with the first article gone, the 101st moved onto page 1 and this sync misses it.
+      expect(await syncKb(fresh.backend, open)).toMatchObject({created: 49, deleted: 0, articles: 149});
+      expect(fake.server.received('ListSolutionCategories').length).toBe(categoriesListed);
+      // The next sync lists from the start: it brings the one missed and drops the one deleted.
+      expect(await syncKb(fresh.backend, open)).toMatchObject({created: 1, unchanged: 148, deleted: 1, articles: 149});
+      const copy = (await openKbCache(root))!;
+      try {
+        await expect(copy.get(String(written[0]!.id))).rejects.toThrow(NotFoundError);
+        expect((await copy.get(String(written[100]!.id))).title).toBe('Router tip 101');
+      } finally {
+        copy.close();
+      }
+      expect(fake.server.violations).toEqual([]);
+    } finally {
+      await fresh.close();
+    }
+  });
+
   it('says what it cannot do, in one sentence each', async () => {
     await expect(t.backend.kb!.upsert([])).rejects.toThrow('The freshdesk backend cannot import articles into its knowledge base.');
-    await expect(t.backend.kb!.changes()).rejects.toThrow('The freshdesk backend cannot copy its knowledge base for offline use.');
     await expect(t.backend.sla!.importPolicies({calendars: [], policies: []})).rejects.toThrow('The freshdesk backend cannot import or list the toolkit’s SLA policies.');
     await expect(t.backend.tickets.events('1')).rejects.toThrow('The freshdesk backend cannot show the history of a ticket.');
   });

@@ -26,6 +26,11 @@ describe('the rules written out from Freshdesk’s reference refuse what it does
     expect(check({path: '/api/v2/search/tickets', query: {query: `"${'x'.repeat(600)}"`}})).toMatch(/must NOT have more than 512 characters/);
     expect(check({path: '/api/v2/search/solutions'})).toMatch(/must have required property 'term'/);
     expect(check({path: '/api/v2/tickets/abc'})).toMatch(/id must be integer/);
+    expect(check({path: '/api/v2/solutions/categories', query: {per_page: '100', page: '1'}})).toBe('');
+    expect(check({path: '/api/v2/solutions/categories/30/folders', query: {per_page: '500'}})).toMatch(/per_page must be <= 100/);
+    expect(check({path: '/api/v2/solutions/folders/40/subfolders', query: {page: '0'}})).toMatch(/page must be >= 1/);
+    expect(check({path: '/api/v2/solutions/folders/40/articles', query: {per_page: '500'}})).toMatch(/per_page must be <= 100/);
+    expect(check({path: '/api/v2/solutions/folders/general/articles'})).toMatch(/id must be integer/);
     const note = (body: unknown, contentType: string) => check({method: 'POST', path: '/api/v2/tickets/1/notes', contentType, body});
     expect(note({body: 'x', private: 'true', 'attachments[]': [{filename: 'a.log', contentType: 'text/plain', size: 3}]}, 'multipart/form-data; boundary=b')).toBe('');
     expect(note({body: 'x', 'attachments[]': [{filename: 'a.log', contentType: 'text/plain', size: 3}]}, 'application/json')).toMatch(/attachments\[\] only as file parts of a multipart\/form-data body/);
@@ -76,6 +81,24 @@ describe('the fake Freshdesk', () => {
     expect(res.status).toBe(500);
     expect(fake.server.violations.slice(before).join('\n')).toMatch(/\/0\/status must be integer/);
     fake.server.violations.splice(before);
+  });
+
+  it('refuses a folder listing past 100 a page with Freshdesk’s 400, and lists a folder’s articles without the deleted one', async () => {
+    const kept = fake.addArticle({title: 'Kept', description: '<p>k</p>', language: 'en', tags: []});
+    const gone = fake.addArticle({title: 'Gone', description: '<p>g</p>', language: 'en', tags: []});
+    fake.deleteArticle(gone.id);
+    const before = fake.server.violations.length;
+    const bad = await fetch(`${fake.url}/api/v2/solutions/folders/${kept.folder}/articles?per_page=500`, {headers: AUTH});
+    expect(bad.status).toBe(400);
+    const body = (await bad.json()) as {description: string; errors: {field: string; code: string}[]};
+    expect(body.errors.map((e) => [e.field, e.code])).toEqual([['per_page', 'invalid_value']]);
+    expect(fake.server.violations.slice(before)).toHaveLength(1);
+    fake.server.violations.splice(before);
+    const good = await fetch(`${fake.url}/api/v2/solutions/folders/${kept.folder}/articles?per_page=100`, {headers: AUTH});
+    expect(good.status).toBe(200);
+    expect(((await good.json()) as {id: number}[]).map((a) => a.id)).toEqual([kept.id]);
+    expect((await fetch(`${fake.url}/api/v2/solutions/articles/${gone.id}`, {headers: AUTH})).status).toBe(404);
+    expect((await fetch(`${fake.url}/api/v2/solutions/folders/999/articles`, {headers: AUTH})).status).toBe(404);
   });
 
   it('answers 401 for a key it does not know, and only the last 30 days without updated_since', async () => {

@@ -79,7 +79,23 @@ export interface FakeArticle {
   tags: string[];
   /** The language of its category. */
   language: string;
+  /** The folder it is filed in (a category's or a subfolder). */
+  folder: number;
   updated_ms: number;
+}
+
+export interface FakeCategory {
+  id: number;
+  name: string;
+  language: string;
+}
+
+export interface FakeFolder {
+  id: number;
+  name: string;
+  category: number;
+  /** The folder it is nested in; null at the top of its category. */
+  parent: number | null;
 }
 
 export interface FreshdeskFakeOptions {
@@ -172,12 +188,21 @@ export class FreshdeskFake {
   readonly contacts = [{id: 2001, name: 'Carol Customer', email: 'carol@example.org'}];
   readonly tickets = new Map<number, StoredTicket>();
   readonly articles: FakeArticle[] = [];
+  /** Solutions: a category per language, each with a folder "General"; tests add folders and subfolders. */
+  readonly categories: FakeCategory[] = [
+    {id: 30, name: 'Help', language: 'en'},
+    {id: 31, name: 'Hilfe', language: 'de'},
+  ];
+  readonly folders: FakeFolder[] = [
+    {id: 40, name: 'General', category: 30, parent: null},
+    {id: 41, name: 'General', category: 31, parent: null},
+  ];
   /** Credits spent in the current minute, and when it ends. */
   private window = {start: 0, used: 0};
   /** Every credit spent, when (for the bench). */
   readonly credits: {at: number; cost: number}[] = [];
   private readonly cost = new Map<number, {used: number; remaining: number}>();
-  private nextId = {ticket: 1, conversation: 5001, attachment: 7001, article: 9001};
+  private nextId = {ticket: 1, conversation: 5001, attachment: 7001, article: 9001, folder: 60};
   readonly now: () => number;
   readonly limit: number;
   server!: VendorFake;
@@ -227,6 +252,25 @@ export class FreshdeskFake {
       ViewSolutionArticle: (req) => {
         const a = this.articles.find((x) => x.id === Number(req.params.id));
         return a ? {status: 200, body: {...this.articleJson(a), tags: [...a.tags]}} : NOT_FOUND;
+      },
+      ListSolutionCategories: (req) => this.paged(req, this.categories.map((c) => ({id: c.id, name: c.name, description: null, visible_in_portals: [], created_at: seconds(0), updated_at: seconds(0)}))),
+      ListSolutionFolders: (req) => {
+        const category = this.categories.find((c) => c.id === Number(req.params.id));
+        return category ? this.paged(req, this.folders.filter((f) => f.category === category.id && f.parent === null).map((f) => this.folderJson(f))) : NOT_FOUND;
+      },
+      ListSolutionSubfolders: (req) => {
+        const folder = this.folders.find((f) => f.id === Number(req.params.id));
+        return folder ? this.paged(req, this.folders.filter((f) => f.parent === folder.id).map((f) => this.folderJson(f))) : NOT_FOUND;
+      },
+      ListSolutionArticles: (req) => {
+        const folder = this.folders.find((f) => f.id === Number(req.params.id));
+        if (!folder) return NOT_FOUND;
+        // The list answers no path (LART's sample); tags as the article view has them.
+        const listed = this.articles.filter((a) => a.folder === folder.id).map((a) => {
+          const {path: _path, category_name: _c, folder_name: _f, ...rest} = this.articleJson(a);
+          return {...rest, tags: [...a.tags]};
+        });
+        return this.paged(req, listed);
       },
     };
     this.server = await new VendorFake({
@@ -593,15 +637,68 @@ export class FreshdeskFake {
 
   /* ---- Solutions ---- */
 
-  addArticle(a: Omit<FakeArticle, 'id' | 'updated_ms' | 'status'> & {status?: 1 | 2}): FakeArticle {
-    const article: FakeArticle = {id: this.nextId.article++, updated_ms: this.now(), status: 2, ...a};
+  /** An article, in the folder given, else in its language's "General" folder. */
+  addArticle(a: Omit<FakeArticle, 'id' | 'updated_ms' | 'status' | 'folder'> & {status?: 1 | 2; folder?: number}): FakeArticle {
+    const folder = a.folder ?? this.folders.find((f) => f.parent === null && this.categories.find((c) => c.id === f.category)?.language === a.language)?.id ?? 40;
+    const article: FakeArticle = {id: this.nextId.article++, updated_ms: this.now(), status: 2, ...a, folder};
     this.articles.push(article);
     return article;
   }
 
+  /** A folder at the top of a category (default: the English one), or nested in another folder. */
+  addFolder(f: {name: string; category?: number; parent?: number}): FakeFolder {
+    const parent = f.parent === undefined ? undefined : this.folders.find((x) => x.id === f.parent);
+    const folder: FakeFolder = {id: this.nextId.folder++, name: f.name, category: parent?.category ?? f.category ?? 30, parent: parent?.id ?? null};
+    this.folders.push(folder);
+    return folder;
+  }
+
+  /** An edit in Freshdesk's editor: the article changes and its updated_at moves. */
+  editArticle(id: number, changes: Partial<Pick<FakeArticle, 'title' | 'description' | 'status' | 'tags'>>): void {
+    const a = this.articles.find((x) => x.id === id)!;
+    Object.assign(a, changes, {updated_ms: Math.max(this.now(), a.updated_ms + 1000)});
+  }
+
+  /** Deleting an article (all its translations too): it leaves every list and its view answers 404. */
+  deleteArticle(id: number): void {
+    this.articles.splice(this.articles.findIndex((x) => x.id === id), 1);
+  }
+
+  /** The folders from the category down to this one. */
+  private folderChain(id: number): FakeFolder[] {
+    const chain: FakeFolder[] = [];
+    for (let f = this.folders.find((x) => x.id === id); f; f = f.parent === null ? undefined : this.folders.find((x) => x.id === f!.parent)) chain.unshift(f);
+    return chain;
+  }
+
+  private hierarchy(folder: number): Record<string, unknown>[] {
+    const chain = this.folderChain(folder);
+    const category = this.categories.find((c) => c.id === chain[0]!.category)!;
+    return [
+      {level: 0, type: 'category', data: {id: category.id, name: category.name, language: category.language}},
+      ...chain.map((f, i) => ({level: i + 1, type: 'folder', data: {id: f.id, name: f.name, language: category.language}})),
+    ];
+  }
+
+  private folderJson(f: FakeFolder): Record<string, unknown> {
+    return {
+      id: f.id,
+      name: f.name,
+      description: null,
+      visibility: 1,
+      parent_folder_id: f.parent,
+      articles_count: this.articles.filter((a) => a.folder === f.id).length,
+      sub_folders_count: this.folders.filter((x) => x.parent === f.id).length,
+      hierarchy: this.hierarchy(f.id),
+      created_at: seconds(0),
+      updated_at: seconds(0),
+    };
+  }
+
   private articleJson(a: FakeArticle): Record<string, unknown> {
     const slug = a.title.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '');
-    const category = a.language === 'de' ? {id: 31, name: 'Hilfe'} : {id: 30, name: 'Help'};
+    const folder = this.folders.find((f) => f.id === a.folder)!;
+    const category = this.categories.find((c) => c.id === folder.category)!;
     return {
       id: a.id,
       type: 1,
@@ -610,16 +707,13 @@ export class FreshdeskFake {
       description: a.description,
       description_text: htmlText(a.description),
       category_id: category.id,
-      folder_id: category.id + 10,
+      folder_id: folder.id,
       folder_visibility: 1,
       agent_id: 1001,
       path: `${a.id}-${slug}`,
-      hierarchy: [
-        {level: 0, type: 'category', data: {...category, language: a.language}},
-        {level: 1, type: 'folder', data: {id: category.id + 10, name: 'General', language: a.language}},
-      ],
+      hierarchy: this.hierarchy(folder.id),
       category_name: category.name,
-      folder_name: 'General',
+      folder_name: folder.name,
       created_at: seconds(a.updated_ms),
       updated_at: seconds(a.updated_ms),
     };
