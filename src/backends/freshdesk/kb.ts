@@ -3,7 +3,7 @@ import {NotFoundError} from '../../domain/errors.js';
 import {unsupported} from '../capabilities.js';
 import type {Backend, KbApi, KbChangesPage, KbUpsertOutcome} from '../backend.js';
 import {nextLink, PAGE, pageOf, type FreshdeskApi} from './api.js';
-import {articleIn, articleLocale, articleSlug, hitIn, type FdArticle} from './map.js';
+import {articleIn, articleLocale, articleTitleSlug, hitIn, type FdArticle} from './map.js';
 
 let turndownLoaded: Promise<(html: string) => string> | undefined;
 
@@ -114,7 +114,7 @@ export class FreshdeskKb implements KbApi {
     const words = slug.replace(/[-_]+/g, ' ').trim();
     if (words) {
       const results = await this.api.call<FdArticle[]>({method: 'GET', path: 'api/v2/search/solutions', query: {term: words}}, {action: 'search the solution articles'});
-      const match = results.find((a) => articleSlug(a) === slug.toLowerCase());
+      const match = results.find((a) => articleTitleSlug(a) === slug.toLowerCase());
       if (match) return this.get(String(match.id));
     }
     throw new NotFoundError(`There is no solution article "${slug}" in Freshdesk.`, {hint: 'Find its id with `support kb search WORDS`, then `support kb view ID`.'});

@@ -480,16 +480,25 @@ export function typeOut(type: TicketType, catalog: FieldCatalog): string {
 
 /* ---- knowledge base ---- */
 
-/** The slug of an article: the title part of its `path` ("12-reset-a-password"), else its title. */
-export function articleSlug(a: Pick<FdArticle, 'id' | 'path' | 'title'>): string {
+/** The title part of an article's slug: from its `path` ("12-reset-a-password"), else its title. */
+export function articleTitleSlug(a: Pick<FdArticle, 'id' | 'path' | 'title'>): string {
   const fromPath = a.path ? /^\d+-(.+)$/.exec(a.path)?.[1] : undefined;
-  const base = (fromPath ?? a.title)
+  return (fromPath ?? a.title)
     .normalize('NFKD')
     .replace(/\p{M}+/gu, '')
     .toLowerCase()
     .replace(/[^a-z0-9]+/g, '-')
     .replace(/^-+|-+$/g, '');
-  return base || `article-${a.id}`;
+}
+
+/**
+ * An article's slug, as in its portal path: the id, then the title ("12-reset-a-password"). The
+ * id keeps two articles of one title apart (the offline copy keys articles by slug); `kb view`
+ * takes the slug, the id, or the title part alone.
+ */
+export function articleSlug(a: Pick<FdArticle, 'id' | 'path' | 'title'>): string {
+  const title = articleTitleSlug(a);
+  return title ? `${a.id}-${title}` : String(a.id);
 }
 
 /** The language of an article: its category's, as search tells it; the account's default otherwise. */

@@ -3,7 +3,7 @@ import {NotFoundError} from '../../domain/errors.js';
 import {unsupported} from '../capabilities.js';
 import type {Backend, KbApi, KbChangesPage, KbUpsertOutcome} from '../backend.js';
 import type {ZendeskApi} from './api.js';
-import {articleIn, articleSlug, hitIn, type ZdArticle} from './map.js';
+import {articleIn, articleTitleSlug, hitIn, type ZdArticle} from './map.js';
 
 let turndownLoaded: Promise<(html: string) => string> | undefined;
 
@@ -113,7 +113,7 @@ export class ZendeskKb implements KbApi {
         {method: 'GET', path: 'api/v2/help_center/articles/search', query: {query: words, per_page: 25, brand_id: this.settings.brand}},
         {action: 'search the Help Center'},
       );
-      const match = results.find((a) => articleSlug(a) === slug.toLowerCase());
+      const match = results.find((a) => articleTitleSlug(a) === slug.toLowerCase());
       if (match) return this.get(String(match.id));
     }
     throw new NotFoundError(`There is no Help Center article "${slug}".`, {hint: 'Find its id with `support kb search WORDS`, then `support kb view ID`.'});

@@ -494,12 +494,21 @@ export function decodeEntities(text: string): string {
   });
 }
 
-/** The slug Help Center puts in an article's URL (/hc/en-us/articles/123-Fixing-a-printer), lowercased; else from the title. */
-export function articleSlug(a: Pick<ZdArticle, 'id' | 'html_url' | 'title'>): string {
+/** The title part of the slug Help Center puts in an article's URL (/hc/en-us/articles/123-Fixing-a-printer), lowercased; else from the title. */
+export function articleTitleSlug(a: Pick<ZdArticle, 'id' | 'html_url' | 'title'>): string {
   const fromUrl = a.html_url ? new RegExp(`/articles/${a.id}-([^/?#]+)`).exec(a.html_url)?.[1] : undefined;
   const text = fromUrl ? decodeURIComponent(fromUrl) : a.title;
-  const slug = fieldKey(text).replace(/_/g, '-');
-  return slug || `article-${a.id}`;
+  return fieldKey(text).replace(/_/g, '-');
+}
+
+/**
+ * An article's slug, as in its URL: the id, then the title ("123-fixing-a-printer"). The id keeps
+ * two articles of one title apart (the offline copy keys articles by slug); `kb view` takes the
+ * slug, the id, or the title part alone.
+ */
+export function articleSlug(a: Pick<ZdArticle, 'id' | 'html_url' | 'title'>): string {
+  const title = articleTitleSlug(a);
+  return title ? `${a.id}-${title}` : String(a.id);
 }
 
 export const articleLocale = (locale: string): string => kbLanguage(locale) ?? locale.toLowerCase();

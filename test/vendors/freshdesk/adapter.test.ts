@@ -329,7 +329,7 @@ describe('Solutions as the knowledge base', () => {
     t.fake.addArticle({title: 'Printer draft notes', description: '<p>Not yet.</p>', language: 'en', tags: [], status: 1});
     t.fake.addArticle({title: 'Drucker offline', description: '<p>Kabel prüfen.</p>', language: 'de', tags: ['printer']});
     const article = await t.backend.kb!.get(String(a.id));
-    expect(article).toMatchObject({id: String(a.id), title: 'Fixing an offline printer', locale: 'en', tags: ['printer'], slug: 'fixing-an-offline-printer', url: `${t.fake.url}/support/solutions/articles/${a.id}`});
+    expect(article).toMatchObject({id: String(a.id), title: 'Fixing an offline printer', locale: 'en', tags: ['printer'], slug: `${a.id}-fixing-an-offline-printer`, url: `${t.fake.url}/support/solutions/articles/${a.id}`});
     expect(article.body).toBe('## Steps\n\n1.  Check the **cable**.\n2.  Restart.\n');
     expect((await t.backend.kb!.get('fixing-an-offline-printer')).id).toBe(String(a.id));
     const hits = await t.backend.kb!.search({text: 'printer', limit: 10});
@@ -377,7 +377,7 @@ describe('Solutions as the knowledge base', () => {
       expect(listed.map((a) => a.title)).not.toContain('Unpublished jam notes');
       expect(listed.find((a) => a.id === String(written[0]!.id))).toEqual({
         id: String(written[0]!.id),
-        slug: 'printer-guide-1',
+        slug: `${written[0]!.id}-printer-guide-1`,
         title: 'Printer guide 1',
         body: 'Step **1** for printers.\n',
         tags: ['printer'],
@@ -418,6 +418,29 @@ describe('Solutions as the knowledge base', () => {
       } finally {
         copy.close();
       }
+      expect(fake.server.violations).toEqual([]);
+    } finally {
+      await fresh.close();
+    }
+  });
+
+  it('keeps two articles of one title apart in the offline copy: the slug carries the id, as the portal path does', async () => {
+    const fresh = await startFreshdeskTarget();
+    try {
+      const {fake} = fresh;
+      const one = fake.addArticle({title: 'Reset your password', description: '<p>For the web app: use the link on the sign-in page.</p>', language: 'en', tags: []});
+      const two = fake.addArticle({title: 'Reset your password', description: '<p>For the desktop client: open Settings.</p>', language: 'en', tags: []});
+      const {openKbCache} = await import('../../../src/backends/registry.js');
+      const root = join(fresh.scratch, 'kb-copy');
+      expect(await syncKb(fresh.backend, async () => (await openKbCache(root, fake.url))!)).toMatchObject({created: 2, articles: 2});
+      const copy = (await openKbCache(root))!;
+      try {
+        expect((await copy.get(String(one.id))).body).toBe('For the web app: use the link on the sign-in page.\n');
+        expect((await copy.get(String(two.id))).body).toBe('For the desktop client: open Settings.\n');
+      } finally {
+        copy.close();
+      }
+      expect((await fresh.backend.kb!.get(`${two.id}-reset-your-password`)).id).toBe(String(two.id));
       expect(fake.server.violations).toEqual([]);
     } finally {
       await fresh.close();

@@ -299,7 +299,7 @@ describe('the Help Center', () => {
     const a = t.fake.addArticle({title: 'Fixing an offline printer', body: '<h2>Steps</h2><ol><li>Check the <strong>cable</strong>.</li><li>Restart.</li></ol><script>alert(1)</script>', locale: 'en-us', label_names: ['printer']});
     t.fake.addArticle({title: 'Drucker offline', body: '<p>Kabel prüfen.</p>', locale: 'de', label_names: ['printer']});
     const article = await t.backend.kb!.get(String(a.id));
-    expect(article).toMatchObject({id: String(a.id), title: 'Fixing an offline printer', locale: 'en', tags: ['printer'], slug: 'fixing-an-offline-printer'});
+    expect(article).toMatchObject({id: String(a.id), title: 'Fixing an offline printer', locale: 'en', tags: ['printer'], slug: `${a.id}-fixing-an-offline-printer`});
     expect(article.body).toBe('## Steps\n\n1.  Check the **cable**.\n2.  Restart.\n');
     expect((await t.backend.kb!.get('fixing-an-offline-printer')).id).toBe(String(a.id));
     expect((await t.backend.kb!.get(`${a.id}-Fixing-an-offline-printer`)).id).toBe(String(a.id));
@@ -364,6 +364,30 @@ describe('the Help Center', () => {
       } finally {
         copy.close();
       }
+      expect(fresh.fake.server.violations).toEqual([]);
+    } finally {
+      await fresh.close();
+    }
+  });
+
+  it('keeps two articles of one title apart in the offline copy: the slug carries the id, as the URL does', async () => {
+    const fresh = await startZendeskTarget();
+    try {
+      const one = fresh.fake.addArticle({title: 'Reset your password', body: '<p>For the web app: use the link on the sign-in page.</p>', locale: 'en-us', label_names: []});
+      const two = fresh.fake.addArticle({title: 'Reset your password', body: '<p>For the desktop client: open Settings.</p>', locale: 'en-us', label_names: []});
+      const backend = await fresh.open();
+      const {openKbCache} = await import('../../../src/backends/registry.js');
+      const root = join(fresh.scratch, 'kb-copy');
+      expect(await syncKb(backend, async () => (await openKbCache(root, fresh.fake.url))!)).toMatchObject({created: 2, articles: 2});
+      const copy = (await openKbCache(root))!;
+      try {
+        expect((await copy.get(String(one.id))).body).toBe('For the web app: use the link on the sign-in page.\n');
+        expect((await copy.get(String(two.id))).body).toBe('For the desktop client: open Settings.\n');
+      } finally {
+        copy.close();
+      }
+      // The slug alone, and its title part, still find the article online.
+      expect((await backend.kb!.get(`${two.id}-reset-your-password`)).id).toBe(String(two.id));
       expect(fresh.fake.server.violations).toEqual([]);
     } finally {
       await fresh.close();
