@@ -19,6 +19,11 @@ describeBackendConformance('freshdesk', async () => {
     seedArticles: async (articles) => {
       for (const a of articles) fake.addArticle({title: a.title, description: `<p>${a.body}</p>`, language: a.locale, tags: a.tags});
     },
+    removeArticle: async (title) => {
+      const article = fake.articles.find((a) => a.title === title);
+      if (!article) throw new Error(`No article "${title}" in the fake.`);
+      fake.deleteArticle(article.id);
+    },
     close: () => target!.close(),
   };
 });

@@ -22,6 +22,8 @@ export interface ConformanceTarget {
    * Help Center, seeded through its fake); returns nothing, the search finds them.
    */
   seedArticles?: (articles: {title: string; body: string; tags: string[]; locale: 'en' | 'de'}[]) => Promise<void>;
+  /** Takes a seeded article (by its title) out of the knowledge base, as its owner would (archive, delete); with seedArticles. */
+  removeArticle?: (title: string) => Promise<void>;
   /** How the backend names its users: the agent the backend acts as, and another agent. Default alice and bob. */
   users?: {me: string; other: string};
   /** False for a knowledge base whose articles carry no language or tags (Jira Service Management's): those filters are not tested. */
@@ -339,6 +341,37 @@ export function describeBackendConformance(name: string, setup: () => Promise<Co
         const deleted = await backend.kb!.changes(after.cursor);
         expect(deleted.articles).toEqual([]);
         expect(deleted.deleted).toEqual([{id: gone.id, slug: `c1-${word}`, deletedAt: expect.any(String)}]);
+      });
+
+      it('kb sync copies the knowledge base for offline search, and the next sync drops what left it', async (ctx) => {
+        need(ctx, 'kb', 'kb-sync');
+        if (backend.kind === 'local') ctx.skip('the local backend is its own offline copy: kb sync is for remote profiles');
+        const canWrite = backend.capabilities.has('kb-write');
+        if (!canWrite && !(target.seedArticles && target.removeArticle)) ctx.skip('no way to put articles into this knowledge base and take them out');
+        const word = uniqueWord();
+        const one = {title: `Offline ${word} one`, body: `Keep the ${word} cable dry.`, tags: [], locale: 'en' as const};
+        const two = {title: `Offline ${word} two`, body: `Replace the ${word} fuse.`, tags: [], locale: 'en' as const};
+        if (canWrite) await target.kbWriter!.kb!.upsert([{slug: `o1-${word}`, ...one}, {slug: `o2-${word}`, ...two}]);
+        else await target.seedArticles!([one, two]);
+        // The offline copy, as `support kb sync` makes it: a real SQLite file of its own.
+        const {openKbCache} = await import('../../../src/store/embedded/kb/cache.js');
+        const {syncKb} = await import('../../../src/services/kb.js');
+        const root = join(target.scratch, `kb-copy-${word}`);
+        const open = async () => (await openKbCache(root, 'conformance'))!;
+        const offline = async () => {
+          const copy = (await openKbCache(root))!;
+          try {
+            return (await copy.search({text: word, limit: 10})).map((h) => h.title).sort();
+          } finally {
+            copy.close();
+          }
+        };
+        expect((await syncKb(backend, open)).full).toBe(true);
+        expect(await offline()).toEqual([one.title, two.title]);
+        if (canWrite) await target.kbWriter!.kb!.delete(`o1-${word}`);
+        else await target.removeArticle!(one.title);
+        expect(await syncKb(backend, open)).toMatchObject({full: false, created: 0, updated: 0, deleted: 1});
+        expect(await offline()).toEqual([two.title]);
       });
 
       it('refuses an article that is not valid', async (ctx) => {

@@ -18,6 +18,11 @@ describeBackendConformance('zendesk', async () => {
     seedArticles: async (articles) => {
       for (const a of articles) fake.addArticle({title: a.title, body: `<p>${a.body}</p>`, locale: a.locale === 'en' ? 'en-us' : a.locale, label_names: a.tags});
     },
+    removeArticle: async (title) => {
+      const article = fake.articles.find((a) => a.title === title);
+      if (!article) throw new Error(`No article "${title}" in the fake.`);
+      fake.archiveArticle(article.id);
+    },
     close: () => target!.close(),
   };
 });
