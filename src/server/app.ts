@@ -160,6 +160,12 @@ async function buildApp(
       actor: {id: token.principalId, name: token.name, role: token.role === 'customer' ? 'customer' : 'agent'},
     };
     callers.set(request, caller);
+    // A read-only token is refused before its request's body is read (the body parser runs after this hook).
+    if (request.routeOptions.url !== undefined && !['GET', 'HEAD'].includes(request.method) && !canWrite(token)) {
+      throw new Problem('insufficient-scope', `The token "${caller.name}" is read-only: it may read, not ${request.method === 'DELETE' ? 'delete' : 'change'} anything.`, {
+        hint: 'Use a token with the write scope (support serve token create without --read-only).',
+      });
+    }
     if (rateLimit > 0) {
       const at = now();
       const verdict = rateLimitVerdict(rateLimit, await store.rateLimits.hit(token.id, at), at);
@@ -238,12 +244,6 @@ async function buildApp(
       method: op.method as 'GET',
       url: routerPath(op.path),
       preValidation: async (request: FastifyRequest) => {
-        const caller = callers.get(request);
-        if (caller && op.method !== 'GET' && !canWrite(caller.token)) {
-          throw new Problem('insufficient-scope', `The token "${caller.name}" is read-only: it may read, not ${op.method === 'DELETE' ? 'delete' : 'change'} anything.`, {
-            hint: 'Use a token with the write scope (support serve token create without --read-only).',
-          });
-        }
         const errors = validate(request);
         if (errors.length > 0) throw validationProblem(errors);
       },

@@ -46,6 +46,15 @@ describe('read-only tokens', () => {
     const upload = await api(server.url, 'POST', `/v1/tickets/${ticket}/attachments?name=a.txt`, {token: reader.token, body: 'abc', headers: {'content-type': 'text/plain'}});
     expectProblem(upload, 403, 'insufficient-scope');
     expect((await api(server.url, 'GET', `/v1/tickets/${ticket}`, {token: admin})).json).toMatchObject({status: 'new', attachments: []});
+    // Refused before the body is read: whatever it sends, broken JSON, another media type, too much.
+    const bodies: [string, string | Buffer][] = [
+      ['application/json', '{"title": '],
+      ['text/plain', 'title=t'],
+      ['application/json', Buffer.alloc(3 * 1024 * 1024, 32)],
+    ];
+    for (const [type, body] of bodies) {
+      expectProblem(await api(server.url, 'POST', '/v1/tickets', {token: reader.token, body, headers: {'content-type': type}, checkSpec: false}), 403, 'insufficient-scope');
+    }
   });
 
   it('can be made over the API by an admin, with an expiry', async () => {
