@@ -518,10 +518,7 @@ export interface paths {
         /**
          * Subscribe a receiver to events (admin only). The signing secret is in this response and never again.
          * @description From now on, every event of the types given (all when `events` is left out) is posted to
-         *     `url`, signed with the secret answered here (see `webhooks` and docs/protocol.md). The U            RateLimit-Limit: {$ref: '#/components/headers/RateLimit-Limit'}
-         *         RateLimit-Remaining: {$ref: '#/components/headers/RateLimit-Remaining'}
-         *         RateLimit-Reset: {$ref: '#/components/headers/RateLimit-Reset'}
-         *         RateLimit-Policy: {$ref: '#/components/headers/RateLimit-Policy'}
+         *     `url`, signed with the secret answered here (see `webhooks` and docs/protocol.md). The URL
          *     must be http or https; where it points is the admin's choice, so only admins may add one.
          */
         post: operations["createWebhook"];
