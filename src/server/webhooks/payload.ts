@@ -37,7 +37,7 @@ export function verifySignature(secret: string, header: string, body: string, no
   const t = Number(parts.find(([k]) => k === 't')?.[1]);
   if (!Number.isSafeInteger(t) || Math.abs(now - t) > REPLAY_WINDOW_SECONDS) return false;
   const expected = Buffer.from(signPayload(secret, t, body), 'hex');
-  return parts.some(([k, v]) => k === SIGNATURE_VERSION && v !== undefined && v.length === expected.length * 2 && timingSafeEqual(Buffer.from(v, 'hex'), expected));
+  return parts.some(([k, v]) => k === SIGNATURE_VERSION && v !== undefined && /^[0-9a-f]+$/i.test(v) && v.length === expected.length * 2 && timingSafeEqual(Buffer.from(v, 'hex'), expected));
 }
 
 /**
