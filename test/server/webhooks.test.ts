@@ -102,6 +102,8 @@ describe('deliveries', () => {
         expect(verify(hook.secret, String(r.headers['support-signature']), `${r.body} `)).toBe(false);
         expect(verify(hook.secret, String(r.headers['support-signature']), r.body, Math.floor(Date.now() / 1000) + 301)).toBe(false);
       }
+      const deliveredOf = async () => ((await api(server.url, 'GET', `/v1/webhooks/${hook.id}/deliveries`, {token: admin})).json.deliveries as {ticketId: string; state: string}[]).filter((d) => d.ticketId === id && d.state === 'delivered');
+      await until(async () => (await deliveredOf()).length === 2, 'the log records both deliveries');
       const log = (await api(server.url, 'GET', `/v1/webhooks/${hook.id}/deliveries`, {token: admin})).json.deliveries;
       expect(log.filter((d: {ticketId: string}) => d.ticketId === id).map((d: {state: string; attempts: number; lastStatus: number}) => [d.state, d.attempts, d.lastStatus])).toEqual([
         ['delivered', 1, 200],
@@ -129,7 +131,10 @@ describe('deliveries', () => {
       expect(accepted.sort()).toEqual([...ids].sort());
       expect(receiver.received.map((r) => r.headers['support-delivery-attempt']).sort()).toEqual([...Array(5).fill('1'), ...Array(5).fill('2'), ...Array(5).fill('3')]);
       expect(receiver.maxOverlap()).toBe(1);
-      const log = (await api(server.url, 'GET', `/v1/webhooks/${hook.id}/deliveries`, {token: admin})).json.deliveries;
+      // The receiver has answered; the server records each answer just after it.
+      const deliveries = async () => (await api(server.url, 'GET', `/v1/webhooks/${hook.id}/deliveries`, {token: admin})).json.deliveries as Record<string, unknown>[];
+      await until(async () => (await deliveries()).filter((d) => d.state === 'delivered').length === 5, 'the log records every delivery');
+      const log = await deliveries();
       expect(log).toHaveLength(5);
       for (const d of log) expect(d).toMatchObject({state: 'delivered', attempts: 3, lastStatus: 204, lastError: null, nextAttemptAt: null});
       await api(server.url, 'DELETE', `/v1/webhooks/${hook.id}`, {token: admin});
