@@ -59,7 +59,9 @@ export interface paths {
          *     where every tag must be present. Pass `nextCursor` back as `cursor` (with the same
          *     `sort`) until it is null; pages are stable under inserts. For an incremental export, ask
          *     for `updatedSince=<time>&sort=updatedAt`: every ticket changed at or after that time,
-         *     oldest change first.
+         *     oldest change first; start each export a minute before the largest `updatedAt` of the
+         *     last one (a change committed while you paged may carry an earlier time; see
+         *     docs/protocol.md), or follow `/v1/events`.
          */
         get: operations["listTickets"];
         put?: never;
