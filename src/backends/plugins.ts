@@ -169,7 +169,10 @@ export function parsePluginManifest(plugin: string, value: unknown): CheckedBack
       });
     }
     if (!Array.isArray(backends)) fail('supportkit.backends', 'must be a list');
-    return (backends as unknown[]).map((b, i) => parseBackend(b, `supportkit.backends[${i}]`));
+    const declared = (backends as unknown[]).map((b, i) => parseBackend(b, `supportkit.backends[${i}]`));
+    const twice = declared.findIndex((d, i) => declared.findIndex((e) => e.kind === d.kind) !== i);
+    if (twice >= 0) fail(`supportkit.backends[${twice}].kind`, `declares "${declared[twice]!.kind}" a second time`);
+    return declared;
   } catch (error) {
     if (!(error instanceof DeclarationError)) throw error;
     throw new PluginError(`The plugin ${plugin} declares a backend that is not valid: ${error.message}.`, {
