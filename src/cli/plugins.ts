@@ -97,15 +97,32 @@ async function runPluginsCommand(id: 'plugins:install' | 'plugins:link' | 'plugi
     await command.init();
     await command.run();
   } catch (error) {
+    await stopSpinner();
     const e = error as Error & {oclif?: {exit?: number}; suggestions?: string[]};
     const message = firstSentence(e.message);
     if (/exited with code \d+/.test(message)) {
       throw new PluginError(`npm could not ${what}; its output is above.`, {hint: 'Check the package name and your connection to the npm registry, then try again.', cause: error});
     }
-    throw new PluginError(`Could not ${what}: ${message}.`, {hint: e.suggestions?.[0]?.split('\n')[0] ?? 'Run again with --debug to see more.', cause: error});
+    const fallback =
+      id === 'plugins:link' ? 'A plugin folder needs a package.json that is valid JSON, with an "oclif" section (docs/backends.md, "Backend plugins").' : 'Run again with --debug to see more.';
+    throw new PluginError(`Could not ${what}: ${message}.`, {hint: e.suggestions?.[0]?.split('\n')[0] ?? fallback, cause: error});
   } finally {
     stdout.write = write;
   }
+}
+
+/**
+ * oclif's spinner (`ux.action`), which plugin-plugins starts, holds back what is written to
+ * stdout and stderr while it runs; a command that fails leaves it running, and this command's
+ * own sentence would never show. It is the spinner of the @oclif/core that plugin-plugins
+ * loads (from node_modules), not of the copy bundled with the commands.
+ */
+async function stopSpinner(): Promise<void> {
+  const {createRequire} = await import('node:module');
+  const {fileURLToPath} = await import('node:url');
+  const fromPlugin = createRequire(fileURLToPath(import.meta.resolve('@oclif/plugin-plugins')));
+  const {ux} = fromPlugin('@oclif/core') as typeof import('@oclif/core');
+  if (ux.action.running) ux.action.stop('failed');
 }
 
 const firstSentence = (text: string) => String(text).split('\n')[0]!.replace(/^Error:\s*/, '').replace(/\.$/, '');

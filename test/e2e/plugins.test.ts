@@ -130,6 +130,26 @@ describe('plugins that cannot be used', () => {
     expect(link.stderr).toContain('Error: The plugin supportkit-backend-sloppy declares a backend that is not valid: supportkit.backends[0].module must be a .js file inside the plugin');
   });
 
+  it('refuses a plugin that declares one kind twice', async () => {
+    const backend = {kind: 'twice', description: 'x', module: './index.js'};
+    const dir = fixture('supportkit-backend-twice', {supportkit: {api: 1, backends: [backend, backend]}});
+    const link = await cli('plugins', 'link', dir, '--no-install');
+    expect(link.exitCode).toBe(1);
+    expect(link.stderr).toContain('Error: The plugin supportkit-backend-twice declares a backend that is not valid: supportkit.backends[1].kind declares "twice" a second time');
+    expect(json((await cli('plugins', 'list', '--json')).stdout)).toEqual({plugins: []});
+  });
+
+  it('says in one sentence why oclif could not link a folder that is no plugin', async () => {
+    const dir = join(dirs.dir, 'fixtures', 'not-json');
+    mkdirSync(dir, {recursive: true});
+    writeFileSync(join(dir, 'package.json'), '{"name": "not-json",');
+    const link = await cli('plugins', 'link', dir, '--no-install');
+    expect(link.exitCode).toBe(1);
+    expect(link.stderr).toMatch(/Error: Could not link .*not-json.*\n/);
+    expect(link.stderr).toContain('Hint: A plugin folder needs a package.json that is valid JSON, with an "oclif" section');
+    expect(link.stderr).not.toMatch(/\n\s+at /);
+  });
+
   it('warns in one sentence on every command when a linked plugin’s folder is gone, and goes on', async () => {
     const dir = fixture('supportkit-backend-moved', {supportkit: {api: 1, backends: [{kind: 'moved', description: 'x', module: './index.js'}]}});
     expect((await cli('plugins', 'link', dir, '--no-install')).exitCode).toBe(0);
